@@ -1,0 +1,7 @@
+"""skneq: scikit-learn-compatible generative models from nonequilibrium statistical physics."""
+
+from ._backend import estimator_to_numpy
+
+__version__ = "0.1.0"
+
+__all__ = ["estimator_to_numpy", "__version__"]

@@ -1,0 +1,366 @@
+"""Array namespace, device, dtype policy and random numbers for skneq.
+
+This is the only module that knows CuPy, torch or array-api-strict exist.
+Estimators resolve a namespace once per call (``resolve``), move data once
+(``to_device``), draw random numbers from a per-call generator
+(``make_rng``) and never store a generator on themselves.
+
+Conventions
+-----------
+* ``backend=None`` follows scikit-learn's Array API rule: with
+  ``sklearn.set_config(array_api_dispatch=True)`` the namespace and device of
+  ``X`` are used; otherwise everything is NumPy.
+* ``backend="numpy" | "cupy" | "torch" | "array_api_strict" | <module>``
+  forces the compute namespace; ``X`` is moved there once.
+* Training defaults to float32 (``compute_dtype``); sums over exponentially
+  many terms (log partition functions, enumerations) use float64
+  (``accurate_dtype``).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import array_api_compat
+from sklearn import get_config
+from sklearn.utils import check_random_state
+
+__all__ = [
+    "Backend",
+    "resolve",
+    "namespace_of",
+    "to_numpy",
+    "to_device",
+    "make_rng",
+    "BackendRandom",
+    "estimator_to_numpy",
+]
+
+_NAMESPACE_ALIASES = {
+    "numpy": "array_api_compat.numpy",
+    "np": "array_api_compat.numpy",
+    "cupy": "array_api_compat.cupy",
+    "cp": "array_api_compat.cupy",
+    "torch": "array_api_compat.torch",
+    "array_api_strict": "array_api_strict",
+    "array-api-strict": "array_api_strict",
+    "dask": "array_api_compat.dask.array",
+}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A resolved compute backend: array namespace, device and float dtype.
+
+    Attributes
+    ----------
+    xp : module
+        Array-API compatible namespace (wrapped by ``array_api_compat``).
+    device : object
+        Device on which arrays live (``"cpu"`` for NumPy).
+    dtype : dtype
+        Floating dtype of the computation.
+    """
+
+    xp: Any
+    device: Any
+    dtype: Any
+
+    @property
+    def name(self) -> str:
+        return namespace_name(self.xp)
+
+    @property
+    def is_numpy(self) -> bool:
+        return self.name == "numpy"
+
+    def asarray(self, a, dtype=None):
+        """Move ``a`` (any array or array-like) onto this backend, once."""
+        return to_device(a, self.xp, self.device, dtype=self.dtype if dtype is None else dtype)
+
+    def accurate_dtype(self):
+        """float64 where the namespace/device supports it, else float32."""
+        return accurate_dtype(self.xp, self.device)
+
+
+def namespace_name(xp) -> str:
+    name = getattr(xp, "__name__", str(xp))
+    for short in ("numpy", "cupy", "torch", "array_api_strict", "dask"):
+        if short in name:
+            return short
+    return name
+
+
+def _import_namespace(backend):
+    if not isinstance(backend, str):
+        return array_api_compat.array_namespace(backend.asarray(0)) if hasattr(backend, "asarray") else backend
+    module_name = _NAMESPACE_ALIASES.get(backend.lower())
+    if module_name is None:
+        raise ValueError(
+            f"Unknown backend {backend!r}; expected None, 'numpy', 'cupy', 'torch', "
+            "'array_api_strict' or an array-api-compat namespace module."
+        )
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:  # pragma: no cover - depends on optional packages
+        extra = " Install it with `pip install skneq[cupy]`." if "cupy" in module_name else ""
+        raise ImportError(f"backend={backend!r} needs {module_name}, which is not importable.{extra}") from exc
+
+
+def namespace_of(*arrays):
+    """Array namespace and device of ``arrays``, ignoring non-arrays.
+
+    Non-array inputs (lists, pandas frames, None) count as NumPy.
+    """
+    arrays = [a for a in arrays if a is not None and array_api_compat.is_array_api_obj(a)]
+    if not arrays:
+        return array_api_compat.numpy, "cpu"
+    xp = array_api_compat.array_namespace(*arrays)
+    return xp, array_api_compat.device(arrays[0])
+
+
+def default_device(xp):
+    if namespace_name(xp) == "numpy":
+        return "cpu"
+    info = getattr(xp, "__array_namespace_info__", None)
+    if info is not None:
+        try:
+            return info().default_device()
+        except Exception:  # pragma: no cover - namespaces without the info API
+            pass
+    return None
+
+
+def accurate_dtype(xp, device=None):
+    """The most precise real float dtype of ``xp`` on ``device``."""
+    info = getattr(xp, "__array_namespace_info__", None)
+    if info is not None and namespace_name(xp) not in ("numpy",):
+        try:
+            dtypes = info().dtypes(device=device, kind="real floating")
+            return dtypes.get("float64", dtypes.get("float32"))
+        except Exception:  # pragma: no cover
+            pass
+    return xp.float64
+
+
+def resolve(X=None, backend=None, dtype="float32") -> Backend:
+    """Resolve the compute backend of one estimator call.
+
+    Parameters
+    ----------
+    X : array-like or None
+        The input; its namespace and device are used when ``backend`` is None
+        and scikit-learn's ``array_api_dispatch`` is on.
+    backend : None, str or module
+        Explicit compute backend (see module docstring).
+    dtype : {"float32", "float64"} or dtype
+        Floating dtype of the computation.
+
+    Returns
+    -------
+    Backend
+    """
+    if backend is None:
+        if get_config().get("array_api_dispatch", False):
+            xp, device = namespace_of(X)
+        else:
+            xp, device = array_api_compat.numpy, "cpu"
+    else:
+        xp = _import_namespace(backend)
+        in_xp, in_device = namespace_of(X)
+        device = in_device if namespace_name(in_xp) == namespace_name(xp) else default_device(xp)
+    if isinstance(dtype, str):
+        dtype = getattr(xp, dtype)
+    return Backend(xp=xp, device=device, dtype=dtype)
+
+
+def to_numpy(a):
+    """Host NumPy copy (or view) of an array from any supported namespace."""
+    if a is None or isinstance(a, (numbers.Number, np.ndarray, np.generic)):
+        return np.asarray(a) if a is not None else None
+    if not array_api_compat.is_array_api_obj(a):
+        return np.asarray(a)
+    if array_api_compat.is_cupy_array(a):
+        return a.get()
+    if array_api_compat.is_torch_array(a):
+        return a.detach().cpu().numpy()
+    if array_api_compat.is_numpy_array(a):
+        return np.asarray(a)
+    xp = array_api_compat.array_namespace(a)
+    host = default_device(xp)
+    if host is not None and array_api_compat.device(a) != host:
+        a = array_api_compat.to_device(a, host)
+    return np.asarray(a)
+
+
+def to_device(a, xp, device, dtype=None):
+    """Put ``a`` on namespace ``xp``/``device`` with an explicit, single copy."""
+    a_xp, a_device = namespace_of(a)
+    if namespace_name(a_xp) != namespace_name(xp):
+        a = to_numpy(a)
+        if namespace_name(xp) == "numpy":
+            out = np.asarray(a)
+        else:
+            out = xp.asarray(a, device=device)
+    elif device is not None and a_device != device:
+        out = array_api_compat.to_device(a, device)
+    else:
+        out = a if array_api_compat.is_array_api_obj(a) else xp.asarray(a)
+    if dtype is not None and out.dtype != dtype:
+        out = xp.astype(out, dtype)
+    return out
+
+
+def convert_like(result, xp_in, device_in):
+    """Return ``result`` in the namespace/device the caller passed in."""
+    res_xp, res_device = namespace_of(result)
+    if namespace_name(res_xp) == namespace_name(xp_in) and res_device == device_in:
+        return result
+    return to_device(result, xp_in, device_in)
+
+
+# --------------------------------------------------------------------------
+# Random numbers
+# --------------------------------------------------------------------------
+
+
+def seed_from(random_state, *salt) -> int:
+    """A 63-bit integer seed derived from ``random_state`` (sklearn rules).
+
+    ``salt`` (integers such as a number of updates already done) makes
+    successive calls of ``partial_fit`` draw different streams
+    deterministically when ``random_state`` is an int.
+    """
+    if isinstance(random_state, numbers.Integral) and salt:
+        seq = np.random.SeedSequence([int(random_state), *[int(s) for s in salt]])
+        return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    rs = check_random_state(random_state)
+    return int(rs.randint(0, 2**31 - 1)) * (2**31) + int(rs.randint(0, 2**31 - 1))
+
+
+class BackendRandom:
+    """Per-call random generator living on the backend's device.
+
+    NumPy uses ``numpy.random.Generator``; CuPy ``cupy.random.Generator``;
+    torch a ``torch.Generator`` on the device. Other namespaces draw on the
+    host with NumPy and move the result once (an explicit copy).
+
+    Never store an instance on an estimator: CuPy and torch generators do
+    not pickle and the estimator would stop being a pure parameter holder.
+    """
+
+    def __init__(self, backend: Backend, seed: int):
+        self.backend = backend
+        self.xp = backend.xp
+        self._kind = backend.name
+        if self._kind == "cupy":  # pragma: no cover - needs a GPU
+            import cupy
+
+            with cupy.cuda.Device(getattr(backend.device, "id", backend.device)):
+                self._gen = cupy.random.default_rng(seed)
+        elif self._kind == "torch":  # pragma: no cover - optional
+            import torch
+
+            self._gen = torch.Generator(device=backend.device)
+            self._gen.manual_seed(seed % (2**63))
+        else:
+            self._gen = np.random.default_rng(seed)
+
+    def _finish(self, a, dtype):
+        if self._kind in ("numpy", "cupy", "torch"):
+            return a if a.dtype == dtype else self.xp.astype(a, dtype)
+        return to_device(a, self.xp, self.backend.device, dtype=dtype)
+
+    def uniform(self, shape, dtype=None):
+        """Uniform [0, 1) floats of ``shape``."""
+        dtype = self.backend.dtype if dtype is None else dtype
+        if self._kind == "torch":  # pragma: no cover
+            import torch
+
+            return torch.rand(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
+        np_dtype = np.float32 if _is_float32(dtype) else np.float64
+        return self._finish(self._gen.random(shape, dtype=np_dtype), dtype)
+
+    def normal(self, shape, dtype=None):
+        """Standard normal floats of ``shape``."""
+        dtype = self.backend.dtype if dtype is None else dtype
+        if self._kind == "torch":  # pragma: no cover
+            import torch
+
+            return torch.randn(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
+        np_dtype = np.float32 if _is_float32(dtype) else np.float64
+        return self._finish(self._gen.standard_normal(shape, dtype=np_dtype), dtype)
+
+    def integers(self, high, shape):
+        """Integers uniform in ``[0, high)`` (int64)."""
+        if self._kind == "torch":  # pragma: no cover
+            import torch
+
+            return torch.randint(0, high, shape, generator=self._gen, device=self.backend.device)
+        a = self._gen.integers(0, high, size=shape)
+        if self._kind in ("numpy", "cupy"):
+            return a
+        return to_device(a, self.xp, self.backend.device)
+
+    def bernoulli(self, p):
+        """Binary samples with probabilities ``p`` (same dtype as ``p``)."""
+        u = self.uniform(tuple(p.shape), dtype=p.dtype)
+        return self.xp.astype(u < p, p.dtype)
+
+    def categorical(self, logits, axis=-1):
+        """One index per row of ``logits`` (shape (n, k)) by the Gumbel-max trick."""
+        u = self.uniform(tuple(logits.shape), dtype=logits.dtype)
+        tiny = self.xp.finfo(logits.dtype).tiny
+        gumbel = -self.xp.log(-self.xp.log(u + tiny) + tiny)
+        return self.xp.argmax(logits + gumbel, axis=axis)
+
+
+def _is_float32(dtype) -> bool:
+    return "float32" in str(dtype)
+
+
+def make_rng(backend: Backend, random_state=None, *salt) -> BackendRandom:
+    """Create the per-call generator of ``backend`` seeded from ``random_state``."""
+    return BackendRandom(backend, seed_from(random_state, *salt))
+
+
+# --------------------------------------------------------------------------
+# Estimators
+# --------------------------------------------------------------------------
+
+
+def estimator_to_numpy(estimator):
+    """Deep copy of a fitted estimator whose array attributes are NumPy.
+
+    Use it to save, share or inspect a model trained on CuPy, torch or any
+    other namespace: the copy pickles anywhere and predicts with NumPy.
+    The copy's ``backend`` parameter is reset to ``None`` (follow the input).
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        A fitted skneq (or scikit-learn) estimator.
+
+    Returns
+    -------
+    estimator_np : BaseEstimator
+    """
+    converted = {}
+    for key, value in vars(estimator).items():
+        if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray):
+            converted[key] = to_numpy(value)
+    # Deep-copy everything else without going through the device arrays.
+    shallow = copy.copy(estimator)
+    for key in converted:
+        setattr(shallow, key, None)
+    clone = copy.deepcopy(shallow)
+    for key, value in converted.items():
+        setattr(clone, key, value)
+    if "backend" in clone.get_params(deep=False):
+        clone.set_params(backend=None)
+    return clone

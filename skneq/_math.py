@@ -1,0 +1,49 @@
+"""Numerically stable elementwise helpers written once for every namespace."""
+
+from __future__ import annotations
+
+__all__ = ["sigmoid", "log_sigmoid", "softplus", "logsumexp", "logaddexp", "log_softmax"]
+
+
+def sigmoid(x, *, xp):
+    """Logistic function 1 / (1 + exp(-x)), stable for large |x|."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softplus(x, *, xp):
+    """log(1 + exp(x)), stable for large |x|."""
+    return xp.where(x > 0, x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def log_sigmoid(x, *, xp):
+    """log sigmoid(x) = -softplus(-x)."""
+    return -softplus(-x, xp=xp)
+
+
+def logsumexp(a, *, axis=None, keepdims=False, xp):
+    """log(sum(exp(a))) along ``axis`` with the max shifted out.
+
+    Rows that are entirely ``-inf`` give ``-inf`` (not NaN).
+    """
+    a_max = xp.max(a, axis=axis, keepdims=True)
+    a_max = xp.where(xp.isfinite(a_max), a_max, xp.zeros_like(a_max))
+    out = xp.log(xp.sum(xp.exp(a - a_max), axis=axis, keepdims=True)) + a_max
+    if not keepdims:
+        if axis is None:
+            out = xp.reshape(out, ())
+        else:
+            out = xp.squeeze(out, axis=axis)
+    return out
+
+
+def logaddexp(a, b, *, xp):
+    """log(exp(a) + exp(b)) elementwise."""
+    m = xp.maximum(a, b)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    return m + xp.log(xp.exp(a - m) + xp.exp(b - m))
+
+
+def log_softmax(a, *, axis=-1, xp):
+    """a - logsumexp(a) along ``axis``."""
+    return a - logsumexp(a, axis=axis, keepdims=True, xp=xp)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import array_api_compat
+import array_api_compat.numpy as _compat_numpy
 from sklearn import get_config
 from sklearn.utils import check_random_state
 
@@ -119,7 +120,7 @@ def namespace_of(*arrays):
     """
     arrays = [a for a in arrays if a is not None and array_api_compat.is_array_api_obj(a)]
     if not arrays:
-        return array_api_compat.numpy, "cpu"
+        return _compat_numpy, "cpu"
     xp = array_api_compat.array_namespace(*arrays)
     return xp, array_api_compat.device(arrays[0])
 
@@ -169,7 +170,7 @@ def resolve(X=None, backend=None, dtype="float32") -> Backend:
         if get_config().get("array_api_dispatch", False):
             xp, device = namespace_of(X)
         else:
-            xp, device = array_api_compat.numpy, "cpu"
+            xp, device = _compat_numpy, "cpu"
     else:
         xp = _import_namespace(backend)
         in_xp, in_device = namespace_of(X)
@@ -315,7 +316,7 @@ class BackendRandom:
     def categorical(self, logits, axis=-1):
         """One index per row of ``logits`` (shape (n, k)) by the Gumbel-max trick."""
         u = self.uniform(tuple(logits.shape), dtype=logits.dtype)
-        tiny = self.xp.finfo(logits.dtype).tiny
+        tiny = self.xp.finfo(logits.dtype).smallest_normal
         gumbel = -self.xp.log(-self.xp.log(u + tiny) + tiny)
         return self.xp.argmax(logits + gumbel, axis=axis)
 

@@ -9,6 +9,8 @@ import pytest
 
 # Keep the 2-core CI machine from oversubscribing during the suite.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# sklearn array_api_dispatch needs scipy array API support, set before scipy loads.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 
 def _backend_params():

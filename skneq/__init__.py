@@ -1,7 +1,8 @@
 """skneq: scikit-learn-compatible generative models from nonequilibrium statistical physics."""
 
 from ._backend import estimator_to_numpy
+from .rbm import RBM
 
 __version__ = "0.1.0"
 
-__all__ = ["estimator_to_numpy", "__version__"]
+__all__ = ["RBM", "estimator_to_numpy", "__version__"]

@@ -308,10 +308,36 @@ class BackendRandom:
             return a
         return to_device(a, self.xp, self.backend.device)
 
+    def permutation(self, n):
+        """A random permutation of ``range(n)`` (int64)."""
+        if self._kind in ("numpy", "cupy"):
+            return self._gen.permutation(n)
+        if self._kind == "torch":  # pragma: no cover
+            import torch
+
+            return torch.randperm(n, generator=self._gen, device=self.backend.device)
+        return to_device(self._gen.permutation(n), self.xp, self.backend.device)
+
     def bernoulli(self, p):
         """Binary samples with probabilities ``p`` (same dtype as ``p``)."""
         u = self.uniform(tuple(p.shape), dtype=p.dtype)
         return self.xp.astype(u < p, p.dtype)
+
+    def bernoulli_logits(self, logits):
+        """Binary samples with ``P(1) = sigmoid(logits)``, without forming the sigmoid.
+
+        ``u < 1 / (1 + e^-x)`` is tested as ``u (1 + e^-x) < 1``; an overflow of
+        ``e^-x`` to ``inf`` correctly gives 0.
+        """
+        xp = self.xp
+        u = self.uniform(tuple(logits.shape), dtype=logits.dtype)
+        if self._kind == "numpy":
+            with np.errstate(over="ignore"):
+                e = np.exp(-logits)
+            e += 1.0
+            e *= u
+            return (e < 1.0).astype(logits.dtype)
+        return xp.astype(u * (1.0 + xp.exp(-logits)) < 1.0, logits.dtype)
 
     def categorical(self, logits, axis=-1):
         """One index per row of ``logits`` (shape (n, k)) by the Gumbel-max trick."""
@@ -322,7 +348,8 @@ class BackendRandom:
 
 
 def _is_float32(dtype) -> bool:
-    return "float32" in str(dtype)
+    # Cheap for NumPy/CuPy dtypes (identity), falls back to the name otherwise.
+    return dtype is np.float32 or dtype == np.float32 if isinstance(dtype, (type, np.dtype)) else "float32" in str(dtype)
 
 
 def make_rng(backend: Backend, random_state=None, *salt) -> BackendRandom:

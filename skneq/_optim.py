@@ -1,0 +1,55 @@
+"""First-order optimisers as pure update rules on tuples of arrays.
+
+``init`` returns the optimiser state (a tuple of arrays, stored by the
+estimator as a fitted attribute so ``partial_fit`` continues smoothly);
+``step`` takes parameters, *ascent* directions (log-likelihood gradients)
+and the state, and returns new parameters and state. Nothing here keeps
+hidden state or knows the model.
+"""
+
+from __future__ import annotations
+
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
+
+__all__ = ["OPTIMIZERS", "init", "step"]
+
+
+def init(name, params, *, xp):
+    """Zero state for optimiser ``name`` matching ``params``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+    zeros = tuple(xp.zeros_like(p) for p in params)
+    if name == "adam":
+        return (zeros, tuple(xp.zeros_like(p) for p in params), 0)
+    return (zeros,)
+
+
+def step(name, params, grads, state, *, learning_rate, momentum=0.9, decay=0.9, beta2=0.999, eps=1e-8, xp):
+    """One ascent step ``params + update(grads)``.
+
+    * ``"sgd"``: heavy-ball momentum, ``v = momentum v + lr g; p += v``.
+    * ``"rmsprop"``: ``s = decay s + (1 - decay) g^2; p += lr g / (sqrt(s) + eps)``.
+    * ``"adam"``: Kingma & Ba with bias correction, ``beta1 = momentum``.
+
+    Returns
+    -------
+    params, state : tuples of arrays
+    """
+    if name == "sgd":
+        (vel,) = state
+        vel = tuple(momentum * v + learning_rate * g for v, g in zip(vel, grads))
+        return tuple(p + v for p, v in zip(params, vel)), (vel,)
+    if name == "rmsprop":
+        (sq,) = state
+        sq = tuple(decay * s + (1.0 - decay) * g * g for s, g in zip(sq, grads))
+        new = tuple(p + learning_rate * g / (xp.sqrt(s) + eps) for p, g, s in zip(params, grads, sq))
+        return new, (sq,)
+    if name == "adam":
+        m1, m2, t = state
+        t = t + 1
+        m1 = tuple(momentum * m + (1.0 - momentum) * g for m, g in zip(m1, grads))
+        m2 = tuple(beta2 * m + (1.0 - beta2) * g * g for m, g in zip(m2, grads))
+        c1, c2 = 1.0 - momentum**t, 1.0 - beta2**t
+        new = tuple(p + learning_rate * (a / c1) / (xp.sqrt(s / c2) + eps) for p, a, s in zip(params, m1, m2))
+        return new, (m1, m2, t)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")

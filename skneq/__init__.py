@@ -2,7 +2,8 @@
 
 from ._backend import estimator_to_numpy
 from .rbm import RBM
+from .reciprocal import ReciprocalSpaceProjector
 
 __version__ = "0.1.0"
 
-__all__ = ["RBM", "estimator_to_numpy", "__version__"]
+__all__ = ["RBM", "ReciprocalSpaceProjector", "estimator_to_numpy", "__version__"]

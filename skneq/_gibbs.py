@@ -91,11 +91,18 @@ def gibbs_vhv(V, W, b, c, rng, n_steps=1, beta=1.0, *, xp):
     """
     H = None
     for _ in range(int(n_steps)):
-        # Sampling from logits skips forming the probabilities (the hot path).
-        field_h = V @ W.T + c
-        H = rng.bernoulli_logits(field_h if beta == 1.0 else beta * field_h)
-        field_v = H @ W + b
-        V = rng.bernoulli_logits(field_v if beta == 1.0 else beta * field_v)
+        # Sampling from logits skips forming the probabilities, and the
+        # fields are fresh buffers that the sampler may overwrite (hot path).
+        field_h = V @ W.T
+        field_h += c  # in place: array-API arrays support augmented assignment
+        if beta != 1.0:
+            field_h = beta * field_h
+        H = rng.bernoulli_logits(field_h, overwrite=True)
+        field_v = H @ W
+        field_v += b
+        if beta != 1.0:
+            field_v = beta * field_v
+        V = rng.bernoulli_logits(field_v, overwrite=True)
     return V, H
 
 

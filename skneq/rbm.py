@@ -284,7 +284,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_samples = X.shape[0]
         X_shuffled = xp.take(X, rng.permutation(n_samples), axis=0)
         for start in range(0, n_samples, self.batch_size):
-            self._update(X_shuffled[start : start + self.batch_size, ...], bk, rng)
+            # Slice stops stay in bounds: the Array API leaves overshoot unspecified.
+            self._update(X_shuffled[start : min(start + self.batch_size, n_samples), ...], bk, rng)
 
     def _prepare_training(self, X, bk):
         xp = bk.xp
@@ -348,8 +349,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._prepare_training(X, bk)
         try:
             tic = time.perf_counter()
-            for start in range(0, X.shape[0], self.batch_size):
-                self._update(X[start : start + self.batch_size, ...], bk, rng)
+            n_samples = X.shape[0]
+            for start in range(0, n_samples, self.batch_size):
+                self._update(X[start : min(start + self.batch_size, n_samples), ...], bk, rng)
             if self.verbose:
                 self._record_epoch(len(self.history_) + 1, time.perf_counter() - tic, X, bk, rng, False)
         finally:
@@ -360,7 +362,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _record_epoch(self, epoch, elapsed, X, bk, rng, checkpoint):
         entry = {"epoch": epoch, "time": elapsed}
         if self.verbose:
-            entry["pseudo_log_likelihood"] = self._pseudo_log_likelihood(X[:1000, ...], bk, rng)
+            entry["pseudo_log_likelihood"] = self._pseudo_log_likelihood(X[: min(1000, X.shape[0]), ...], bk, rng)
             print(
                 f"[{type(self).__name__}] Iteration {epoch}, pseudo-likelihood = "
                 f"{entry['pseudo_log_likelihood']:.2f}, time = {elapsed:.2f}s"

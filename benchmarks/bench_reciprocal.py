@@ -1,0 +1,132 @@
+"""Benchmarks of skneq.reciprocal (seed 003) at the paper's sizes (N = 784).
+
+Each figure is a ratio against a named baseline measured in the same run:
+
+1. ``ReciprocalSpaceProjector.fit`` (prefit, decomposition only) vs a bare
+   ``numpy.linalg.svd(W, full_matrices=True)``: overhead of sign fixing,
+   null-space alignment and saddle points.
+2. ``apply_random_rotations`` (rank-2 updates) vs dense products
+   ``R @ U @ R.T`` with explicit rotation matrices, 0.1 N rotations of the
+   784 x 784 visible modes (Fig. 4).
+3. ``mode_energies`` of 10,000 state pairs vs the direct energy of eq. 3.
+4. ``reciprocal_kurtosis`` Monte Carlo (10^5 states) vs the exact cumulant
+   formula.
+
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_reciprocal.py [--hidden 500]``.
+CuPy timings are added when CuPy and a GPU are available, else skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import platform
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from skneq import _reciprocal_math as _rm
+from skneq.reciprocal import ReciprocalSpaceProjector, apply_random_rotations, reciprocal_kurtosis
+
+
+class _Fitted(BaseEstimator):
+    """A stand-in fitted RBM (BernoulliRBM attribute names)."""
+
+    def set_parameters(self, components, visible, hidden):
+        self.components_ = components
+        self.intercept_visible_ = visible
+        self.intercept_hidden_ = hidden
+        return self
+
+    def fit(self, X, y=None):
+        return self
+
+
+def best_of(fn, repeats=5):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def dense_rotations(U, n_rotations, seed):
+    rng = np.random.default_rng(seed)
+    n = U.shape[0]
+    for _ in range(n_rotations):
+        g = rng.normal(size=(1, 2, n))
+        p, q = _rm.random_plane_pairs(g, np.ones(n), xp=np)
+        R = _rm.plane_rotation_matrix(p[0], q[0], rng.uniform(0, 2 * math.pi), xp=np)
+        U = R @ U @ R.T
+    return U
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visible", type=int, default=784)
+    parser.add_argument("--hidden", type=int, default=500)
+    args = parser.parse_args()
+    n_visible, n_hidden = args.visible, args.hidden
+    rng = np.random.default_rng(0)
+    rbm = _Fitted().set_parameters(
+        0.01 * rng.normal(size=(n_hidden, n_visible)), rng.normal(size=n_visible), rng.normal(size=n_hidden)
+    )
+    print(f"# skneq.reciprocal benchmarks, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"# machine: {platform.machine()} {platform.processor() or ''}, N={n_visible}, M={n_hidden}")
+    print("| case | skneq (s) | baseline | baseline (s) | ratio |")
+    print("|---|---|---|---|---|")
+
+    W = rbm.components_.T
+    t_svd = best_of(lambda: np.linalg.svd(W, full_matrices=True))
+    t_fit = best_of(lambda: ReciprocalSpaceProjector(rbm, prefit=True).fit(None))
+    print(f"| fit (decomposition) | {t_fit:.3f} | numpy full SVD | {t_svd:.3f} | {t_fit / t_svd:.2f} |")
+
+    proj = ReciprocalSpaceProjector(rbm, prefit=True).fit(None)
+    n_rot = round(0.1 * n_visible)
+    t_rank2 = best_of(lambda: apply_random_rotations(proj.visible_modes_, n_rot, side="both", random_state=0))
+    t_dense = best_of(lambda: dense_rotations(proj.visible_modes_, n_rot, seed=0), repeats=1)
+    print(
+        f"| {n_rot} rotations of U ({n_visible}x{n_visible}) | {t_rank2:.3f} | dense R @ U @ R.T | {t_dense:.3f} "
+        f"| {t_rank2 / t_dense:.3f} |"
+    )
+
+    n_states = 10_000
+    V = (rng.random((n_states, n_visible)) < 0.5).astype(float)
+    H = (rng.random((n_states, n_hidden)) < 0.5).astype(float)
+
+    def direct():
+        return -V @ rbm.intercept_visible_ - H @ rbm.intercept_hidden_ - np.sum((V @ W) * H, axis=1)
+
+    t_direct = best_of(direct)
+    t_modes = best_of(lambda: proj.mode_energies(V, H))
+    print(f"| mode_energies, {n_states} pairs | {t_modes:.3f} | direct energy eq. 3 | {t_direct:.3f} "
+          f"| {t_modes / t_direct:.2f} |")
+
+    modes = proj.hidden_modes_[:, : min(n_visible, n_hidden)]
+    t_exact = best_of(lambda: reciprocal_kurtosis(modes))
+    t_mc = best_of(lambda: reciprocal_kurtosis(modes, n_samples=100_000, random_state=0), repeats=1)
+    print(f"| kurtosis, 10^5 states (MC) | {t_mc:.3f} | exact cumulants | {t_exact:.4f} | {t_mc / t_exact:.0f} |")
+
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() == 0:
+            raise RuntimeError("no GPU")
+    except Exception as exc:  # noqa: BLE001 - any failure means no GPU path
+        print(f"# CuPy benchmarks skipped: {type(exc).__name__}: {exc}")
+        return
+    gpu = ReciprocalSpaceProjector(rbm, prefit=True, backend="cupy")  # pragma: no cover - needs a GPU
+
+    def gpu_fit():  # pragma: no cover
+        gpu.fit(None)
+        cupy.cuda.Device().synchronize()
+
+    t_gpu = best_of(gpu_fit)  # pragma: no cover
+    print(f"| fit (decomposition), CuPy | {t_gpu:.3f} | numpy full SVD | {t_svd:.3f} | {t_gpu / t_svd:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

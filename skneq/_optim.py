@@ -35,6 +35,9 @@ def step(name, params, grads, state, *, learning_rate, momentum=0.9, decay=0.9, 
     -------
     params, state : tuples of arrays
     """
+    if name == "sgd" and momentum == 0:
+        # Plain SGD: no velocity buffer to update (BernoulliRBM's rule).
+        return tuple(p + learning_rate * g for p, g in zip(params, grads)), state
     if name == "sgd":
         (vel,) = state
         vel = tuple(momentum * v + learning_rate * g for v, g in zip(vel, grads))

@@ -409,3 +409,35 @@ def test_explicit_backend_returns_outputs_like_input():
     assert not isinstance(rbm.components_, np.ndarray)
     H = rbm.transform(X)
     assert isinstance(H, np.ndarray)  # outputs follow the caller's NumPy input
+
+
+@pytest.mark.parametrize("optimizer, lr, momentum, gain", [
+    ("sgd", 0.05, 0.5, 10.0), ("adam", 0.01, 0.9, 10.0),
+    # normalised steps on noisy PCD gradients are slower for RBMs; a sign error would lose nats
+    ("rmsprop", 0.003, 0.0, 3.0),
+])
+def test_every_optimizer_trains(mnist_012, optimizer, lr, momentum, gain):
+    X, _ = mnist_012
+    base = RBM(n_components=8, n_iter=0, random_state=0).fit(X).score(X)
+    rbm = RBM(n_components=8, n_iter=2, optimizer=optimizer, learning_rate=lr, momentum=momentum,
+              batch_size=32, random_state=0).fit(X)
+    assert rbm.score(X) > base + gain, optimizer
+
+
+def test_optimizer_rules_against_hand_computation():
+    from skneq import _optim
+
+    xp = _backend.resolve().xp
+    p, g = (np.array([1.0, -2.0]),), (np.array([0.5, 0.25]),)
+    new, _ = _optim.step("sgd", p, g, _optim.init("sgd", p, xp=xp), learning_rate=0.1, momentum=0.0, xp=xp)
+    np.testing.assert_allclose(new[0], [1.05, -1.975])
+    state = _optim.init("sgd", p, xp=xp)
+    new, state = _optim.step("sgd", p, g, state, learning_rate=0.1, momentum=0.9, xp=xp)
+    new, state = _optim.step("sgd", new, g, state, learning_rate=0.1, momentum=0.9, xp=xp)
+    # two steps of heavy ball: v1 = lr g, v2 = 0.9 lr g + lr g
+    np.testing.assert_allclose(new[0], p[0] + 0.1 * g[0] * (1 + 1.9))
+    new, _ = _optim.step("adam", p, g, _optim.init("adam", p, xp=xp), learning_rate=0.1, momentum=0.9, xp=xp)
+    # the first Adam step moves each coordinate by lr * sign(g) (bias-corrected moments)
+    np.testing.assert_allclose(new[0], p[0] + 0.1 * np.sign(g[0]), rtol=1e-6)
+    new, _ = _optim.step("rmsprop", p, g, _optim.init("rmsprop", p, xp=xp), learning_rate=0.1, decay=0.9, xp=xp)
+    np.testing.assert_allclose(new[0], p[0] + 0.1 * g[0] / (np.sqrt(0.1) * np.abs(g[0])), rtol=1e-6)

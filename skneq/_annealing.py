@@ -24,7 +24,6 @@ import math
 
 import numpy as np
 
-from ._gibbs import binary_states  # noqa: F401  (re-exported for callers)
 from ._math import logsumexp, sigmoid, softplus
 
 __all__ = [

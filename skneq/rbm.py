@@ -8,7 +8,6 @@ The estimator is sklearn glue over the kernels of :mod:`skneq._gibbs`
 
 from __future__ import annotations
 
-import math
 import numbers
 import time
 

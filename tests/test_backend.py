@@ -119,3 +119,27 @@ def test_estimator_to_numpy_pickles():
     assert isinstance(host.components_, np.ndarray) and host.backend is None
     again = pickle.loads(pickle.dumps(host))
     np.testing.assert_allclose(again.transform(np.eye(4)), rbm.transform(np.eye(4)), rtol=1e-6)
+
+
+def test_non_numpy_inputs_work_without_scipy_array_api(tmp_path):
+    """Estimators with an explicit backend must not depend on SCIPY_ARRAY_API=1."""
+    pytest.importorskip("array_api_strict")
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, array_api_strict as s\n"
+        "from skneq import RBM\n"
+        "X = s.asarray(np.eye(6), device=s.Device('device1'))\n"
+        "rbm = RBM(n_components=2, n_iter=1, backend='array_api_strict', random_state=0).fit(X)\n"
+        "print(rbm.transform(X).device)\n"
+        "try:\n"
+        "    rbm.transform(s.asarray(np.full((2, 6), np.nan), device=s.Device('device1')))\n"
+        "except ValueError as e:\n"
+        "    print('ValueError', e)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SCIPY_ARRAY_API"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "device1" in out.stdout and "ValueError Input X contains NaN" in out.stdout

@@ -10,8 +10,6 @@ estimator's code (pickling, dtypes, idempotence, invariances...).
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 from scipy.special import expit
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_array

@@ -29,6 +29,8 @@ __all__ = [
     "free_energy",
     "binary_states",
     "exact_log_partition",
+    "enumerated_log_weights",
+    "exact_samples",
     "JOINT_KERNELS",
 ]
 
@@ -197,17 +199,57 @@ def exact_log_partition(W, b, c, beta=1.0, *, xp, chunk_size=8192, max_units=25)
             "use annealed importance sampling (method='ais')."
         )
     device = getattr(W, "device", None)
-    enum_hidden = n_hidden <= n_visible
+    if n_hidden <= n_visible:
+        log_terms = enumerated_log_weights(
+            n_enum, lambda S: log_unnormalized_hidden(S, W, b, c, beta, xp=xp), xp=xp, device=device, dtype=W.dtype,
+            chunk_size=chunk_size,
+        )
+    else:
+        log_terms = enumerated_log_weights(
+            n_enum, lambda S: log_unnormalized_visible(S, W, b, c, beta, xp=xp), xp=xp, device=device, dtype=W.dtype,
+            chunk_size=chunk_size,
+        )
+    return logsumexp(log_terms, xp=xp)
+
+
+def enumerated_log_weights(n_units, log_weight, *, xp, device, dtype, chunk_size=8192):
+    """``log_weight(states)`` over all ``2**n_units`` states, in chunks."""
     parts = []
-    for start in range(0, 2**n_enum, chunk_size):
-        stop = min(start + chunk_size, 2**n_enum)
-        S = binary_states(n_enum, start, stop, xp=xp, device=device, dtype=W.dtype)
-        if enum_hidden:
-            log_terms = log_unnormalized_hidden(S, W, b, c, beta, xp=xp)
-        else:
-            log_terms = log_unnormalized_visible(S, W, b, c, beta, xp=xp)
-        parts.append(logsumexp(log_terms, xp=xp))
-    return logsumexp(xp.stack(parts), xp=xp)
+    for start in range(0, 2**n_units, chunk_size):
+        stop = min(start + chunk_size, 2**n_units)
+        parts.append(log_weight(binary_states(n_units, start, stop, xp=xp, device=device, dtype=dtype)))
+    return parts[0] if len(parts) == 1 else xp.concat(parts)
+
+
+def exact_samples(W, b, c, n_samples, rng, beta=1.0, *, xp):
+    """Independent exact samples ``(V, H)`` of ``p_beta``: enumerate the smaller
+    layer, invert its cumulative distribution, draw the other layer from its
+    factorised conditional. Returns arrays of shapes (n_samples, n_visible)
+    and (n_samples, n_hidden)."""
+    n_hidden, n_visible = W.shape
+    n_enum = min(n_hidden, n_visible)
+    device = getattr(W, "device", None)
+    enum_hidden = n_hidden <= n_visible
+    if enum_hidden:
+        log_w = enumerated_log_weights(
+            n_hidden, lambda S: log_unnormalized_hidden(S, W, b, c, beta, xp=xp), xp=xp, device=device, dtype=W.dtype
+        )
+    else:
+        log_w = enumerated_log_weights(
+            n_visible, lambda S: log_unnormalized_visible(S, W, b, c, beta, xp=xp), xp=xp, device=device, dtype=W.dtype
+        )
+    prob = xp.exp(log_w - logsumexp(log_w, xp=xp))
+    cdf = xp.cumulative_sum(prob)
+    u = rng.uniform((n_samples,), dtype=W.dtype) * cdf[-1]
+    idx = xp.clip(xp.searchsorted(cdf, u, side="right"), 0, prob.shape[0] - 1)
+    shifts = xp.arange(n_enum, dtype=xp.int64, device=device)
+    bits = xp.bitwise_right_shift(xp.astype(idx, xp.int64)[:, None], shifts[None, :])
+    S = xp.astype(xp.bitwise_and(bits, 1), W.dtype)  # the bits of each drawn state index
+    if enum_hidden:
+        V, _ = sample_visible(S, W, b, rng, beta, xp=xp)
+        return V, S
+    H, _ = sample_hidden(S, W, c, rng, beta, xp=xp)
+    return S, H
 
 
 def centered_gradient(V_data, H_data, V_model, H_model, visible_offset, hidden_offset, beta=1.0, *, xp):

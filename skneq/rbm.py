@@ -446,7 +446,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Annealing runs (and model samples for the reverse process).
         n_steps : int, default=1000
             Gibbs sweeps that draw the reverse process's model samples from
-            the persistent chains (or random states).
+            the persistent chains, when the model is too large for exact
+            samples (smaller layer over 20 units).
         random_state : int, RandomState or None
 
         Returns
@@ -485,8 +486,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ----------
         direction : {"forward", "reverse", "both"}
         model_samples : array of shape (n, n_features) or None
-            Starting states of the reverse process; by default the
-            persistent chains (or random states) after ``n_steps`` sweeps.
+            Starting states of the reverse process. By default exact samples
+            when the smaller layer has at most 20 units, else the persistent
+            chains (tiled to ``n_chains``) after ``n_steps`` more sweeps.
 
         Returns
         -------
@@ -506,11 +508,19 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if direction in ("forward", "both"):
             out["forward"] = _annealing.ais_works(W, b, c, b_A, betas, int(n_chains), rng, xp=xp)
         if direction in ("reverse", "both"):
-            if model_samples is None:
-                V0 = rng.bernoulli(xp.broadcast_to(_gibbs.sigmoid(b_A, xp=xp), (int(n_chains), W.shape[1])))
-                V, _ = _gibbs.gibbs_vhv(V0, W, b, c, rng, n_steps, 1.0, xp=xp)
-            else:
+            if model_samples is not None:
                 V = _backend.to_device(model_samples, xp, bk.device, dtype=dt)
+            elif min(W.shape) <= MAX_EXACT_UNITS:
+                # Exact samples: Gibbs chains from one start miss the modes of
+                # a multimodal model and bias reverse AIS by nats.
+                V, _ = _gibbs.exact_samples(W, b, c, int(n_chains), rng, 1.0, xp=xp)
+            else:
+                # Continue the persistent chains (already spread over the modes
+                # training visited), tiled to n_chains, for n_steps sweeps.
+                chains = xp.astype(self.persistent_chains_, dt)
+                reps = -(-int(n_chains) // chains.shape[0])
+                V0 = xp.concat([chains] * reps, axis=0)[: int(n_chains), ...]
+                V, _ = _gibbs.gibbs_vhv(V0, W, b, c, rng, n_steps, 1.0, xp=xp)
             out["reverse"] = _annealing.reverse_ais_works(V, W, b, c, b_A, betas, rng, xp=xp)
         if direction not in ("forward", "reverse", "both"):
             raise ValueError(f"direction must be 'forward', 'reverse' or 'both', got {direction!r}")

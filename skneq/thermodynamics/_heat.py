@@ -1,0 +1,280 @@
+"""Heat exchange fluctuation theorem (seed 004 Sec. 3.2-3.3): sampled heats, the exact
+heat distribution of small models, and the slope of ln P(Q)/P(-Q)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _backend
+from .. import _joint_chain as jc
+from .._gibbs import energy, gibbs_joint, gibbs_vhv, sample_hidden
+from ._params import _check_beta, _check_kernel, rbm_parameters
+
+__all__ = ["heat_exchange", "exact_heat_distribution", "xft_log_ratio", "XFTFit", "fit_xft_slope"]
+
+
+def heat_exchange(model, beta_from, beta_to, n_samples, *, n_steps=300, n_exchange_steps=1,
+                  kernel="symmetric", init=None, batch_size=10_000, random_state=None,
+                  backend=None, dtype="float32"):
+    """Heat ``Q = E(s') - E(s)`` exchanged with a bath at ``beta_to`` (seed 004 Sec. 3.3).
+
+    An ensemble of joint states ``s = (v, h)`` is brought to equilibrium at
+    ``beta_from`` by ``n_steps`` alternating Gibbs sweeps (any kernel leaving
+    ``p_{beta_from}`` invariant would do; this one is the cheapest), then
+    makes ``n_exchange_steps`` steps of ``kernel`` at ``beta_to``. Since no
+    parameter changes, no work is done and the energy change is heat. The
+    heat-exchange fluctuation theorem (seed 004 Sec. 3.2)
+
+    .. math:: \\ln \\frac{P(Q)}{P(-Q)} = (\\beta_1 - \\beta_2)\\, Q
+
+    holds when the kernel at ``beta_to`` is reversible: ``"symmetric"``
+    (default) or ``"random_scan"``. With ``"alternating"`` (the seed's
+    setup) it does not hold exactly (see ``detailed_balance_violation``).
+
+    Parameters
+    ----------
+    model : RBM or tuple (W, b, c)
+    beta_from, beta_to : float
+        Inverse temperatures ``beta_1`` (preparation) and ``beta_2`` (bath).
+    n_samples : int
+        Ensemble size (seed 004 used 2e6 on 784 x 500).
+    n_steps : int
+        Equilibration sweeps at ``beta_from`` (seed 004: 300).
+    n_exchange_steps : int
+        Kernel steps ``K`` at ``beta_to`` (seed 004: 1). The theorem holds
+        for any ``K`` with a reversible kernel.
+    kernel : {"symmetric", "alternating", "random_scan"}
+    init : array of shape (n_init, n_visible) or None
+        Binary visible states to start the chains from, e.g. training data
+        to shorten the equilibration of a trained model, or equilibrium
+        samples at ``beta_from`` (then ``n_steps=0`` suffices and one
+        equilibrated ensemble serves several ``beta_to``). With
+        ``n_init == n_samples`` row ``i`` starts chain ``i``; otherwise rows
+        are drawn with replacement. None starts from uniform random states.
+    batch_size : int
+        Chains simulated at once (bounds memory).
+    random_state : int, RandomState or None
+    backend : None, str
+        Compute backend; None keeps the parameters' namespace and device.
+    dtype : str
+        Dtype of the Gibbs chains; energies are always summed in float64
+        where available.
+
+    Returns
+    -------
+    Q : array of shape (n_samples,)
+        Heat per chain, float64, on the compute backend.
+    """
+    beta_from = _check_beta(beta_from, "beta_from")
+    beta_to = _check_beta(beta_to, "beta_to")
+    _check_kernel(kernel)
+    n_samples, n_steps, n_exchange_steps = int(n_samples), int(n_steps), int(n_exchange_steps)
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be at least 1, got {n_samples}")
+    if n_steps < 0 or n_exchange_steps < 1:
+        raise ValueError("n_steps must be >= 0 and n_exchange_steps >= 1")
+    batch_size = max(int(batch_size), 1)
+    # Energies come from the parameters at full precision; the chains may run
+    # in float32 (sampling noise dwarfs the rounding of the probabilities).
+    W64, b64, c64, bk = rbm_parameters(model, backend=backend)
+    xp = bk.xp
+    chain_dtype = getattr(xp, dtype) if isinstance(dtype, str) else dtype
+    bk = _backend.Backend(xp, bk.device, chain_dtype)
+    W, b, c = (xp.astype(a, chain_dtype) for a in (W64, b64, c64))
+    if init is not None:
+        init = _backend.to_device(init, xp, bk.device, dtype=bk.dtype)
+        if init.ndim != 2 or init.shape[1] != W.shape[1] or init.shape[0] == 0:
+            raise ValueError(f"init must have shape (n_init, {W.shape[1]}), got {tuple(init.shape)}")
+        from .._validation import check_binary
+
+        check_binary(init, xp, what="heat_exchange(init=...)")
+    rng = _backend.make_rng(bk, random_state)
+    parts = []
+    for start in range(0, n_samples, batch_size):
+        n = min(batch_size, n_samples - start)
+        if init is None:
+            V = rng.bernoulli(xp.full((n, W.shape[1]), 0.5, dtype=bk.dtype, device=bk.device))
+        else:
+            rows = (xp.arange(start, start + n, device=bk.device) if init.shape[0] == n_samples
+                    else rng.integers(init.shape[0], (n,)))
+            V = xp.take(init, rows, axis=0)
+        V, _ = gibbs_vhv(V, W, b, c, rng, n_steps, beta_from, xp=xp) if n_steps else (V, None)
+        H, _ = sample_hidden(V, W, c, rng, beta_from, xp=xp)
+        E_before = energy(xp.astype(V, W64.dtype), xp.astype(H, W64.dtype), W64, b64, c64, xp=xp)
+        for _ in range(n_exchange_steps):
+            V, H = gibbs_joint(V, H, W, b, c, rng, kernel, beta_to, xp=xp)
+        E_after = energy(xp.astype(V, W64.dtype), xp.astype(H, W64.dtype), W64, b64, c64, xp=xp)
+        parts.append(E_after - E_before)
+    return parts[0] if len(parts) == 1 else xp.concat(parts)
+
+
+def exact_heat_distribution(model, beta_from, beta_to, *, kernel="symmetric", n_exchange_steps=1,
+                            decimals=9):
+    """Exact distribution of the heat ``Q`` by enumerating joint states.
+
+    ``P(Q) = sum_{s, s'} p_{beta_1}(s) [P_{beta_2}^K](s, s') delta(E(s') - E(s) - Q)``
+    (seed 004 Sec. 3.2), for models with ``n_visible + n_hidden <= 12``.
+
+    Parameters
+    ----------
+    model : RBM or tuple (W, b, c)
+    beta_from, beta_to : float
+    kernel : {"symmetric", "alternating", "random_scan"}
+    n_exchange_steps : int
+        ``K``.
+    decimals : int
+        Heats equal after rounding to ``decimals`` are one value.
+
+    Returns
+    -------
+    q : ndarray of shape (n_values,)
+        Distinct heat values, ascending (NumPy: the grouping is done on the
+        host, on a few thousand numbers).
+    prob : ndarray of shape (n_values,)
+        ``P(q)``; sums to 1.
+    """
+    beta_from = _check_beta(beta_from, "beta_from")
+    beta_to = _check_beta(beta_to, "beta_to")
+    _check_kernel(kernel)
+    W, b, c, bk = rbm_parameters(model)
+    xp = bk.xp
+    log_p1, E = jc.joint_log_probabilities(W, b, c, beta_from, xp=xp)
+    P2 = jc.matrix_power(jc.joint_transition_matrix(W, b, c, kernel, beta_to, xp=xp), n_exchange_steps, xp=xp)
+    pair_prob = xp.exp(log_p1)[:, None] * P2
+    heat = E[None, :] - E[:, None]
+    q_all = _backend.to_numpy(xp.reshape(heat, (-1,)))
+    w_all = _backend.to_numpy(xp.reshape(pair_prob, (-1,)))
+    _, inverse, multiplicity = np.unique(np.round(q_all, int(decimals)), return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    # Report each group's mean heat, not the rounded key, to keep full precision.
+    q = np.bincount(inverse, weights=q_all) / multiplicity
+    prob = np.bincount(inverse, weights=w_all, minlength=q.size)
+    keep = prob > 0
+    return q[keep], prob[keep]
+
+
+def xft_log_ratio(q, prob, *, decimals=9):
+    """``ln P(q) / P(-q)`` for every positive ``q`` whose mirror ``-q`` is present.
+
+    Parameters
+    ----------
+    q, prob : array-like of shape (n_values,)
+        A discrete distribution of the heat, e.g. from
+        ``exact_heat_distribution``.
+
+    Returns
+    -------
+    q_pos : ndarray of shape (n_pairs,)
+    log_ratio : ndarray of shape (n_pairs,)
+        Equals ``(beta_1 - beta_2) q_pos`` under the XFT.
+    """
+    q = np.asarray(_backend.to_numpy(q), dtype=np.float64)
+    prob = np.asarray(_backend.to_numpy(prob), dtype=np.float64)
+    if q.shape != prob.shape or q.ndim != 1:
+        raise ValueError("q and prob must be 1-d arrays of the same length")
+    # Values are matched on rounded keys, reported at full precision.
+    lookup = {float(k): (float(v), float(p)) for k, v, p in zip(np.round(q, int(decimals)), q, prob) if p > 0}
+    pairs = sorted(
+        (v, math.log(p) - math.log(lookup[-k][1])) for k, (v, p) in lookup.items() if k > 0 and -k in lookup
+    )
+    if not pairs:
+        return np.zeros(0), np.zeros(0)
+    q_pos, log_ratio = (np.array(col) for col in zip(*pairs))
+    return q_pos, log_ratio
+
+
+@dataclass
+class XFTFit:
+    """Least-squares fit of ``ln P(Q)/P(-Q) = slope * Q`` through the origin.
+
+    Attributes
+    ----------
+    slope, stderr : float
+        Fitted slope (compare with ``beta_from - beta_to``) and its standard
+        error from counting statistics.
+    q : ndarray of shape (n_points,)
+        Positive heat values (bin centres or distinct values) used.
+    log_ratio, log_ratio_stderr : ndarray of shape (n_points,)
+        ``ln n(q) / n(-q)`` and ``sqrt(1/n(q) + 1/n(-q))``.
+    count_pos, count_neg : ndarray of shape (n_points,)
+    chi2 : float
+        Sum of squared standardized residuals (about ``n_points - 1`` if the
+        linear law holds).
+    """
+
+    slope: float
+    stderr: float
+    q: np.ndarray
+    log_ratio: np.ndarray
+    log_ratio_stderr: np.ndarray
+    count_pos: np.ndarray
+    count_neg: np.ndarray
+    chi2: float
+
+
+def fit_xft_slope(Q, *, bins="auto", min_count=20, decimals=9, max_discrete=400):
+    """Estimate ``ln P(Q)/P(-Q)`` from samples and fit its slope (seed 004 Sec. 3.3).
+
+    Parameters
+    ----------
+    Q : array-like of shape (n_samples,)
+        Heat samples, e.g. from ``heat_exchange``.
+    bins : "auto", "unique" or int
+        ``"unique"`` counts each distinct value (rounded to ``decimals``):
+        exact for the discrete heats of small models. An int uses that many
+        equal bins on each side of 0, mirrored so that bin ``[k d, (k+1) d)``
+        pairs with ``(-(k+1) d, -k d]``. ``"auto"`` picks ``"unique"`` when
+        there are at most ``max_discrete`` distinct values, else 40 bins.
+    min_count : int
+        Only pairs with at least this many samples on both sides enter the
+        fit (the log of small counts is biased).
+
+    Returns
+    -------
+    XFTFit
+        The slope with its standard error. The variance of
+        ``ln n(q) - ln n(-q)`` is ``1/n(q) + 1/n(-q)`` to leading order for
+        multinomial counts (covariances between pairs cancel), giving the
+        weights of the fit.
+    """
+    Q = np.asarray(_backend.to_numpy(Q), dtype=np.float64)
+    if Q.ndim != 1 or Q.size == 0:
+        raise ValueError(f"Q must be a non-empty 1-d array of heats, got shape {Q.shape}")
+    if not np.all(np.isfinite(Q)):
+        raise ValueError("Q contains NaN or infinity")
+    Qr = np.round(Q, int(decimals))
+    if bins == "auto":
+        bins = "unique" if np.unique(Qr).size <= max_discrete else 40
+    if bins == "unique":
+        values, counts = np.unique(Qr, return_counts=True)
+        count_of = dict(zip(values.tolist(), counts.tolist()))
+        q = np.array(sorted(v for v in count_of if v > 0 and -v in count_of), dtype=np.float64)
+        n_pos = np.array([count_of[v] for v in q], dtype=np.float64)
+        n_neg = np.array([count_of[-v] for v in q], dtype=np.float64)
+    else:
+        n_bins = int(bins)
+        if n_bins < 1:
+            raise ValueError(f"bins must be 'auto', 'unique' or a positive int, got {bins!r}")
+        width = np.max(np.abs(Qr)) / n_bins
+        if width == 0:
+            raise ValueError("all heats are zero: the two temperatures give no exchange to fit")
+        k = np.minimum(np.floor(np.abs(Qr) / width), n_bins - 1).astype(np.int64)
+        n_pos = np.bincount(k[Qr > 0], minlength=n_bins).astype(np.float64)
+        n_neg = np.bincount(k[Qr < 0], minlength=n_bins).astype(np.float64)
+        q = (np.arange(n_bins) + 0.5) * width
+    keep = (n_pos >= min_count) & (n_neg >= min_count)
+    if not np.any(keep):
+        raise ValueError(
+            f"No heat value has at least min_count={min_count} samples at both +Q and -Q; "
+            "draw more samples, use fewer bins or lower min_count."
+        )
+    q, n_pos, n_neg = q[keep], n_pos[keep], n_neg[keep]
+    log_ratio = np.log(n_pos) - np.log(n_neg)
+    var = 1.0 / n_pos + 1.0 / n_neg
+    sxx = np.sum(q * q / var)
+    slope = float(np.sum(q * log_ratio / var) / sxx)
+    chi2 = float(np.sum((log_ratio - slope * q) ** 2 / var))
+    return XFTFit(slope, float(1.0 / math.sqrt(sxx)), q, log_ratio, np.sqrt(var), n_pos, n_neg, chi2)

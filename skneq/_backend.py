@@ -339,7 +339,8 @@ class BackendRandom:
                 np.exp(e, out=e)
             e += 1.0
             e *= u
-            return (e < 1.0).astype(logits.dtype)
+            # Compare into the same float buffer: one pass, no bool temporary.
+            return np.less(e, 1.0, out=e, casting="unsafe")
         return xp.astype(u * (1.0 + xp.exp(-logits)) < 1.0, logits.dtype)
 
     def categorical(self, logits, axis=-1):

@@ -2,9 +2,11 @@
 
 from . import landscape, metrics, thermodynamics
 from ._backend import estimator_to_numpy
+from .chaotic import ChaoticRNNGenerator
+from .nmm import NonequilibriumMarkovMachine
 from .rbm import RBM
 from .reciprocal import ReciprocalSpaceProjector
 
 __version__ = "0.1.0"
 
-__all__ = ["RBM", "ReciprocalSpaceProjector", "metrics", "thermodynamics", "landscape", "estimator_to_numpy", "__version__"]
+__all__ = ["RBM", "NonequilibriumMarkovMachine", "ChaoticRNNGenerator", "ReciprocalSpaceProjector", "metrics", "thermodynamics", "landscape", "estimator_to_numpy", "__version__"]

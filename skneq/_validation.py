@@ -72,13 +72,13 @@ def check_unit_interval(X, xp, *, what="X"):
     """Raise ``ValueError`` unless every entry of ``X`` lies in [0, 1]."""
     if bool(xp.any(X < 0)):
         raise ValueError(
-            f"Negative values in data passed to {what}: a Bernoulli model needs values in [0, 1] "
+            f"Negative values in data passed to {what}: this model needs values in [0, 1] "
             "(binary data or probabilities). Rescale, e.g. X / 255 for gray levels."
         )
     if bool(xp.any(X > 1)):
         raise ValueError(
-            f"Values greater than 1 in data passed to {what}: a Bernoulli model needs values in "
-            "[0, 1] (binary data or probabilities). Rescale, e.g. X / 255 for gray levels."
+            f"Values greater than 1 in data passed to {what}: this model needs values in "
+            "[0, 1] (binary data, probabilities or scaled gray levels). Rescale, e.g. X / 255 for gray levels."
         )
     return X
 

@@ -15,7 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_array
 
 import skneq
-from skneq import RBM, ReciprocalSpaceProjector
+from skneq import ChaoticRNNGenerator, NonequilibriumMarkovMachine, RBM, ReciprocalSpaceProjector
 
 _RANGE_REASON = "feeds values above 1 to a Bernoulli model, which refuses them with a ValueError"
 _RANGE_CHECKS = [
@@ -31,6 +31,24 @@ EXPECTED_FAILURES = {
     "RBM": {name: _RANGE_REASON for name in _RANGE_CHECKS},
     # The projector fits an RBM, so it inherits the refusal (a subset of the list).
     "ReciprocalSpaceProjector": {name: _RANGE_REASON for name in _RANGE_CHECKS},
+    "ChaoticRNNGenerator": {
+        name: "feeds values above 1; the model takes X in [0, 1] (mapped to [-1, 1]) and raises ValueError"
+        for name in _RANGE_CHECKS
+    },
+    "NonequilibriumMarkovMachine": {
+        name: "sklearn's check data are continuous; the model is defined on {0,1}^D and raises ValueError"
+        for name in (
+            "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
+            "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+            "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
+            "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
+            "check_f_contiguous_array_estimator", "check_transformer_data_not_an_array", "check_transformer_general",
+            "check_transformer_preserve_dtypes", "check_methods_sample_order_invariance",
+            "check_methods_subset_invariance", "check_fit2d_1sample", "check_fit2d_1feature", "check_dict_unchanged",
+            "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d",
+            "check_array_api_input",
+        )
+    },
 }
 
 
@@ -66,6 +84,9 @@ def _instances():
     return [
         RBM(n_components=3, n_iter=2, batch_size=10, random_state=0),
         ReciprocalSpaceProjector(RBM(n_components=3, n_iter=2, batch_size=10, random_state=0)),
+        ChaoticRNNGenerator(n_hidden=4, batch_size=8, n_steps=5, n_iter=2, random_state=0),
+        NonequilibriumMarkovMachine(n_latent=2, n_epochs=2, steps_per_epoch=3, n_chain_steps=4, n_estimate_steps=50,
+                                    n_rb_samples=5, n_bootstrap=0, random_state=0),
     ]
 
 

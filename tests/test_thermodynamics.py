@@ -151,7 +151,7 @@ def test_detailed_balance_violation_of_matrix_and_object():
 
 
 def test_nonequilibrium_markov_machine_violates_detailed_balance_and_its_control_does_not():
-    nmm = pytest.importorskip("skneq.nmm")
+    from skneq import nmm
     from skneq.thermodynamics import nmm_transition_matrix
 
     rng = np.random.default_rng(0)

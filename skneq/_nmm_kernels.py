@@ -1,0 +1,427 @@
+"""Math kernels of the nonequilibrium Markov machine (Baiesi & Rosso, paper 000).
+
+Notation (paper eqs. 1-11): visible ``x`` in {0, 1}^D, latent ``z`` with
+``L`` units. ``A[z, x] = p(x | z)`` has fields ``h = w z + a`` (eq. 8, 10);
+``Abar[x, z] = p(z | x)`` has fields ``u = wbar (x - x_mean) + abar``
+(eq. 9, 11 with the centering trick of eq. 17; ``x_mean = 0`` switches the
+centering off). Shapes: ``w`` (D, L), ``a`` (D,), ``wbar`` (L, D),
+``abar`` (L,).
+
+Latent kinds:
+
+* ``"onehot"``: exactly one active unit, ``z`` one of the ``L`` unit
+  vectors. ``normalization="softmax"`` gives ``p(alpha | x) = softmax(u)``
+  (eq. 9 on one-hot states, Appendix A.2); ``"sigmoid_ratio"`` gives
+  ``sigmoid(u_alpha) / sum_beta sigmoid(u_beta)`` (eq. 19).
+* ``"binary"``: factorised Bernoulli units (eq. 11), ``2^L`` states.
+
+Every function is pure and takes the array namespace ``xp``; nothing is
+copied to the host and nothing loops over samples. The only Python loops are
+the ``T`` steps of :func:`sample_chain_sequential` (needed for the binary
+latent) and the ``log2 T`` rounds of the prefix scan in
+:func:`sample_chain_onehot`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._math import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
+
+__all__ = [
+    "LATENT_KINDS",
+    "NORMALIZATIONS",
+    "latent_states",
+    "visible_fields",
+    "log_visible_given_latent",
+    "latent_fields",
+    "categorical_logits",
+    "log_latent_given_visible",
+    "latent_score",
+    "approx_gradient",
+    "tie_reversible",
+    "untie_reversible_gradient",
+    "sample_chain_onehot",
+    "sample_chain_sequential",
+    "gumbel_from_uniform",
+    "latent_posterior_samples",
+    "log_likelihood",
+    "init_generative_weights",
+    "state_index",
+]
+
+LATENT_KINDS = ("onehot", "binary")
+NORMALIZATIONS = ("softmax", "sigmoid_ratio")
+
+
+# --------------------------------------------------------------------------
+# Transition log-probabilities
+# --------------------------------------------------------------------------
+
+
+def latent_states(n_latent, latent, *, xp, dtype, device=None):
+    """All latent states as rows: one-hot (L, L) or binary (2^L, L).
+
+    Binary states are in the order of :func:`state_index` (unit 0 is the
+    least significant bit).
+    """
+    if latent == "onehot":
+        return xp.eye(n_latent, dtype=dtype, device=device)
+    codes = xp.arange(2**n_latent, device=device)
+    bits = [xp.astype((codes // (2**k)) % 2, dtype) for k in range(n_latent)]
+    return xp.stack(bits, axis=1)
+
+
+def state_index(Z, *, xp):
+    """Binary code of each latent row of ``Z`` (N, L) -> (N,) int64, unit
+    ``k`` having weight ``2^k`` (the row order of :func:`latent_states`)."""
+    L = Z.shape[1]
+    weights = xp.asarray([2.0**k for k in range(L)], dtype=Z.dtype, device=Z.device)
+    return xp.astype(xp.round(Z @ weights), xp.int64)
+
+
+def visible_fields(Z, w, a, *, xp):
+    """Fields ``h = w z + a`` of ``A`` for latent rows ``Z`` (S, L) -> (S, D) (eq. 10)."""
+    return Z @ xp.matrix_transpose(w) + a
+
+
+def log_visible_given_latent(X, H, *, xp):
+    """``ln A[z, x]`` for every pair: (N, D) x (S, D) -> (N, S) (eq. 10).
+
+    ``ln A = x . h - sum_i softplus(h_i)``; one matrix product, no
+    underflow at D = 784.
+    """
+    return X @ xp.matrix_transpose(H) - xp.sum(softplus(H, xp=xp), axis=1)
+
+
+def latent_fields(X, wbar, abar, x_mean, *, xp):
+    """Fields ``u = wbar (x - x_mean) + abar`` of ``Abar``: (N, D) -> (N, L) (eqs. 9, 11, 17)."""
+    return (X - x_mean) @ xp.matrix_transpose(wbar) + abar
+
+
+def categorical_logits(U, normalization, *, xp):
+    """Unnormalised log-probabilities of the active one-hot unit (N, L).
+
+    ``"softmax"``: ``u`` (eq. 9 restricted to one-hot states).
+    ``"sigmoid_ratio"``: ``ln sigmoid(u)`` (eq. 19).
+    """
+    if normalization == "softmax":
+        return U
+    if normalization == "sigmoid_ratio":
+        return log_sigmoid(U, xp=xp)
+    raise ValueError(f"onehot_normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+
+
+def log_latent_given_visible(U, Z, latent, normalization, *, xp):
+    """``ln Abar[x, z]`` for every pair of fields ``U`` (N, L) and states ``Z`` (S, L) -> (N, S).
+
+    One-hot: ``log_softmax`` of :func:`categorical_logits` (eq. 9 / 19);
+    binary: ``z . u - sum softplus(u)`` (eq. 11).
+    """
+    if latent == "onehot":
+        return log_softmax(categorical_logits(U, normalization, xp=xp), axis=1, xp=xp) @ xp.matrix_transpose(Z)
+    return U @ xp.matrix_transpose(Z) - xp.sum(softplus(U, xp=xp), axis=1, keepdims=True)
+
+
+def latent_score(U, Z, latent, normalization, *, xp):
+    """``d ln Abar[x, z] / d u`` for the pairs ``(U[t], Z[t])``: (T, L) -> (T, L).
+
+    This is the factor ``(z_beta - mu_{z_beta | x})`` of eqs. 13c-13d, exact
+    for each normalisation:
+
+    * binary (eq. 11) and one-hot softmax: ``z - p`` with ``p`` the
+      Bernoulli means / the softmax;
+    * one-hot sigmoid ratio (eq. 19): ``(1 - sigmoid(u)) (z - q)`` with
+      ``q = sigmoid(u) / sum sigmoid(u)``.
+    """
+    if latent == "binary":
+        return Z - sigmoid(U, xp=xp)
+    if normalization == "softmax":
+        return Z - xp.exp(log_softmax(U, axis=1, xp=xp))
+    q = xp.exp(log_softmax(log_sigmoid(U, xp=xp), axis=1, xp=xp))
+    return sigmoid(-U, xp=xp) * (Z - q)
+
+
+# --------------------------------------------------------------------------
+# Approximate log-likelihood gradient (Sec. III)
+# --------------------------------------------------------------------------
+
+
+def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_weight=None, xp):
+    """Approximate gradient of the mean log-likelihood, eqs. 16a-16d and 17.
+
+    The model averages run over the chain pairs ``(x'(t), z(t))``, with
+    ``z(t) ~ Abar[x'(t), .]``. For a data point ``x_n`` each pair gets the
+    weight ``r[n, t] = A[z(t), x_n] / sum_s A[z(s), x_n]``, computed as a
+    softmax over ``t`` of ``ln A`` (log space: nothing underflows at
+    D = 784, so the ``Q`` factor of eq. A1 is not needed).
+
+    Parameters
+    ----------
+    X : array of shape (N, D)
+        Data mini-batch.
+    Xp : array of shape (T, D)
+        Fantasy states ``x'(t)``.
+    Z : array of shape (T, L)
+        Latent states ``z(t)`` sampled from ``Abar[x'(t), .]``.
+    Up : array of shape (T, L)
+        Latent fields ``u(x'(t))`` (:func:`latent_fields`).
+    w, a : arrays of shape (D, L), (D,)
+    x_mean : array of shape (D,)
+        Centering vector of eq. 17 (zeros for no centering).
+    latent, normalization : str
+    log_weight : array of shape (T,) or None
+        Log-weights of the pairs (None: equal weights, a sampled chain).
+        Exact enumerations pass ``ln p(x') + ln Abar[x', z]`` here.
+
+    Returns
+    -------
+    grad_w : (D, L)   eq. 16a
+    grad_a : (D,)     eq. 16b
+    grad_wbar : (L, D) eqs. 16c / 17
+    grad_abar : (L,)  eq. 16d
+    log_likelihood : 0-d array
+        Mean over the batch of ``ln <A[z, x]>_z`` (the on-the-fly estimate
+        of Appendix A.3).
+    """
+    T = Z.shape[0]
+    if log_weight is None:
+        log_weight = xp.full((T,), -math.log(T), dtype=X.dtype, device=X.device)
+    else:
+        log_weight = log_weight - logsumexp(log_weight, xp=xp)
+    if latent == "onehot":
+        # L distinct fields instead of T: ln A over states, then pick by z(t).
+        H_states = visible_fields(xp.eye(w.shape[1], dtype=w.dtype, device=w.device), w, a, xp=xp)
+        log_A = log_visible_given_latent(X, H_states, xp=xp) @ xp.matrix_transpose(Z)
+    else:
+        H = visible_fields(Z, w, a, xp=xp)
+        log_A = log_visible_given_latent(X, H, xp=xp)
+    log_A = log_A + log_weight
+    log_px = logsumexp(log_A, axis=1, keepdims=True, xp=xp)
+    R = xp.exp(log_A - log_px)  # (N, T): rows sum to 1
+    n = X.shape[0]
+    rho = xp.mean(R, axis=0)  # (T,)
+    RZ = R @ Z  # (N, L)
+    if latent == "onehot":
+        mu = sigmoid(H_states, xp=xp)  # (L, D), eq. 14 per state
+        s_bar = xp.mean(RZ, axis=0)
+        grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu) * s_bar
+        grad_a = xp.mean(X, axis=0) - s_bar @ mu
+    else:
+        mu = sigmoid(H, xp=xp)  # (T, D)
+        grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu * rho[:, None]) @ Z
+        grad_a = xp.mean(X, axis=0) - rho @ mu
+    G = latent_score(Up, Z, latent, normalization, xp=xp) * rho[:, None]  # (T, L)
+    grad_wbar = xp.matrix_transpose(G) @ (Xp - x_mean)
+    grad_abar = xp.sum(G, axis=0)
+    return grad_w, grad_a, grad_wbar, grad_abar, xp.mean(log_px)
+
+
+def tie_reversible(w, latent_prior_bias, x_mean, *, xp):
+    """Recognition parameters of the equilibrium control.
+
+    With ``wbar = w^T`` and ``abar = c + w^T x_mean`` the step
+    ``x -> z -> x`` is a Gibbs sampler of ``p(x, z) ~ exp(x.(w z + a) + c.z)``
+    (softmax one-hot or binary latent), so detailed balance holds.
+
+    Returns
+    -------
+    wbar : (L, D), abar : (L,)
+    """
+    wbar = xp.matrix_transpose(w)
+    return wbar, latent_prior_bias + wbar @ x_mean
+
+
+def untie_reversible_gradient(grad_w, grad_wbar, grad_abar, x_mean, *, xp):
+    """Chain rule through :func:`tie_reversible`: gradients for ``(w, c)``."""
+    return grad_w + xp.matrix_transpose(grad_wbar) + x_mean[:, None] * grad_abar, grad_abar
+
+
+# --------------------------------------------------------------------------
+# Sampling the chain x'(t) -> z(t) -> x'(t+1)
+# --------------------------------------------------------------------------
+
+
+def gumbel_from_uniform(U, *, xp):
+    """Standard Gumbel noise from uniforms in [0, 1)."""
+    tiny = xp.finfo(U.dtype).smallest_normal
+    return -xp.log(-xp.log(U + tiny) + tiny)
+
+
+def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp):
+    """``T`` double steps of the one-hot chain for ``C`` chains at once.
+
+    The ``x'`` candidates for every possible latent state and every step are
+    drawn with common uniforms (``x'(t+1)[alpha] = U[t] < sigmoid(w_alpha + a)``),
+    their latent fields come from one matrix product, and the latent path
+    then follows from the ``L x L`` "next state" tables of each step by a
+    prefix product (Hillis-Steele scan, ``log2 T`` batched matmuls). The
+    realised path is exactly the sequential chain driven by the same
+    random numbers (:func:`sample_chain_sequential`), without a Python
+    loop over the ``T`` steps.
+
+    Parameters
+    ----------
+    x0 : array of shape (C, D)
+        Persistent states ``x'(0)``.
+    w, a, wbar, abar, x_mean : parameters (see module docstring).
+    uniform_x : array of shape (C, T, D)
+        Uniforms driving ``x'(1) ... x'(T)``.
+    gumbel_z : array of shape (C, T, L)
+        Gumbel noise driving ``z(0) ... z(T-1)``.
+    normalization : {"softmax", "sigmoid_ratio"}
+
+    Returns
+    -------
+    Xp : array of shape (C, T + 1, D)
+        ``x'(0) ... x'(T)``; ``x'(T)`` is the next persistent state.
+    Z : array of shape (C, T, L)
+        One-hot ``z(0) ... z(T-1)``.
+    Up : array of shape (C, T, L)
+        Latent fields ``u(x'(t))`` for ``t < T``.
+    """
+    C, T, D = uniform_x.shape
+    L = w.shape[1]
+    dtype = uniform_x.dtype
+    # (L, D), eq. 14; built by a matmul so it is row-major (broadcast
+    # comparisons against a transposed view are several times slower).
+    probs = sigmoid(visible_fields(xp.eye(L, dtype=dtype, device=x0.device), w, a, xp=xp), xp=xp)
+    wbar_t = xp.matrix_transpose(wbar)
+    # Centering folded into the bias: u = x wbar^T + (abar - x_mean wbar^T).
+    bias = abar - x_mean @ wbar_t
+    u0 = x0 @ wbar_t + bias  # (C, L)
+    states = xp.arange(L, device=x0.device)
+    z0 = xp.astype(
+        xp.argmax(categorical_logits(u0, normalization, xp=xp) + gumbel_z[:, 0, :], axis=1)[:, None] == states, dtype
+    )
+    if T == 1:
+        Z = z0[:, None, :]
+        Up = u0[:, None, :]
+    else:
+        # Candidates x'(t+1) for every state z(t) = alpha, t = 0..T-2, and
+        # the fields of z(t+1) they would produce: one matmul.
+        cand = xp.astype(uniform_x[:, : T - 1, None, :] < probs, dtype)  # (C, T-1, L, D)
+        # One 2-D GEMM (a 4-D batched matmul would loop over small matrices).
+        u_cand = xp.reshape(xp.reshape(cand, (C * (T - 1) * L, D)) @ wbar_t, (C, T - 1, L, L)) + bias
+        logits = categorical_logits(u_cand, normalization, xp=xp) + gumbel_z[:, 1:, None, :]
+        step_map = xp.astype(xp.argmax(logits, axis=3)[..., None] == states, dtype)  # (C, T-1, L, L)
+        # Inclusive prefix products F_0 F_1 ... F_t (row vector times matrices).
+        prefix = step_map
+        shift = 1
+        while shift < T - 1:
+            prefix = xp.concat([prefix[:, :shift, ...], prefix[:, : T - 1 - shift, ...] @ prefix[:, shift:, ...]], axis=1)
+            shift *= 2
+        z_rest = xp.reshape(z0[:, None, None, :] @ prefix, (C, T - 1, L))
+        Z = xp.concat([z0[:, None, :], z_rest], axis=1)  # (C, T, L)
+        u_rest = xp.sum(Z[:, : T - 1, :, None] * u_cand, axis=2)
+        Up = xp.concat([u0[:, None, :], u_rest], axis=1)
+    # Realised x'(1..T): the same uniforms against the row of the realised z
+    # (a one-hot matmul picks the row exactly).
+    x_rest = xp.astype(uniform_x < Z @ probs, dtype)  # (C, T, D)
+    Xp = xp.concat([x0[:, None, :], x_rest], axis=1)
+    return Xp, Z, Up
+
+
+def sample_chain_sequential(x0, w, a, wbar, abar, x_mean, uniform_x, noise_z, *, latent, normalization, xp):
+    """Reference step-by-step sampler (any latent kind), ``C`` chains at once.
+
+    For ``latent="onehot"`` ``noise_z`` is Gumbel noise (C, T, L) and the
+    result equals :func:`sample_chain_onehot` with the same noise; for
+    ``"binary"`` it holds uniforms (C, T, L) and ``z_alpha = U < sigmoid(u_alpha)``
+    (eq. 11). Returns ``Xp`` (C, T+1, D), ``Z`` (C, T, L), ``Up`` (C, T, L).
+    """
+    C, T, D = uniform_x.shape
+    L = w.shape[1]
+    dtype = uniform_x.dtype
+    states = xp.arange(L, device=x0.device)
+    x = x0
+    xs, zs, us = [x0], [], []
+    for t in range(T):
+        u = latent_fields(x, wbar, abar, x_mean, xp=xp)
+        if latent == "onehot":
+            k = xp.argmax(categorical_logits(u, normalization, xp=xp) + noise_z[:, t, :], axis=1)
+            z = xp.astype(k[:, None] == states, dtype)
+        else:
+            z = xp.astype(noise_z[:, t, :] < sigmoid(u, xp=xp), dtype)
+        x = xp.astype(uniform_x[:, t, :] < sigmoid(visible_fields(z, w, a, xp=xp), xp=xp), dtype)
+        xs.append(x)
+        zs.append(z)
+        us.append(u)
+    return xp.stack(xs, axis=1), xp.stack(zs, axis=1), xp.stack(us, axis=1)
+
+
+# --------------------------------------------------------------------------
+# Estimates: occupancy, Rao-Blackwellised M, log-likelihood, initialisation
+# --------------------------------------------------------------------------
+
+
+def latent_posterior_samples(Z_from, w, a, wbar, abar, x_mean, uniform_x, Z_states, *, latent, normalization, xp):
+    """Exact ``Abar[x, z]`` at visible samples ``x ~ A[z', .]`` (Rao-Blackwellised M).
+
+    ``M[z', z] = E_{x ~ A[z', .]} Abar[x, z]`` (eq. 3) is the mean over the
+    ``K`` samples of the returned array; unlike transition counts it has no
+    zero entries. Keeping the samples allows a bootstrap error bar.
+
+    Parameters
+    ----------
+    Z_from : array of shape (S, L)
+        Latent states ``z'`` (rows of M).
+    uniform_x : array of shape (S, K, D)
+        Uniforms driving the ``K`` visible samples per state.
+    Z_states : array of shape (S2, L)
+        Latent states ``z`` (columns of M).
+
+    Returns
+    -------
+    P : array of shape (S, K, S2)
+        ``Abar[x_k, z]`` for each row state and sample.
+    """
+    S, K, D = uniform_x.shape
+    probs = sigmoid(visible_fields(Z_from, w, a, xp=xp), xp=xp)  # (S, D)
+    Xs = xp.astype(uniform_x < probs[:, None, :], uniform_x.dtype)
+    U = latent_fields(xp.reshape(Xs, (S * K, D)), wbar, abar, x_mean, xp=xp)
+    logp = log_latent_given_visible(U, Z_states, latent, normalization, xp=xp)
+    return xp.reshape(xp.exp(logp), (S, K, Z_states.shape[0]))
+
+
+def log_likelihood(X, H_states, log_occupancy, *, xp):
+    """``ln p(x) = ln sum_z pbar(z) A[z, x]`` (eq. 5) for each row of ``X``.
+
+    Parameters
+    ----------
+    X : array of shape (N, D)
+    H_states : array of shape (S, D)
+        Visible fields of every latent state (:func:`visible_fields`).
+    log_occupancy : array of shape (S,)
+        ``ln pbar(z)``; ``-inf`` for states never visited.
+
+    Returns
+    -------
+    array of shape (N,)
+    """
+    return logsumexp(log_visible_given_latent(X, H_states, xp=xp) + log_occupancy, axis=1, xp=xp)
+
+
+def init_generative_weights(X, n_latent, uniform, *, fraction=0.1, clip=1e-3, xp):
+    """Appendix A.1: column ``alpha`` of ``w`` is the logit of the mean of a
+    random ``fraction`` of the data, a different subset per column.
+
+    Parameters
+    ----------
+    X : array of shape (N, D)
+    uniform : array of shape (N, L)
+        Uniforms whose ranks per column select the subsets.
+    clip : float
+        Means are clipped to ``[clip, 1 - clip]`` so the logit is finite.
+
+    Returns
+    -------
+    w : array of shape (D, L)
+    """
+    n = X.shape[0]
+    n_sub = max(1, int(round(fraction * n)))
+    ranks = xp.argsort(xp.argsort(uniform, axis=0), axis=0)
+    member = xp.astype(ranks < n_sub, X.dtype)  # (N, L)
+    means = xp.matrix_transpose(X) @ member / n_sub
+    means = xp.clip(means, clip, 1.0 - clip)
+    return xp.log(means) - xp.log1p(-means)

@@ -34,6 +34,7 @@ from sklearn.utils import check_random_state
 __all__ = [
     "Backend",
     "resolve",
+    "backend_of",
     "namespace_of",
     "to_numpy",
     "to_device",
@@ -123,6 +124,15 @@ def namespace_of(*arrays):
         return _compat_numpy, "cpu"
     xp = array_api_compat.array_namespace(*arrays)
     return xp, array_api_compat.device(arrays[0])
+
+
+def backend_of(array) -> Backend:
+    """The ``Backend`` an array lives on: its namespace, device and dtype.
+
+    Estimators call it on a fitted parameter to compute where they trained.
+    """
+    xp, device = namespace_of(array)
+    return Backend(xp, device, array.dtype)
 
 
 def default_device(xp):

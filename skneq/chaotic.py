@@ -260,8 +260,7 @@ class ChaoticRNNGenerator(TransformerMixin, BaseEstimator, auto_wrap_output_keys
         raise ValueError(f"n_hidden must be {expected} for architecture={self.architecture!r}, got {n_hidden!r}.")
 
     def _fitted_backend(self):
-        xp, device = _backend.namespace_of(self.b_)
-        return _backend.Backend(xp, device, self.b_.dtype)
+        return _backend.backend_of(self.b_)
 
     def _parameters(self):
         """Fixed couplings, trained couplings and biases as kernel lists."""

@@ -270,8 +270,7 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
             )
 
     def _fitted_backend(self):
-        xp, device = _backend.namespace_of(self.generative_weights_)
-        return _backend.Backend(xp, device, self.generative_weights_.dtype)
+        return _backend.backend_of(self.generative_weights_)
 
     def _validate_fitted_input(self, X):
         check_is_fitted(self)

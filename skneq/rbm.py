@@ -193,8 +193,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # helpers
     # ------------------------------------------------------------------
     def _fitted_backend(self):
-        xp, device = _backend.namespace_of(self.components_)
-        return _backend.Backend(xp, device, self.components_.dtype)
+        return _backend.backend_of(self.components_)
 
     def _validate_transform_input(self, X):
         """Validate X after fit and move it to the fitted backend."""

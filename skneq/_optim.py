@@ -24,8 +24,13 @@ def init(name, params, *, xp):
     return (zeros,)
 
 
-def step(name, params, grads, state, *, learning_rate, momentum=0.9, decay=0.9, beta2=0.999, eps=1e-8, xp):
+def step(name, params, grads, state, *, learning_rate, momentum=0.9, decay=0.9, beta2=0.999, eps=1e-8,
+         in_place=False, xp):
     """One ascent step ``params + update(grads)``.
+
+    With ``in_place=True`` the SGD rule writes into ``params``, the
+    velocity buffers and (without momentum) ``grads`` (as ``BernoulliRBM``
+    does) instead of allocating new arrays; the other rules ignore it.
 
     * ``"sgd"``: heavy-ball momentum, ``v = momentum v + lr g; p += v``.
     * ``"rmsprop"``: ``s = decay s + (1 - decay) g^2; p += lr g / (sqrt(s) + eps)``.
@@ -37,7 +42,19 @@ def step(name, params, grads, state, *, learning_rate, momentum=0.9, decay=0.9, 
     """
     if name == "sgd" and momentum == 0:
         # Plain SGD: no velocity buffer to update (BernoulliRBM's rule).
+        if in_place:
+            for p, g in zip(params, grads):
+                g *= learning_rate  # the gradients are scratch: no temporary
+                p += g
+            return params, state
         return tuple(p + learning_rate * g for p, g in zip(params, grads)), state
+    if name == "sgd" and in_place:
+        (vel,) = state
+        for p, v, g in zip(params, vel, grads):
+            v *= momentum
+            v += learning_rate * g
+            p += v
+        return params, state
     if name == "sgd":
         (vel,) = state
         vel = tuple(momentum * v + learning_rate * g for v, g in zip(vel, grads))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -58,19 +59,37 @@ def test_rng_is_reproducible_and_seeded(xpb):
     np.testing.assert_array_equal(s1, xpb.to_numpy(_backend.make_rng(bk, 42, 1).uniform((5,))))
 
 
-def test_bernoulli_samplers_have_the_right_mean(xpb):
-    """Both samplers hit P(1) = sigmoid(x) within 5 standard errors (n = 200000 per value)."""
-    bk = _backend.Backend(xpb.xp, xpb.device, xpb.xp.float64)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bernoulli_samplers_have_the_right_mean(xpb, dtype):
+    """Both samplers hit P(1) = sigmoid(x) within 5 standard errors (n = 200001 per value),
+    silently for logits whose exp overflows (float32 takes the raw-bits path on NumPy)."""
+    dt = getattr(xpb.xp, dtype)
+    bk = _backend.Backend(xpb.xp, xpb.device, dt)
     rng = _backend.make_rng(bk, 0)
-    logits = np.array([-30.0, -2.0, 0.0, 1.5, 30.0])
+    logits = np.array([-100.0, -30.0, -2.0, 0.0, 1.5, 30.0, 100.0])
     p = 1 / (1 + np.exp(-logits))
-    n = 200_000
-    L = xpb.asarray(np.tile(logits, (n, 1)), dtype=xpb.xp.float64)
-    from_logits = xpb.to_numpy(rng.bernoulli_logits(L)).mean(axis=0)
-    from_probs = xpb.to_numpy(rng.bernoulli(_math.sigmoid(L, xp=xpb.xp))).mean(axis=0)
+    n = 200_001  # odd number of draws: the raw stream gives two per 64-bit word
+    L = xpb.asarray(np.tile(logits, (n, 1)), dtype=dt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from_logits = xpb.to_numpy(rng.bernoulli_logits(L)).mean(axis=0)
+        from_overwrite = xpb.to_numpy(rng.bernoulli_logits(L + 0.0, overwrite=True)).mean(axis=0)
+        from_probs = xpb.to_numpy(rng.bernoulli(_math.sigmoid(L, xp=xpb.xp))).mean(axis=0)
     tol = 5 * np.sqrt(p * (1 - p) / n) + 1e-12
-    assert np.all(np.abs(from_logits - p) <= tol)
-    assert np.all(np.abs(from_probs - p) <= tol)
+    for got in (from_logits, from_overwrite, from_probs):
+        assert np.all(np.abs(got - p) <= tol), got
+
+
+def test_float32_uniform_bits_are_uniform():
+    """The 24-bit integers behind NumPy's float32 Bernoulli draws: range and moments."""
+    bk = _backend.Backend(_backend.resolve().xp, "cpu", np.float32)
+    k = _backend.make_rng(bk, 3)._uint24_as_float32((1001, 3)).astype(np.float64)
+    assert k.dtype == np.float64 and k.shape == (1001, 3)
+    assert k.min() >= 0 and k.max() < 2**24 and np.all(k == np.floor(k))
+    u = k.ravel() / 2**24
+    # mean 1/2 and variance 1/12 within 5 standard errors of 3003 draws
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / u.size)
+    assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / u.size)
 
 
 def test_categorical_frequencies(xpb):

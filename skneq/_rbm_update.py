@@ -1,0 +1,181 @@
+"""One stochastic-gradient update of a Bernoulli RBM on preallocated buffers.
+
+This is the training hot path of :class:`skneq.RBM`. Mathematically it is
+:func:`skneq._gibbs.hidden_probabilities`, :func:`skneq._gibbs.gibbs_vhv`
+and :func:`skneq._gibbs.centered_gradient` in sequence (the tests check it
+against exactly that composition); it differs only in how the arrays are laid
+out, so that one update costs three matrix products and no large allocation:
+
+* the data mini-batch, the negative-phase chains and the visible offset
+  ``mu`` are rows of one stack ``S`` of shape
+  ``(n_data_max + n_chains_max + 1, n_visible)``, so one product ``S W^T``
+  gives the hidden fields of data and chains;
+* the centered gradient (seed 003 eq. 3 with the offsets of Melchior et
+  al. 2016) and the visible-mean difference come out of one product
+  ``A^T S``, where the row weights ``A`` of shape ``(rows, n_hidden + 1)`` are
+
+  .. math::
+      A_{d,:} = [\\,(h_d - \\lambda)/n_d,\\; 1/n_d\\,], \\quad
+      A_{m,:} = [\\,-(h_m - \\lambda)/n_m,\\; -1/n_m\\,], \\quad
+      A_{\\mu,:} = [\\,-(\\langle h\\rangle_d - \\langle h\\rangle_m),\\; 0\\,],
+
+  so that ``(A^T S)[:n_hidden] = <(h - lam)(v - mu)^T>_d - <(h - lam)(v - mu)^T>_m``
+  and ``(A^T S)[n_hidden] = <v>_d - <v>_m``. Inactive rows (a short last
+  mini-batch) have zero weight.
+
+Buffers are updated with ``__setitem__`` and in-place arithmetic, which every
+Array API namespace supports; nothing leaves the device.
+"""
+
+from __future__ import annotations
+
+from ._math import sigmoid
+
+__all__ = ["MinibatchUpdate"]
+
+
+class MinibatchUpdate:
+    """Preallocated buffers and the update rule for one training run.
+
+    Created at the start of ``fit`` / ``partial_fit`` and dropped at the end;
+    never stored on a fitted estimator.
+
+    For PCD the chains carry their hidden states between updates (as in
+    ``BernoulliRBM``): one update draws ``v ~ p(v | h)`` with the current
+    parameters, computes ``P(h | v)`` for the gradient and draws the next
+    ``h`` from it. The hidden fields of the new chain states and of the data
+    then come from a single product, so a PCD-1 update costs three matrix
+    products. CD and random-restart ("rdm") chains start from visible states
+    and need one more.
+
+    Parameters
+    ----------
+    chains : array of shape (n_chains, n_visible)
+        Visible states of the negative phase (persistent chains for PCD; only
+        the shape matters for CD, whose chains restart from the data).
+    hidden_chains : array of shape (n_chains, n_hidden)
+        Hidden states paired with ``chains`` (PCD), drawn from ``P(h | chains)``.
+    n_data_max : int
+        Largest mini-batch size.
+    visible_offset : array of shape (n_visible,)
+        ``mu`` (zeros without centering).
+    method : {"pcd", "cd", "rdm"}
+    xp : namespace
+    """
+
+    def __init__(self, chains, hidden_chains, n_data_max, visible_offset, method, *, xp):
+        self.xp, self.method = xp, method
+        n_visible, n_hidden = chains.shape[1], hidden_chains.shape[1]
+        n_chains = n_data_max if method == "cd" else chains.shape[0]
+        self.n_data_max, self.n_chains_max, self.n_hidden = n_data_max, n_chains, n_hidden
+        self._chain0 = n_data_max
+        self._mu_row = n_data_max + n_chains
+        dtype, device = visible_offset.dtype, getattr(visible_offset, "device", None)
+        kw = {"dtype": dtype, "device": device} if device is not None else {"dtype": dtype}
+        self.stack = xp.zeros((self._mu_row + 1, n_visible), **kw)
+        if method != "cd":
+            self.stack[self._chain0 : self._mu_row, :] = chains
+        self.stack[self._mu_row, :] = visible_offset
+        self.hidden_chains = hidden_chains
+        self.visible_offset = visible_offset
+        self.weights = xp.zeros((self._mu_row + 1, n_hidden + 1), **kw)
+        self._sizes = None
+
+    @property
+    def chains(self):
+        """Current visible states of the chains, a view of shape (n_chains, n_visible)."""
+        return self.stack[self._chain0 : self._mu_row, :]
+
+    def _set_sizes(self, n_data, n_model):
+        # The row coefficients change only with the sizes (a short last batch).
+        if self._sizes == (n_data, n_model):
+            return
+        h, m0 = self.n_hidden, self._chain0
+        self.weights[...] = 0.0
+        self.weights[:n_data, h] = 1.0 / n_data
+        self.weights[m0 : m0 + n_model, h] = -1.0 / n_model
+        self._row_coef = self.xp.reshape(self.weights[:, h], (-1, 1))  # view: +1/n_d, -1/n_m, 0
+        coef = self.weights[:, h]
+        self._data_coef = self.xp.where(coef > 0, coef, self.xp.zeros_like(coef))
+        self._sizes = (n_data, n_model)
+
+    def _hidden_fields(self, V, W, c, beta):
+        F = V @ W.T
+        F += c
+        if beta != 1.0:
+            F *= beta
+        return F
+
+    def __call__(self, V_data, W, b, c, hidden_offset, rng, *, n_steps=1, beta=1.0, offset_rate=0.0,
+                 fractional=False):
+        """Negative phase and centered gradient for the mini-batch ``V_data``.
+
+        Parameters
+        ----------
+        V_data : array of shape (n_data, n_visible), ``n_data <= n_data_max``
+        W, b, c : arrays (n_hidden, n_visible), (n_visible,), (n_hidden,)
+        hidden_offset : array of shape (n_hidden,)
+            ``lambda`` for this update.
+        rng : skneq._backend.BackendRandom
+        n_steps : int
+            Gibbs sweeps of the negative phase (CD-k / PCD-k).
+        beta : float
+            Inverse temperature.
+        offset_rate : float
+            Sliding factor of ``lambda`` toward the data's hidden mean after
+            the update (0 keeps it).
+        fractional : bool
+            CD only: the data are probabilities, so chains start from a
+            Bernoulli draw of them.
+
+        Returns
+        -------
+        dW, db, dc : arrays (n_hidden, n_visible), (n_visible,), (n_hidden,)
+            Ascent direction of the log-likelihood (times ``beta``).
+        hidden_offset : array of shape (n_hidden,)
+            ``lambda`` for the next update.
+        """
+        xp, S, A, h = self.xp, self.stack, self.weights, self.n_hidden
+        n_data = V_data.shape[0]
+        n_model = n_data if self.method == "cd" else self.n_chains_max
+        m0, m1 = self._chain0, self._chain0 + n_model
+        self._set_sizes(n_data, n_model)
+        S[:n_data, :] = V_data
+        if self.method == "pcd":
+            H = self.hidden_chains
+        else:
+            if self.method == "cd":
+                S[m0:m1, :] = rng.bernoulli(V_data) if fractional else V_data
+            else:  # "rdm": fresh uniformly random chains each update
+                S[m0:m1, :] = xp.astype(rng.uniform((n_model, S.shape[1]), dtype=S.dtype) < 0.5, S.dtype)
+            H = rng.bernoulli_logits(self._hidden_fields(S[m0:m1, :], W, c, beta), overwrite=True)
+        for step in range(int(n_steps)):
+            if step:
+                H = rng.bernoulli_logits(self._hidden_fields(V, W, c, beta), overwrite=True)
+            field_v = H @ W
+            if beta != 1.0:
+                field_v += b
+                field_v *= beta
+                V = rng.bernoulli_logits(field_v, overwrite=True)
+            else:
+                V = rng.bernoulli_logits(field_v, bias=b, overwrite=True)
+        S[m0:m1, :] = V
+
+        # P(h=1|v) of data and new chain states in one product (stale rows of a
+        # short batch get zero weight below).
+        P = sigmoid(self._hidden_fields(S, W, c, beta), xp=xp)
+        if self.method == "pcd":
+            self.hidden_chains = rng.bernoulli(P[m0:m1, :])
+        dh = self._row_coef[:, 0] @ P  # <h>_d - <h>_m
+        A[:, :h] = (P - hidden_offset) * self._row_coef
+        A[self._mu_row, :h] = -dh
+        G = A.T @ S
+        dW, dv = G[:h, :], G[h, :]
+        db = dv - hidden_offset @ dW
+        dc = dh - dW @ self.visible_offset
+        if beta != 1.0:
+            dW, db, dc = beta * dW, beta * db, beta * dc
+        if offset_rate:
+            # Any offset gives an unbiased gradient; it only conditions the updates.
+            hidden_offset = (1.0 - offset_rate) * hidden_offset + offset_rate * (self._data_coef @ P)
+        return dW, db, dc, hidden_offset

@@ -346,9 +346,9 @@ class BackendRandom:
         Gibbs hot loop.
         """
         xp = self.xp
-        if bias is not None and self._kind != "numpy":
-            logits = logits + bias
         if self._kind != "numpy":
+            if bias is not None:
+                logits = logits + bias
             # With e = exp(-|x|) <= 1 nothing overflows: P(1) = 1 / (1 + e) for
             # x >= 0 and e / (1 + e) for x < 0.
             u = self.uniform(tuple(logits.shape), dtype=logits.dtype)

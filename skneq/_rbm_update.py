@@ -29,6 +29,7 @@ Array API namespace supports; nothing leaves the device.
 
 from __future__ import annotations
 
+from . import _backend
 from ._math import sigmoid
 
 __all__ = ["MinibatchUpdate"]
@@ -60,26 +61,26 @@ class MinibatchUpdate:
     visible_offset : array of shape (n_visible,)
         ``mu`` (zeros without centering).
     method : {"pcd", "cd", "rdm"}
-    xp : namespace
     """
 
-    def __init__(self, chains, hidden_chains, n_data_max, visible_offset, method, *, xp):
-        self.xp, self.method = xp, method
-        n_visible, n_hidden = chains.shape[1], hidden_chains.shape[1]
-        n_chains = n_data_max if method == "cd" else chains.shape[0]
-        self.n_data_max, self.n_chains_max, self.n_hidden = n_data_max, n_chains, n_hidden
+    def __init__(self, chains, hidden_chains, n_data_max, visible_offset, method):
+        bk = _backend.backend_of(visible_offset)  # buffers live where the offset does
+        self.xp, self.method, self.n_hidden = bk.xp, method, hidden_chains.shape[1]
+        self.n_chains_max = n_data_max if method == "cd" else chains.shape[0]
         self._chain0 = n_data_max
-        self._mu_row = n_data_max + n_chains
-        dtype, device = visible_offset.dtype, getattr(visible_offset, "device", None)
-        kw = {"dtype": dtype, "device": device} if device is not None else {"dtype": dtype}
-        self.stack = xp.zeros((self._mu_row + 1, n_visible), **kw)
+        self._mu_row = n_data_max + self.n_chains_max
+        self.stack = bk.xp.zeros((self._mu_row + 1, chains.shape[1]), dtype=bk.dtype, device=bk.device)
         if method != "cd":
             self.stack[self._chain0 : self._mu_row, :] = chains
         self.stack[self._mu_row, :] = visible_offset
         self.hidden_chains = hidden_chains
-        self.visible_offset = visible_offset
-        self.weights = xp.zeros((self._mu_row + 1, n_hidden + 1), **kw)
+        self.weights = bk.xp.zeros((self._mu_row + 1, self.n_hidden + 1), dtype=bk.dtype, device=bk.device)
         self._sizes = None
+
+    @property
+    def visible_offset(self):
+        """``mu``, the last row of the stack, shape (n_visible,)."""
+        return self.stack[self._mu_row, :]
 
     @property
     def chains(self):

@@ -299,23 +299,22 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _prepare_training(self, X, bk):
         xp = bk.xp
-        self._data_is_fractional = bool(xp.any((X != 0) & (X != 1)))
+        # Only CD starts its chains from the data (a Bernoulli draw of fractional data).
+        self._data_is_fractional = self.method == "cd" and bool(xp.any((X != 0) & (X != 1)))
         offset = self.visible_mean_ if self.centering else xp.zeros_like(self.visible_mean_)
         self._minibatch_update = MinibatchUpdate(
-            self.persistent_chains_, self.persistent_hidden_, min(self.batch_size, X.shape[0]), offset, self.method,
-            xp=xp,
+            self.persistent_chains_, self.persistent_hidden_, min(self.batch_size, X.shape[0]), offset, self.method
         )
         if self.method == "pcd":
             # A view: the chains advance in the update's buffer.
             self.persistent_chains_ = self._minibatch_update.chains
 
     def _finish_training(self):
-        if self.method == "pcd" and "_minibatch_update" in self.__dict__:
-            update = self.__dict__["_minibatch_update"]
+        update = self.__dict__.pop("_minibatch_update", None)
+        if update is not None and self.method == "pcd":
             self.persistent_chains_ = update.xp.asarray(update.chains, copy=True)  # frees the buffer
             self.persistent_hidden_ = update.hidden_chains
-        for name in ("_data_is_fractional", "_minibatch_update"):
-            self.__dict__.pop(name, None)
+        self.__dict__.pop("_data_is_fractional", None)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -48,7 +48,7 @@ def test_update_matches_reference_kernels(xpb, method, n_steps, beta):
     lam = xpb.asarray(rng_np.random(n_h), xp.float64)
     chains = xpb.asarray(rng_np.random((n_chains, n_v)) < 0.5, xp.float64)
     hidden = xpb.asarray(rng_np.random((n_chains, n_h)) < 0.5, xp.float64)
-    update = MinibatchUpdate(chains, hidden, cap, mu, method, xp=xp)
+    update = MinibatchUpdate(chains, hidden, cap, mu, method)
     rng_a, rng_b = (_backend.make_rng(xpb.backend, 11) for _ in range(2))
     ref_chains, ref_hidden, ref_lam = chains, hidden, lam
     # Full batches, then a short last batch (its stale rows must carry no weight).
@@ -66,7 +66,7 @@ def test_update_matches_reference_kernels(xpb, method, n_steps, beta):
         assert np.abs(xpb.to_numpy(dW)).max() > 1e-3  # not trivially zero
 
 
-def persistent_update(rbm, n_chains, seed, n_data=20):
+def persistent_update(rbm, n_chains, seed, n_data=20, mu=None):
     """A PCD update whose chains start exactly at p(v, h) of the tiny model ``rbm``."""
     W, b, c = rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_
     V_all, log_p, _ = brute_force_log_p_visible(W, b, c)
@@ -74,8 +74,8 @@ def persistent_update(rbm, n_chains, seed, n_data=20):
     xp = _backend.resolve().xp
     rng = _backend.make_rng(_backend.Backend(xp, "cpu", xp.float64), seed)
     H = rng.bernoulli(_gibbs.hidden_probabilities(V, W, c, xp=xp))
-    mu = np.zeros(W.shape[1])
-    return MinibatchUpdate(V, H, n_data, mu, "pcd", xp=xp), rng, V_all, log_p
+    mu = np.zeros(W.shape[1]) if mu is None else mu
+    return MinibatchUpdate(V, H, n_data, mu, "pcd"), rng, V_all, log_p
 
 
 def test_persistent_chains_stay_at_the_exact_distribution():
@@ -99,9 +99,7 @@ def test_update_gradient_matches_exact_gradient(centered):
     X = (np.random.default_rng(1).random((50, 6)) < 0.4).astype(float)
     mu = X.mean(0) if centered else np.zeros(6)
     lam = np.full(3, 0.3) if centered else np.zeros(3)
-    update, rng, _, _ = persistent_update(rbm, 60000, seed=3, n_data=50)
-    update.visible_offset = mu
-    update.stack[-1, :] = mu
+    update, rng, _, _ = persistent_update(rbm, 60000, seed=3, n_data=50, mu=mu)
     got = update(X, W, b, c, lam, rng)[:3]
     # Monte-Carlo error over 60000 stationary chains ~4e-3 at most (as in test_rbm.py).
     for g, r in zip(got, exact_gradient(W, b, c, X, mu, lam)):

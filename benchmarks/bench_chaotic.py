@@ -29,7 +29,7 @@ import time
 from datetime import datetime, timezone
 
 from skneq import _backend
-from skneq import _chaotic_kernels as _k
+from skneq.chaotic import _kernels as _k
 
 N_VISIBLE = 784
 PAPER_STEPS = 300_000

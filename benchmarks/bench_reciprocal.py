@@ -27,7 +27,7 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from skneq import _reciprocal_math as _rm
+from skneq.reciprocal import _kernels as _rm
 from skneq.reciprocal import ReciprocalSpaceProjector, apply_random_rotations, reciprocal_kurtosis
 
 

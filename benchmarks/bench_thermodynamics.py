@@ -45,7 +45,7 @@ def case_sweeps(n_chains=10_000, n_sweeps=10):
     from sklearn.neural_network import BernoulliRBM
 
     from skneq import _backend
-    from skneq._gibbs import gibbs_vhv
+    from skneq.rbm._kernels import gibbs_vhv
 
     W, b, c = random_rbm(784, 64, 0.05, 0)
     V0 = (np.random.default_rng(1).random((n_chains, 784)) < 0.5).astype(np.float32)
@@ -138,7 +138,7 @@ def case_exact_heat():
 def case_annealing():
     import array_api_compat.numpy as xp
 
-    from skneq._gibbs import exact_log_partition
+    from skneq.rbm._kernels import exact_log_partition
     from skneq.thermodynamics import annealing_works
 
     W, b, c = random_rbm(784, 16, 0.05, 3)

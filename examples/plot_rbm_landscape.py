@@ -42,7 +42,7 @@ def train(X, hidden, epochs, checkpoints, log_likelihood):
 
 
 def landscape_panel(ax, params, X_test, title):
-    from skneq._gibbs import hidden_probabilities
+    from skneq.rbm._kernels import hidden_probabilities
     from skneq.landscape import _projector
 
     projector, (W, b, c), _ = _projector(params)

@@ -1,12 +1,23 @@
 """skneq: scikit-learn-compatible generative models from nonequilibrium statistical physics."""
 
 from . import landscape, metrics, thermodynamics
-from ._backend import estimator_to_numpy
+from ._backend import estimator_to_numpy, to_numpy
 from .chaotic import ChaoticRNNGenerator
 from .nmm import NonequilibriumMarkovMachine
 from .rbm import RBM
 from .reciprocal import ReciprocalSpaceProjector
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["RBM", "NonequilibriumMarkovMachine", "ChaoticRNNGenerator", "ReciprocalSpaceProjector", "metrics", "thermodynamics", "landscape", "estimator_to_numpy", "__version__"]
+__all__ = [
+    "RBM",
+    "NonequilibriumMarkovMachine",
+    "ChaoticRNNGenerator",
+    "ReciprocalSpaceProjector",
+    "metrics",
+    "thermodynamics",
+    "landscape",
+    "estimator_to_numpy",
+    "to_numpy",
+    "__version__",
+]

@@ -7,6 +7,9 @@ wrong answer through.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import numbers
 import os
 
 from sklearn import config_context
@@ -19,6 +22,11 @@ __all__ = [
     "check_array_xp",
     "check_unit_interval",
     "check_binary",
+    "check_int",
+    "check_real",
+    "check_probability",
+    "check_beta",
+    "check_option",
 ]
 
 
@@ -57,15 +65,7 @@ def _check_in_namespace(a, *, name, ensure_2d=True, ensure_min_samples=1, dtype=
 def _array_api_context(X):
     """Turn sklearn's Array API dispatch on for non-NumPy inputs only."""
     xp_in, _ = _backend.namespace_of(X)
-    return config_context(array_api_dispatch=True) if _backend.namespace_name(xp_in) != "numpy" else _nullcontext()
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
+    return config_context(array_api_dispatch=True) if _backend.namespace_name(xp_in) != "numpy" else contextlib.nullcontext()
 
 
 def check_unit_interval(X, xp, *, what="X"):
@@ -160,3 +160,61 @@ def check_array_xp(X, *, name="X", ensure_2d=True, ensure_min_samples=1, dtype="
             )
     except ValueError as exc:
         raise ValueError(f"Invalid {name}: {exc}") from exc
+
+
+# --------------------------------------------------------------------------
+# Argument checkers: the one place method and function arguments are checked.
+# Each returns the value as a Python scalar or raises a ValueError naming it.
+# --------------------------------------------------------------------------
+
+
+def check_int(value, name, *, low=1, high=None):
+    """``value`` as a Python int in ``[low, high]``; bools and fractions are refused.
+
+    A float that is a whole number (``3.0``) is accepted; ``2.7`` is refused,
+    never truncated.
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, numbers.Real)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if not isinstance(value, numbers.Integral):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else (f"<= {high}" if low is None else f"in [{low}, {high}]")
+        raise ValueError(f"{name} must be an integer {bounds}, got {value!r}")
+    return value
+
+
+def check_real(value, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True):
+    """``value`` as a finite Python float in the given interval (NaN and inf refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
+        lo = "" if low is None else ("[" if low_inclusive else "(") + f"{low}"
+        hi = "" if high is None else f"{high}" + ("]" if high_inclusive else ")")
+        interval = f"{lo or '(-inf'}, {hi or 'inf)'}"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return value
+
+
+def check_probability(value, name):
+    """A probability in [0, 1]."""
+    return check_real(value, name, low=0.0, high=1.0)
+
+
+def check_beta(value, name="beta", *, allow_zero=False):
+    """An inverse temperature: finite and positive (or non-negative with ``allow_zero``)."""
+    return check_real(value, name, low=0.0, low_inclusive=allow_zero)
+
+
+def check_option(value, name, options):
+    """``value`` if it is one of ``options``, else a ValueError listing them."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)!r}, got {value!r}")
+    return value

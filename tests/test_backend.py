@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import sklearn
 
-from skneq import _backend, _gibbs, _math
+from skneq import _backend, _math
+from skneq.rbm import _kernels as _gibbs
 
 
 def test_default_is_numpy_without_dispatch():

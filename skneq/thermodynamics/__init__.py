@@ -27,7 +27,7 @@ Functions accept a fitted RBM (any object with ``components_``,
 ``intercept_visible_``, ``intercept_hidden_``) or explicit parameters
 ``(W, b, c)`` with ``W`` of shape (n_hidden, n_visible). Energies use
 ``E(v, h) = -h W v - b.v - c.h`` and ``p_beta(s) = exp(-beta E(s)) / Z(beta)``.
-Exact answers enumerate states (``skneq._joint_chain``); sampled ones run on
+Exact answers enumerate states (``skneq.rbm._exact``); sampled ones run on
 the parameters' array namespace and device (or ``backend``).
 """
 

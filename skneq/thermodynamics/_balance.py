@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .. import _backend
-from .. import _joint_chain as jc
+from ..rbm import _exact as jc
 from ._params import _check_kernel, _model_beta, rbm_parameters
 
 __all__ = ["detailed_balance_violation_matrix", "detailed_balance_violation", "nmm_transition_matrix"]
@@ -87,8 +87,8 @@ def nmm_transition_matrix(model, chain="latent", *, max_visible=16):
     """
     from sklearn.utils.validation import check_is_fitted
 
-    from .. import _nmm_kernels as K
-    from .._gibbs import binary_states
+    from ..nmm import _kernels as K
+    from ..rbm._kernels import binary_states
 
     if chain not in NMM_CHAINS:
         raise ValueError(f"chain must be one of {NMM_CHAINS}, got {chain!r}")

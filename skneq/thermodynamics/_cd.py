@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import _backend
-from .. import _joint_chain as jc
-from .._gibbs import exact_log_partition
+from ..rbm import _exact as jc
+from ..rbm._kernels import exact_log_partition
 from ._params import _model_beta, rbm_parameters
 
 __all__ = ["CDTerms", "contrastive_divergence_terms"]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _backend
-from .. import _joint_chain as jc
-from .._gibbs import energy, gibbs_joint, gibbs_vhv, sample_hidden
+from ..rbm import _exact as jc
+from ..rbm._kernels import energy, gibbs_joint, gibbs_vhv, sample_hidden
 from ._params import _check_beta, _check_kernel, rbm_parameters
 
 __all__ = ["heat_exchange", "exact_heat_distribution", "xft_log_ratio", "XFTFit", "fit_xft_slope"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import _backend
-from .._gibbs import JOINT_KERNELS
+from ..rbm._kernels import JOINT_KERNELS
 
 __all__ = ["rbm_parameters"]
 

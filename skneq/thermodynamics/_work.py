@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _backend
-from .._annealing import (
+from ..rbm._annealing import (
     ais_works,
     base_log_partition,
     base_visible_bias,
@@ -19,7 +19,7 @@ from .._annealing import (
     reverse_ais_works,
     reverse_log_partition,
 )
-from .._gibbs import exact_samples, gibbs_vhv
+from ..rbm._kernels import exact_samples, gibbs_vhv
 from ._params import _model_beta, rbm_parameters
 
 __all__ = ["exact_model_samples", "AnnealingWorks", "annealing_works", "CrooksFit", "crooks_free_energy"]

@@ -1,8 +1,8 @@
 """One stochastic-gradient update of a Bernoulli RBM on preallocated buffers.
 
 This is the training hot path of :class:`skneq.RBM`. Mathematically it is
-:func:`skneq._gibbs.hidden_probabilities`, :func:`skneq._gibbs.gibbs_vhv`
-and :func:`skneq._gibbs.centered_gradient` in sequence (the tests check it
+:func:`skneq.rbm._kernels.hidden_probabilities`, :func:`skneq.rbm._kernels.gibbs_vhv`
+and :func:`skneq.rbm._kernels.centered_gradient` in sequence (the tests check it
 against exactly that composition); it differs only in how the arrays are laid
 out, so that one update costs three matrix products and no large allocation:
 
@@ -29,8 +29,8 @@ Array API namespace supports; nothing leaves the device.
 
 from __future__ import annotations
 
-from . import _backend
-from ._math import sigmoid
+from .. import _backend
+from .._math import sigmoid
 
 __all__ = ["MinibatchUpdate"]
 

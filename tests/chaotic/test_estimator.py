@@ -16,7 +16,7 @@ import pytest
 import scipy.linalg
 
 from skneq import _backend
-from skneq import _chaotic_kernels as _k
+from skneq.chaotic import _kernels as _k
 from skneq.chaotic import ChaoticRNNGenerator
 
 TINY = dict(n_hidden=6, batch_size=16, n_steps=20, n_iter=3, random_state=0)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from skneq import _joint_chain as jc
+from skneq.rbm import _exact as jc
 from skneq.thermodynamics import (
     annealing_works,
     contrastive_divergence_terms,
@@ -45,7 +45,7 @@ def random_rbm(n_visible, n_hidden, seed, scale=1.0):
 
 
 def _bits(n):
-    # Same ordering as skneq._gibbs.binary_states: bit k of the index is unit k.
+    # Same ordering as skneq.rbm._kernels.binary_states: bit k of the index is unit k.
     return [np.array([(i >> k) & 1 for k in range(n)], dtype=float) for i in range(2**n)]
 
 
@@ -319,7 +319,7 @@ def test_fit_xft_slope_bad_input():
 def exact_log_z(W, b, c, beta=1.0):
     import array_api_compat.numpy as xp
 
-    from skneq._gibbs import exact_log_partition
+    from skneq.rbm._kernels import exact_log_partition
 
     return float(exact_log_partition(W, b, c, beta, xp=xp))
 

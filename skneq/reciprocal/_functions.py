@@ -7,7 +7,7 @@ weight distributions (Sec. 5.1-5.2), and the kurtosis of reciprocal
 variables of random binary states (Fig. 3e).
 
 Public names are re-exported by :mod:`skneq.reciprocal`; import them from
-there. The kernels are in :mod:`skneq._reciprocal_math`.
+there. The kernels are in :mod:`skneq.reciprocal._kernels`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numbers
 import array_api_compat
 import numpy as np
 
-from . import _backend
-from . import _reciprocal_math as _rm
+from .. import _backend
+from . import _kernels as _rm
 
 __all__ = [
     "marchenko_pastur_pdf",

@@ -2,13 +2,13 @@
 
 For an RBM with ``n_visible + n_hidden <= ~12`` units every joint state
 ``s = (v, h)`` can be listed, so the one-step transition matrices of the Gibbs
-kernels of ``skneq._gibbs.gibbs_joint`` and the Boltzmann distribution
+kernels of ``skneq.rbm._kernels.gibbs_joint`` and the Boltzmann distribution
 ``p_beta(s) = exp(-beta E(s)) / Z(beta)`` are explicit arrays. These are the
 independent answers the fluctuation-theorem and detailed-balance checks of
 ``skneq.thermodynamics`` are tested against (seed 004 Secs. 2 and 3.2).
 
 State ordering: joint state ``s = i_v * 2**n_hidden + i_h`` where ``i_v`` and
-``i_h`` index ``skneq._gibbs.binary_states`` (bit ``k`` of the index is unit
+``i_h`` index ``skneq.rbm._kernels.binary_states`` (bit ``k`` of the index is unit
 ``k``). Matrices are row-stochastic: ``P[s, s'] = P(s -> s')``.
 
 Every function is a pure kernel taking the namespace ``xp``; nothing is copied
@@ -17,8 +17,8 @@ to the host.
 
 from __future__ import annotations
 
-from ._gibbs import binary_states, energy
-from ._math import logsumexp, softplus
+from ._kernels import binary_states, energy
+from .._math import logsumexp, softplus
 
 __all__ = [
     "MAX_JOINT_UNITS",
@@ -127,7 +127,7 @@ def block_update_matrices(W, b, c, beta=1.0, *, xp):
 
 
 def joint_transition_matrix(W, b, c, kernel="symmetric", beta=1.0, *, xp):
-    """Exact one-step matrix of a Gibbs kernel (see ``skneq._gibbs.gibbs_joint``).
+    """Exact one-step matrix of a Gibbs kernel (see ``skneq.rbm._kernels.gibbs_joint``).
 
     Parameters
     ----------
@@ -184,7 +184,7 @@ def joint_log_probabilities(W, b, c, beta=1.0, *, xp):
 
 def visible_log_probabilities(W, b, c, beta=1.0, *, xp):
     """Exact ``log p_beta(v)`` for all ``2**n_visible`` visible states."""
-    from ._gibbs import log_unnormalized_visible
+    from ._kernels import log_unnormalized_visible
 
     n_visible = W.shape[1]
     V = binary_states(n_visible, 0, 2**n_visible, xp=xp, device=getattr(W, "device", None), dtype=W.dtype)
@@ -194,7 +194,7 @@ def visible_log_probabilities(W, b, c, beta=1.0, *, xp):
 
 def hidden_log_probabilities(W, b, c, beta=1.0, *, xp):
     """Exact ``log p_beta(h)`` for all ``2**n_hidden`` hidden states."""
-    from ._gibbs import log_unnormalized_hidden
+    from ._kernels import log_unnormalized_hidden
 
     n_hidden = W.shape[0]
     H = binary_states(n_hidden, 0, 2**n_hidden, xp=xp, device=getattr(W, "device", None), dtype=W.dtype)

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ._math import logsumexp, sigmoid, softplus
+from .._math import logsumexp, sigmoid, softplus
 
 __all__ = [
     "base_log_partition",
@@ -169,7 +169,7 @@ def bennett_log_partition(log_Z_A, forward_works, reverse_works, *, tol=1e-12):
     from scipy.optimize import brentq
     from scipy.special import expit
 
-    from ._backend import to_numpy
+    from .._backend import to_numpy
 
     w_f = np.asarray(to_numpy(forward_works), dtype=np.float64)
     w_r = np.asarray(to_numpy(reverse_works), dtype=np.float64)

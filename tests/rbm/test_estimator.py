@@ -14,7 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 
-from skneq import _backend, _gibbs
+from skneq import _backend
+from skneq.rbm import _kernels as _gibbs
 from skneq.rbm import RBM
 
 
@@ -125,7 +126,7 @@ def test_ais_bounds_exact_log_partition():
     works = rbm.annealing_works("forward", n_betas=300, n_chains=200, random_state=0)
     samples = exact_samples(log_p, V, 200, seed=1)
     rev = rbm.annealing_works("reverse", n_betas=300, n_chains=200, model_samples=samples, random_state=0)
-    from skneq._annealing import jarzynski_log_partition, reverse_log_partition
+    from skneq.rbm._annealing import jarzynski_log_partition, reverse_log_partition
 
     xp = _backend.resolve().xp
     fwd_est = jarzynski_log_partition(works["log_Z_base"], works["forward"], xp=xp)

@@ -1,19 +1,20 @@
-"""The training hot path (skneq._rbm_update) against the reference kernels and exact enumeration."""
+"""The training hot path (skneq.rbm._update) against the reference kernels and exact enumeration."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from skneq import _backend, _gibbs
-from skneq._rbm_update import MinibatchUpdate
+from skneq import _backend
+from skneq.rbm import _kernels as _gibbs
+from skneq.rbm._update import MinibatchUpdate
 from skneq.rbm import RBM
 
-from test_rbm import brute_force_log_p_visible, empirical_tv, exact_gradient, exact_samples, make_model, tv_floor
+from tests.rbm.test_estimator import brute_force_log_p_visible, empirical_tv, exact_gradient, exact_samples, make_model, tv_floor
 
 
 def reference_update(V_data, chains, hidden_chains, W, b, c, lam, mu, rng, method, n_steps, beta, rate):
-    """The same update composed from the reference kernels of skneq._gibbs, drawing the
+    """The same update composed from the reference kernels of skneq.rbm._kernels, drawing the
     random numbers in the same order (so the binary states agree exactly)."""
     xp = rng.xp
     field = lambda V: beta * (V @ W.T + c)  # noqa: E731

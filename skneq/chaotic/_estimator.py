@@ -2,7 +2,7 @@
 
 Fournier & Urbani, "Generative modeling through internal high-dimensional
 chaotic activity" (arXiv:2405.10822, paper 002). The estimator is thin
-scikit-learn glue around :mod:`skneq._chaotic_kernels`.
+scikit-learn glue around :mod:`skneq.chaotic._kernels`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from . import _backend
-from . import _chaotic_kernels as _k
-from ._validation import check_unit_interval, validate_X
+from .. import _backend
+from . import _kernels as _k
+from .._validation import check_unit_interval, validate_X
 
 __all__ = ["ChaoticRNNGenerator"]
 
@@ -402,7 +402,7 @@ class ChaoticRNNGenerator(TransformerMixin, BaseEstimator, auto_wrap_output_keys
 
     def _record(self, xi_eval, start, bk):
         """Append E(2) (B1) and the AAI error (B4) on ``xi_eval`` to ``history_``."""
-        from .metrics import aai_error, second_moment_error
+        from ..metrics import aai_error, second_moment_error
 
         n_eval = int(xi_eval.shape[0])
         rng = _backend.make_rng(bk, self.random_state, _SALT_SAMPLE, self.n_iter_)
@@ -566,7 +566,7 @@ class ChaoticRNNGenerator(TransformerMixin, BaseEstimator, auto_wrap_output_keys
         -------
         score : float
         """
-        from .metrics import aai_error
+        from ..metrics import aai_error
 
         check_is_fitted(self)
         bk = self._fitted_backend()
@@ -581,7 +581,7 @@ class ChaoticRNNGenerator(TransformerMixin, BaseEstimator, auto_wrap_output_keys
 
         Two nearby trajectories are integrated in float64 with
         renormalisation of their distance after every step (Benettin's
-        algorithm, :func:`skneq._chaotic_kernels.largest_lyapunov_exponent`).
+        algorithm, :func:`skneq.chaotic._kernels.largest_lyapunov_exponent`).
         Positive: chaotic dynamics, the source of the samples' variety;
         negative: the runs fall onto fixed points. Fit with ``n_iter=0`` to
         look at the untrained network.

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from ._math import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
+from .._math import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
 
 __all__ = [
     "LATENT_KINDS",

@@ -1,8 +1,8 @@
 """Bernoulli restricted Boltzmann machine: a drop-in upgrade of
 :class:`sklearn.neural_network.BernoulliRBM`.
 
-The estimator is sklearn glue over the kernels of :mod:`skneq._gibbs`
-(sampling, free energy, centered gradient), :mod:`skneq._annealing`
+The estimator is sklearn glue over the kernels of :mod:`skneq.rbm._kernels`
+(sampling, free energy, centered gradient), :mod:`skneq.rbm._annealing`
 (AIS, reverse AIS, Bennett) and :mod:`skneq._optim`.
 """
 
@@ -16,10 +16,12 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _annealing, _backend, _gibbs, _optim
-from ._math import softplus
-from ._rbm_update import MinibatchUpdate
-from ._validation import check_unit_interval, validate_X
+from .. import _backend, _optim
+from . import _annealing
+from . import _kernels as _gibbs
+from .._math import softplus
+from ._update import MinibatchUpdate
+from .._validation import check_unit_interval, validate_X
 
 __all__ = ["RBM"]
 

@@ -2,7 +2,7 @@
 generative model whose visible/latent alternation is a Markov chain without
 detailed balance.
 
-The estimator is sklearn glue over :mod:`skneq._nmm_kernels` (transition
+The estimator is sklearn glue over :mod:`skneq.nmm._kernels` (transition
 probabilities, chain sampling, the approximate gradient of eqs. 16-17),
 :mod:`skneq._optim` and :mod:`skneq.metrics` (entropy production, eq. 21;
 decorrelation time, eq. 23; mean self-transition, eq. 24).
@@ -19,12 +19,12 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _backend, _optim
-from . import _nmm_kernels as K
-from ._math import sigmoid, softplus
-from ._validation import check_binary, validate_X
-from ._nmm_study import _check_positive, _markov_indicators, _rb_matrix
-from ._nmm_study import dominant_cycle, fit_independent_runs, latent_class_assignment  # noqa: F401
+from .. import _backend, _optim
+from . import _kernels as K
+from .._math import sigmoid, softplus
+from .._validation import check_binary, validate_X
+from ._study import _check_positive, _markov_indicators, _rb_matrix
+from ._study import dominant_cycle, fit_independent_runs, latent_class_assignment  # noqa: F401
 
 __all__ = ["NonequilibriumMarkovMachine", "fit_independent_runs", "dominant_cycle", "latent_class_assignment"]
 
@@ -451,7 +451,7 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
     def _estimate(self, bk, rng):
         """Post-fit estimates on a long chain (Appendix A.3) and the latent M."""
         xp = bk.xp
-        from .metrics import entropy_production_rate, state_distribution, transition_matrix
+        from ..metrics import entropy_production_rate, state_distribution, transition_matrix
 
         C = self.n_chains
         steps = max(2, -(-self.n_estimate_steps // C))

@@ -14,7 +14,7 @@ Random numbers come from a ``skneq._backend.BackendRandom`` passed in.
 
 from __future__ import annotations
 
-from ._math import logsumexp, sigmoid, softplus
+from .._math import logsumexp, sigmoid, softplus
 
 __all__ = [
     "energy",

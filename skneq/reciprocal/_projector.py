@@ -10,8 +10,8 @@ initialisation (eq. 21), the high-temperature constraint-potential minimum
 (eq. 29) and the rotation probes of Sec. 5.1-5.2.
 
 Layout: the estimator lives here; the validated free functions in
-:mod:`skneq._reciprocal_probes` (re-exported here, import them from
-``skneq.reciprocal``); the pure kernels in :mod:`skneq._reciprocal_math`.
+:mod:`skneq.reciprocal._functions` (re-exported here, import them from
+``skneq.reciprocal``); the pure kernels in :mod:`skneq.reciprocal._kernels`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from . import _backend
-from . import _reciprocal_math as _rm
-from ._reciprocal_math import ConstraintMinimum
-from ._reciprocal_probes import (
+from .. import _backend
+from . import _kernels as _rm
+from ._kernels import ConstraintMinimum
+from ._functions import (
     apply_random_rotations,
     constraint_potential_minimum,
     jensen_shannon_divergence,
@@ -36,7 +36,7 @@ from ._reciprocal_probes import (
     random_plane_rotation,
     reciprocal_kurtosis,
 )
-from ._validation import check_array_xp, validate_X
+from .._validation import check_array_xp, validate_X
 
 __all__ = [
     "ReciprocalSpaceProjector",
@@ -56,7 +56,7 @@ __all__ = [
 
 
 def _default_estimator():
-    from .rbm import RBM
+    from ..rbm import RBM
 
     return RBM(n_components=16)
 

@@ -15,7 +15,7 @@ import pytest
 from scipy.special import expit, log_expit, logsumexp
 
 from skneq import _backend
-from skneq import _nmm_kernels as K
+from skneq.nmm import _kernels as K
 from skneq.metrics import entropy_production_rate
 from skneq.nmm import NonequilibriumMarkovMachine, fit_independent_runs
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from skneq.landscape import (
+from skneq.reciprocal import (
     hierarchical_rotation_samples,
     rotate_visible_modes,
     rotation_divergence,
@@ -91,8 +91,8 @@ def test_singular_value_spectra_marchenko_pastur_bulk_and_spikes():
 def test_symmetry_curves_data_mean_is_eq29_at_the_data_mean():
     # u and w are affine in (v, h): their data means equal eq. 29 evaluated at
     # <v> = data mean and <h> = mean of p(h=1|v) (hidden="mean"), exactly.
-    from skneq._gibbs import hidden_probabilities
-    from skneq.landscape import _projector
+    from skneq.rbm._kernels import hidden_probabilities
+    from skneq.reciprocal._trajectories import _projector
 
     W, b, c = gaussian_rbm(20, 8, 0.5, seed=3)
     X = (np.random.default_rng(4).random((50, 20)) < 0.3).astype(float)

@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skneq import _reciprocal_math as _rm
+from skneq.reciprocal import _kernels as _rm
 from skneq.reciprocal import (
     ReciprocalSpaceProjector,
     apply_random_rotations,

@@ -14,7 +14,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from . import _backend
+from .. import _backend
 
 __all__ = ["fit_independent_runs", "dominant_cycle", "latent_class_assignment"]
 
@@ -80,7 +80,7 @@ def dominant_cycle(M, start=None):
         The states of the cycle reached from ``start`` (the transient part
         before it is dropped), in the order the chain visits them.
     """
-    from .metrics import stationary_distribution
+    from ..metrics import stationary_distribution
 
     M = np.asarray(_backend.to_numpy(M), dtype=np.float64)
     off = M - np.diag(np.diag(M))
@@ -139,7 +139,7 @@ def _markov_indicators(M, *, spectral=True):
     a weight that underflows, which would make a flow look one-way).
     ``spectral=False`` skips the eigenvalues (NaN for the decorrelation time).
     """
-    from .metrics import decorrelation_time, entropy_production_rate, mean_self_transition, stationary_distribution
+    from ..metrics import decorrelation_time, entropy_production_rate, mean_self_transition, stationary_distribution
 
     p = np.maximum(np.asarray(_backend.to_numpy(stationary_distribution(M)), dtype=np.float64), RB_FLOOR)
     sigma = entropy_production_rate(M, p / p.sum())

@@ -1,0 +1,136 @@
+"""What every skneq estimator shares.
+
+:class:`GenerativeMixin` gives an estimator, once:
+
+* the backend it was fitted on (``_fitted_backend``), read from one fitted
+  array named by the class attribute ``_backend_anchor``;
+* input checks after fit (``_validate_fitted_input``): scikit-learn's
+  ``validate_data`` with ``reset=False``, a move to the fitted backend and the
+  family's domain check (``_input_domain``: ``"unit_interval"``, ``"binary"``
+  or ``None``);
+* named random streams (``_rng``): training, monitoring, sampling, ... Each
+  stream has its own salt, so monitoring never draws from the training stream
+  and a fit is the same with and without ``verbose``;
+* per-call generators for public methods (``_method_rng``): an explicit
+  ``random_state`` is used as given (exactly reproducible); ``None`` means the
+  estimator's own ``random_state``, salted with a call counter so successive
+  calls draw fresh numbers while a fit-and-call sequence stays reproducible
+  (as ``BernoulliRBM`` advances its ``random_state_``);
+* one progress printer (``_progress``) and the ``history_`` helpers
+  (``_init_history``, ``_record_history``): ``history_`` is a dict of
+  equal-length lists on every estimator, one entry per record.
+
+Random generators are created per call and never stored (``_backend``).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from sklearn.utils.validation import check_is_fitted
+
+from . import _backend
+from ._validation import check_binary, check_unit_interval, validate_X
+
+__all__ = ["GenerativeMixin", "STREAMS"]
+
+# Salts of the named random streams. Never reuse a number: a fit's result
+# depends on which stream each draw comes from.
+STREAMS = {
+    "initialization": 11,
+    "training": 12,
+    "monitoring": 13,
+    "sampling": 14,
+    "scoring": 15,
+    "log_partition": 16,
+    "transform": 17,
+    "split": 18,
+    "bootstrap": 19,
+    "lyapunov": 20,
+    "tempering": 21,
+}
+
+
+class GenerativeMixin:
+    """Shared glue of the skneq estimators (see the module docstring).
+
+    Subclasses set ``_backend_anchor`` (the name of a fitted array whose
+    namespace, device and dtype are the fitted backend) and
+    ``_input_domain``.
+    """
+
+    _backend_anchor = "components_"
+    _input_domain = "unit_interval"
+
+    # ------------------------------------------------------------ backend
+    def _fitted_backend(self):
+        """The ``Backend`` the estimator was fitted on."""
+        check_is_fitted(self, self._backend_anchor)
+        return _backend.backend_of(getattr(self, self._backend_anchor))
+
+    def _validate_fitted_input(self, X, *, domain=None):
+        """Validate ``X`` after fit and move it to the fitted backend.
+
+        Returns
+        -------
+        X : array on the fitted backend
+        bk : Backend
+        where : (namespace, device) of the input, for ``convert_like``
+        """
+        bk = self._fitted_backend()
+        X, bk, where = validate_X(self, X, reset=False, backend=bk)
+        self._check_domain(X, bk.xp, domain)
+        return X, bk, where
+
+    def _check_domain(self, X, xp, domain=None):
+        domain = self._input_domain if domain is None else domain
+        if domain == "unit_interval":
+            check_unit_interval(X, xp, what=type(self).__name__)
+        elif domain == "binary":
+            check_unit_interval(X, xp, what=type(self).__name__)
+            check_binary(X, xp, what=type(self).__name__)
+        return X
+
+    # ------------------------------------------------------------ random streams
+    def _rng(self, bk, stream, *salt, random_state=None):
+        """Generator of the named ``stream`` seeded from ``random_state`` (default the estimator's)."""
+        random_state = self.random_state if random_state is None else random_state
+        return _backend.make_rng(bk, random_state, STREAMS[stream], *salt)
+
+    def _method_rng(self, bk, stream, random_state=None):
+        """Generator for one call of a public method (``sample``, ``gibbs``, ...).
+
+        An explicit ``random_state`` is used as given. ``None`` means the
+        estimator's own ``random_state``; with an int, a call counter is
+        salted in so successive calls draw fresh numbers.
+        """
+        if random_state is not None:
+            return _backend.make_rng(bk, random_state, STREAMS[stream])
+        count = self.__dict__.get("_n_method_calls", 0)
+        self._n_method_calls = count + 1
+        if isinstance(self.random_state, numbers.Integral):
+            return _backend.make_rng(bk, self.random_state, STREAMS[stream], 1 + count)
+        return _backend.make_rng(bk, self.random_state)
+
+    # ------------------------------------------------------------ progress and history
+    def _progress(self, message):
+        """Print one progress line when ``verbose`` (the one printer of every estimator)."""
+        if getattr(self, "verbose", 0):
+            print(f"[{type(self).__name__}] {message}", flush=True)
+
+    def _init_history(self, *keys):
+        """Start ``history_`` as a dict of empty lists (``epoch`` and ``n_updates`` always)."""
+        self.history_ = {key: [] for key in ("epoch", "n_updates", "time", *keys)}
+
+    def _record_history(self, **values):
+        """Append one record to ``history_``; keys not given get ``None``.
+
+        Every list keeps the same length, so ``history_[key][i]`` belongs to
+        ``history_["epoch"][i]``.
+        """
+        history = self.history_
+        for key in values:
+            if key not in history:
+                history[key] = [None] * len(history["epoch"])
+        for key, column in history.items():
+            column.append(values.get(key))

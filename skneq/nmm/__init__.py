@@ -1,0 +1,11 @@
+"""The nonequilibrium Markov machine of Baiesi & Rosso (2025, arXiv:2501.11402).
+
+:class:`NonequilibriumMarkovMachine` (``_estimator``) over the kernels of
+``_kernels`` (transition log-probabilities, chain sampler, eqs. 16-17
+gradient); ``_study`` holds the multi-run study helpers.
+"""
+
+from ._estimator import NonequilibriumMarkovMachine
+from ._study import dominant_cycle, fit_independent_runs, latent_class_assignment
+
+__all__ = ["NonequilibriumMarkovMachine", "fit_independent_runs", "dominant_cycle", "latent_class_assignment"]

@@ -25,14 +25,17 @@ Random generators are created per call and never stored (``_backend``).
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
+from sklearn import get_config
+from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
 from . import _backend
-from ._validation import check_binary, check_unit_interval, validate_X
+from ._validation import check_binary, check_unit_interval, is_sparse, validate_X
 
-__all__ = ["GenerativeMixin", "STREAMS"]
+__all__ = ["GenerativeMixin", "STREAMS", "row_chunks", "dense_rows", "blas_threads"]
 
 # Salts of the named random streams. Never reuse a number: a fit's result
 # depends on which stream each draw comes from.
@@ -134,3 +137,54 @@ class GenerativeMixin:
                 history[key] = [None] * len(history["epoch"])
         for key, column in history.items():
             column.append(values.get(key))
+
+
+# --------------------------------------------------------------------------
+# Bounded memory, sparse input and BLAS threads
+# --------------------------------------------------------------------------
+
+
+def row_chunks(n_rows, bytes_per_row):
+    """Slices of ``range(n_rows)`` sized by scikit-learn's ``working_memory``.
+
+    ``bytes_per_row`` is the temporary memory one row costs (e.g.
+    ``8 * (n_features + 2 * n_components)`` for a float64 pass over an RBM),
+    so a method that loops over these slices stays within a quarter of
+    ``sklearn.get_config()["working_memory"]`` MiB (256 MiB by default)
+    whatever ``n_rows`` is: the quarter leaves room for the copies the
+    caller's estimate of ``bytes_per_row`` does not see (conversions to the
+    input's namespace, the output).
+    """
+    budget = get_config()["working_memory"] * 2**20 / 4
+    chunk = min(max(1, int(budget // max(1, int(bytes_per_row)))), max(1, int(n_rows)))
+    return list(gen_batches(int(n_rows), chunk))
+
+
+def dense_rows(X, rows, bk, dtype=None):
+    """Rows ``rows`` (a slice or index array) of ``X`` as a dense array on ``bk``.
+
+    Sparse ``X`` (CSR on the host, from ``validate_X(accept_sparse=True)``) is
+    densified one chunk at a time, never whole.
+    """
+    if is_sparse(X):
+        return bk.asarray(X[rows].toarray(), dtype=dtype)
+    if isinstance(rows, slice):
+        part = X[rows, ...]
+    else:
+        part = bk.xp.take(X, rows, axis=0)
+    return part if dtype is None or part.dtype == dtype else bk.xp.astype(part, dtype)
+
+
+def blas_threads(bk, limit=1):
+    """Context that caps BLAS threads on the host (NumPy backend only).
+
+    Training loops of these models multiply small matrices, where threads
+    buy nothing and make the result depend on the thread count through the
+    summation order (a chaotic fit amplifies that to O(1) differences): with
+    one thread the same seed gives the same model on any core count.
+    """
+    if not bk.is_numpy:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=limit, user_api="blas")

@@ -27,6 +27,7 @@ __all__ = [
     "check_probability",
     "check_beta",
     "check_option",
+    "is_sparse",
 ]
 
 
@@ -69,7 +70,9 @@ def _array_api_context(X):
 
 
 def check_unit_interval(X, xp, *, what="X"):
-    """Raise ``ValueError`` unless every entry of ``X`` lies in [0, 1]."""
+    """Raise ``ValueError`` unless every entry of ``X`` lies in [0, 1] (sparse: its stored values)."""
+    if is_sparse(X):
+        X, xp = X.data, _backend.namespace_of(X.data)[0]
     if bool(xp.any(X < 0)):
         raise ValueError(
             f"Negative values in data passed to {what}: this model needs values in [0, 1] "
@@ -84,7 +87,9 @@ def check_unit_interval(X, xp, *, what="X"):
 
 
 def check_binary(X, xp, *, what="X"):
-    """Raise ``ValueError`` unless every entry of ``X`` is 0 or 1."""
+    """Raise ``ValueError`` unless every entry of ``X`` is 0 or 1 (sparse: its stored values)."""
+    if is_sparse(X):
+        X, xp = X.data, _backend.namespace_of(X.data)[0]
     if bool(xp.any((X != 0) & (X != 1))):
         raise ValueError(
             f"Non-binary values in data passed to {what}: this model is defined on {{0, 1}}^D. "
@@ -93,7 +98,7 @@ def check_binary(X, xp, *, what="X"):
     return X
 
 
-def validate_X(estimator, X, *, reset, backend=None, dtype="float32", ensure_min_samples=1):
+def validate_X(estimator, X, *, reset, backend=None, dtype="float32", ensure_min_samples=1, accept_sparse=False):
     """Validate ``X`` for ``estimator`` and move it once to the compute backend.
 
     Parameters
@@ -107,11 +112,15 @@ def validate_X(estimator, X, *, reset, backend=None, dtype="float32", ensure_min
         parameter (resolved against ``X``).
     dtype : str or dtype
         Compute dtype when ``backend`` is not already resolved.
+    accept_sparse : bool
+        Accept SciPy sparse input (returned as CSR on the host, never
+        densified whole: use ``skneq._base.dense_rows`` one chunk at a time).
 
     Returns
     -------
     X : array of shape (n_samples, n_features)
-        On the compute backend, floating dtype.
+        On the compute backend, floating dtype (CSR on the host for sparse
+        input with ``accept_sparse``).
     bk : Backend
         The backend used.
     (xp_in, device_in) : tuple
@@ -127,13 +136,23 @@ def validate_X(estimator, X, *, reset, backend=None, dtype="float32", ensure_min
                 estimator,
                 X,
                 reset=reset,
+                accept_sparse="csr" if accept_sparse else False,
                 dtype="numeric",
                 ensure_min_samples=ensure_min_samples,
                 ensure_all_finite=True,
             )
     bk = backend if isinstance(backend, _backend.Backend) else _backend.resolve(X, backend, dtype)
+    if is_sparse(X):
+        return X.astype(_backend.to_numpy(bk.xp.zeros(1, dtype=bk.dtype)).dtype, copy=False), bk, (xp_in, device_in)
     X = bk.asarray(X)
     return X, bk, (xp_in, device_in)
+
+
+def is_sparse(X):
+    """True for SciPy sparse matrices and arrays."""
+    import scipy.sparse
+
+    return scipy.sparse.issparse(X)
 
 
 def check_array_xp(X, *, name="X", ensure_2d=True, ensure_min_samples=1, dtype="numeric"):

@@ -42,6 +42,7 @@ __all__ = [
     "make_rng",
     "BackendRandom",
     "estimator_to_numpy",
+    "child_seeds",
 ]
 
 _NAMESPACE_ALIASES = {
@@ -255,6 +256,15 @@ def seed_from(random_state, *salt) -> int:
     return int(rs.randint(0, 2**31 - 1)) * (2**31) + int(rs.randint(0, 2**31 - 1))
 
 
+def child_seeds(random_state, n):
+    """``n`` independent integer seeds (in ``[0, 2**31)``) derived from ``random_state``.
+
+    The one way skneq seeds independent runs (``fit_independent_runs``,
+    repeated analyses): an int ``random_state`` gives the same seeds every time.
+    """
+    return [int(s) for s in np.random.default_rng(seed_from(random_state)).integers(0, 2**31 - 1, int(n))]
+
+
 class BackendRandom:
     """Per-call random generator living on the backend's device.
 
@@ -390,10 +400,10 @@ class BackendRandom:
 
     def categorical(self, logits, axis=-1):
         """One index per row of ``logits`` (shape (n, k)) by the Gumbel-max trick."""
+        from ._math import gumbel_from_uniform
+
         u = self.uniform(tuple(logits.shape), dtype=logits.dtype)
-        tiny = self.xp.finfo(logits.dtype).smallest_normal
-        gumbel = -self.xp.log(-self.xp.log(u + tiny) + tiny)
-        return self.xp.argmax(logits + gumbel, axis=axis)
+        return self.xp.argmax(logits + gumbel_from_uniform(u, xp=self.xp), axis=axis)
 
 
 def _is_float32(dtype) -> bool:

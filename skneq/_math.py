@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import numpy as _np
 
-__all__ = ["sigmoid", "log_sigmoid", "softplus", "logsumexp", "logaddexp", "log_softmax"]
+__all__ = [
+    "sigmoid",
+    "log_sigmoid",
+    "softplus",
+    "logsumexp",
+    "logaddexp",
+    "log_softmax",
+    "MEAN_CLIP",
+    "clipped_mean",
+    "logit_clipped_mean",
+    "binary_states",
+    "gumbel_from_uniform",
+]
+
+# Data means are clipped to [MEAN_CLIP, 1 - MEAN_CLIP] before a logit, so a
+# pixel that is always 0 (or 1) gets a large finite bias (-6.9), not -inf.
+MEAN_CLIP = 1e-3
 
 
 def _is_numpy(xp):
@@ -62,3 +78,35 @@ def logaddexp(a, b, *, xp):
 def log_softmax(a, *, axis=-1, xp):
     """a - logsumexp(a) along ``axis``."""
     return a - logsumexp(a, axis=axis, keepdims=True, xp=xp)
+
+
+def clipped_mean(X, *, xp, eps=MEAN_CLIP):
+    """Column means of ``X`` clipped to ``[eps, 1 - eps]``, shape (n_features,)."""
+    return xp.clip(xp.mean(X, axis=0), eps, 1 - eps)
+
+
+def logit_clipped_mean(X, *, xp, eps=MEAN_CLIP):
+    """``logit`` of the clipped column means of ``X``: the bias of an
+    independent-unit model that matches the data marginals, shape (n_features,)."""
+    m = clipped_mean(X, xp=xp, eps=eps)
+    return xp.log(m) - xp.log1p(-m)
+
+
+def binary_states(n_units, start=0, stop=None, *, xp, device=None, dtype=None):
+    """Rows ``start..stop-1`` of the enumeration of ``{0, 1}^n_units``.
+
+    Row ``k`` holds the bits of ``k``, least significant first (bit ``j`` of
+    ``k`` is unit ``j``), so chunks of a long enumeration can be made
+    independently. ``stop=None`` means ``2**n_units``.
+    """
+    stop = 2**n_units if stop is None else stop
+    k = xp.arange(start, stop, dtype=xp.int64, device=device)
+    shifts = xp.arange(n_units, dtype=xp.int64, device=device)
+    bits = xp.bitwise_and(xp.bitwise_right_shift(k[:, None], shifts[None, :]), 1)
+    return xp.astype(bits, dtype if dtype is not None else xp.float64)
+
+
+def gumbel_from_uniform(U, *, xp):
+    """Standard Gumbel noise ``-log(-log U)`` from uniforms in [0, 1), finite at U = 0."""
+    tiny = xp.finfo(U.dtype).smallest_normal
+    return -xp.log(-xp.log(U + tiny) + tiny)

@@ -8,6 +8,11 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import skneq  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _layout  # noqa: E402
+
+_layout.write()  # the package tree of developer.rst, from the code itself
+
 project = "skneq"
 author = "skneq developers"
 release = version = skneq.__version__
@@ -26,7 +31,7 @@ autodoc_default_options = {"members": True, "inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks = set()
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "layout.txt"]
 html_theme = "alabaster"
 intersphinx_mapping = {}
 nitpicky = False

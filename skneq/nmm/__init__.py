@@ -1,4 +1,4 @@
-"""The nonequilibrium Markov machine of Baiesi & Rosso (2025, arXiv:2501.11402).
+"""The nonequilibrium Markov machine of Baiesi & Rosso (2025, arXiv:2512.11415).
 
 :class:`NonequilibriumMarkovMachine` (``_estimator``) over the kernels of
 ``_kernels`` (transition log-probabilities, chain sampler, eqs. 16-17

@@ -71,8 +71,11 @@ class GenerativeMixin:
         check_is_fitted(self, self._backend_anchor)
         return _backend.backend_of(getattr(self, self._backend_anchor))
 
-    def _validate_fitted_input(self, X, *, domain=None):
+    def _validate_fitted_input(self, X, *, domain=None, accept_sparse=False):
         """Validate ``X`` after fit and move it to the fitted backend.
+
+        With ``accept_sparse`` a SciPy sparse ``X`` stays CSR on the host (read
+        it one chunk at a time with :func:`dense_rows`).
 
         Returns
         -------
@@ -81,7 +84,7 @@ class GenerativeMixin:
         where : (namespace, device) of the input, for ``convert_like``
         """
         bk = self._fitted_backend()
-        X, bk, where = validate_X(self, X, reset=False, backend=bk)
+        X, bk, where = validate_X(self, X, reset=False, backend=bk, accept_sparse=accept_sparse)
         self._check_domain(X, bk.xp, domain)
         return X, bk, where
 
@@ -185,6 +188,13 @@ def blas_threads(bk, limit=1):
     """
     if not bk.is_numpy:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
+    if not _CONTROLLER:
+        # Scanning the loaded libraries costs ~4 ms, more than a whole
+        # partial_fit on a mini-batch: do it once per process.
+        from threadpoolctl import ThreadpoolController
 
-    return threadpool_limits(limits=limit, user_api="blas")
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=limit, user_api="blas")
+
+
+_CONTROLLER = []

@@ -536,11 +536,16 @@ class RBM(CheckpointMixin, LikelihoodMixin, GenerativeMixin, ClassNamePrefixFeat
         return _backend.convert_like(H, xp_in, dev_in)
 
     def free_energy(self, X):
-        """Free energy ``F(v) = -(1/beta) log sum_h exp(-beta E(v, h))``, shape (n_samples,)."""
+        """Free energy ``F(v) = -(1/beta) log sum_h exp(-beta E(v, h))``, shape (n_samples,).
+
+        Computed in float64 (as ``score_samples``), in chunks of rows sized by
+        ``working_memory``.
+        """
         X, bk, (xp_in, dev_in) = self._validate_fitted_rows(X)
-        W, b, c = self._parameters()
-        F = self._map_rows(X, bk, lambda V: _k.free_energy(V, W, b, c, self.beta, xp=bk.xp),
-                           4 * (X.shape[1] + 2 * W.shape[0]))
+        dt, n_hidden = bk.accurate_dtype(), self.components_.shape[0]
+        parts = [-self._log_unnormalized(self._rows(X, rows, bk, dt), bk) / self.beta
+                 for rows in row_chunks(X.shape[0], 8 * (2 * X.shape[1] + 2 * n_hidden))]
+        F = parts[0] if len(parts) == 1 else bk.xp.concat(parts)
         return _backend.convert_like(F, xp_in, dev_in)
 
     def _block_seed(self, bk, stream, random_state):

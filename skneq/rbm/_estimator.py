@@ -18,12 +18,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend, _optim
-from .._base import GenerativeMixin, blas_threads, dense_rows, row_chunks
+from .._base import GenerativeMixin, dense_rows, row_chunks
 from .._math import MEAN_CLIP, logit_clipped_mean, softplus
 from .._validation import check_beta, check_int, is_sparse, validate_X
 from . import _kernels as _k
 from ._checkpoint import CheckpointMixin
 from ._likelihood import LikelihoodMixin
+from ._threads import one_blas_thread
 from ._update import MinibatchUpdate
 
 __all__ = ["RBM", "HIDDEN_OFFSET_RATE", "SAMPLE_BLOCK", "MONITOR_ROWS"]
@@ -464,7 +465,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, GenerativeMixin, ClassNamePrefixFeat
         n_samples = X.shape[0]
         # One BLAS thread: small products gain nothing from threads, and a fixed
         # summation order makes the fit independent of the machine's core count.
-        with blas_threads(bk):
+        with one_blas_thread(bk):
             self._prepare_training(X, bk)
             try:
                 for _ in range(n_epochs):

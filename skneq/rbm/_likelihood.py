@@ -19,11 +19,12 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend
-from .._base import blas_threads, row_chunks
+from .._base import row_chunks
 from .._validation import check_array_xp, check_beta, check_int, check_option
 from . import _annealing
 from . import _kernels as _k
 from ._kernels import MAX_EXACT_UNITS
+from ._threads import one_blas_thread
 
 __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "FIT_AIS_BETAS", "FIT_AIS_CHAINS", "FIT_AIS_STEPS"]
 
@@ -150,7 +151,7 @@ class LikelihoodMixin:
     def _run_annealing(self, bk64, direction, rng, *, beta, n_betas, n_chains, n_steps, b_A, model_samples):
         W, b, c = self._params64(bk64)
         chains = self.__dict__.get("persistent_chains_")
-        with blas_threads(bk64):
+        with one_blas_thread(bk64):
             return _annealing.run_annealing(
                 W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=bk64.xp,
                 n_steps=n_steps, model_samples=model_samples, chain_init=chains, beta=beta,
@@ -186,7 +187,7 @@ class LikelihoodMixin:
         if method == "exact":
             beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
             W, b, c = self._params64(bk)
-            with blas_threads(bk):
+            with one_blas_thread(bk):
                 return float(_k.exact_log_partition(W, b, c, beta, xp=bk.xp, max_units=MAX_EXACT_UNITS))
         direction = {"ais": "forward", "reverse_ais": "reverse", "bennett": "both"}[method]
         works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,

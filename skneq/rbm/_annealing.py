@@ -39,6 +39,7 @@ __all__ = [
     "ESTIMATORS",
     "BASES",
     "run_annealing",
+    "check_schedule",
     "base_log_partition",
     "base_visible_bias",
     "default_betas",
@@ -282,8 +283,21 @@ class AnnealingWorks:
             raise ValueError(f"these works have no {which} part; call annealing_works(direction='both')")
 
 
+def check_schedule(schedule):
+    """An annealing schedule as a float64 NumPy array, or a ValueError naming ``schedule``.
+
+    It must be 1-d with at least 3 finite, non-decreasing values from exactly 0 to exactly 1.
+    """
+    a = np.asarray(_backend.to_numpy(schedule), dtype=np.float64)
+    if a.ndim != 1 or a.size < 3 or not np.all(np.isfinite(a)):
+        raise ValueError(f"schedule must be a 1-d array of at least 3 finite inverse temperatures, got {schedule!r}")
+    if a[0] != 0.0 or a[-1] != 1.0 or np.any(np.diff(a) < 0):
+        raise ValueError("schedule must increase from exactly 0 (the base model) to exactly 1 (the RBM)")
+    return a
+
+
 def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_steps=1000, model_samples=None,
-                  chain_init=None, beta=1.0):
+                  chain_init=None, beta=1.0, schedule=None):
     """Forward and/or reverse annealing works: the one code path of the package.
 
     Parameters
@@ -307,6 +321,9 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         persistent chains of training; default uniformly random states.
     beta : float
         Inverse temperature of the target model.
+    schedule : ndarray of shape (n,) or None
+        The path's inverse temperatures (``check_schedule``); None uses
+        ``default_betas(n_betas)``.
 
     Returns
     -------
@@ -315,7 +332,11 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
     n_hidden, n_visible = W.shape
     dt, device = W.dtype, getattr(W, "device", None)
     Wb, bb, cb = beta * W, beta * b, beta * c
-    betas = default_betas(n_betas, xp=xp, device=device, dtype=dt)
+    if schedule is None:
+        betas = default_betas(n_betas, xp=xp, device=device, dtype=dt)
+    else:
+        betas = _backend.to_device(schedule, xp, device, dtype=dt)
+        n_betas = schedule.shape[0]
     log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
     forward = reverse = None
     extra = {}

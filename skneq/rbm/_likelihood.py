@@ -68,7 +68,7 @@ class LikelihoodMixin:
         W, b, c = self._params64(bk)
         return _k.log_unnormalized_visible(V, W, b, c, self.beta, xp=bk.xp)
 
-    def _annealing_args(self, bk, *, beta, n_betas, n_chains, n_steps, base, X, model_samples):
+    def _annealing_args(self, bk, *, beta, n_betas, n_chains, n_steps, base, X, model_samples, schedule=None):
         """Validated arguments of the annealing methods (one place for both)."""
         xp = bk.xp
         beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
@@ -97,12 +97,14 @@ class LikelihoodMixin:
                 raise ValueError(f"base must be one of {_annealing.BASES} or a finite array of shape ({n_visible},)")
         if model_samples is not None:
             model_samples = check_model_samples(model_samples, n_visible, _backend.Backend(xp, bk.device, dt))
+        if schedule is not None:
+            schedule = _annealing.check_schedule(schedule)
         return dict(beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, b_A=b_A,
-                    model_samples=model_samples)
+                    model_samples=model_samples, schedule=schedule)
 
     # ------------------------------------------------------------ public API
     def annealing_works(self, direction="both", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
-                        model_samples=None, beta=None, random_state=None):
+                        model_samples=None, schedule=None, beta=None, random_state=None):
         """Works of annealing between an independent-unit base model and this RBM.
 
         The forward process anneals samples of the base model to the RBM,
@@ -130,6 +132,11 @@ class LikelihoodMixin:
             Data whose mean sets the ``"data_mean"`` base.
         model_samples : array-like of shape (n, n_features) or None
             Binary starting states of the reverse runs.
+        schedule : array-like of shape (n,) or None
+            The annealing path's inverse temperatures, increasing from 0 to
+            1; overrides ``n_betas`` (default: ``n_betas`` points, 10% of
+            them on [0, 0.5], 40% on [0.5, 0.9], 50% on [0.9, 1], as
+            Salakhutdinov & Murray 2008).
         beta : float or None
             Inverse temperature; default the model's.
         random_state : int, RandomState or None
@@ -144,21 +151,22 @@ class LikelihoodMixin:
         bk = self._fitted_backend()
         bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
         args = self._annealing_args(bk, beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base,
-                                    X=X, model_samples=model_samples)
+                                    X=X, model_samples=model_samples, schedule=schedule)
         rng = self._method_rng(bk64, "log_partition", random_state)
         return self._run_annealing(bk64, direction, rng, **args)
 
-    def _run_annealing(self, bk64, direction, rng, *, beta, n_betas, n_chains, n_steps, b_A, model_samples):
+    def _run_annealing(self, bk64, direction, rng, *, beta, n_betas, n_chains, n_steps, b_A, model_samples,
+                       schedule=None):
         W, b, c = self._params64(bk64)
         chains = self.__dict__.get("persistent_chains_")
         with one_blas_thread(bk64):
             return _annealing.run_annealing(
                 W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=bk64.xp,
-                n_steps=n_steps, model_samples=model_samples, chain_init=chains, beta=beta,
+                n_steps=n_steps, model_samples=model_samples, chain_init=chains, beta=beta, schedule=schedule,
             )
 
     def log_partition(self, method="exact", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
-                      model_samples=None, beta=None, random_state=None):
+                      model_samples=None, schedule=None, beta=None, random_state=None):
         """Log partition function ``log Z(beta)`` of the fitted model.
 
         Parameters
@@ -173,7 +181,7 @@ class LikelihoodMixin:
               are at equilibrium).
             * ``"bennett"``: Bennett's acceptance ratio of forward and reverse
               works (Salazar 2017, arXiv:1704.08724, Sec. 5).
-        n_betas, n_chains, n_steps, base, X, model_samples, beta, random_state
+        n_betas, n_chains, n_steps, base, X, model_samples, schedule, beta, random_state
             As in :meth:`annealing_works` (ignored by ``"exact"`` except
             ``beta``).
 
@@ -191,7 +199,8 @@ class LikelihoodMixin:
                 return float(_k.exact_log_partition(W, b, c, beta, xp=bk.xp, max_units=MAX_EXACT_UNITS))
         direction = {"ais": "forward", "reverse_ais": "reverse", "bennett": "both"}[method]
         works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
-                                     model_samples=model_samples, beta=beta, random_state=random_state)
+                                     model_samples=model_samples, schedule=schedule, beta=beta,
+                                     random_state=random_state)
         return works.log_partition(method)
 
     # ------------------------------------------------------------ cached log Z

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _backend
 from .._base import STREAMS
 from .._validation import check_array_xp, check_int, check_option, check_unit_interval
-from ..rbm._annealing import BASES, AnnealingWorks, base_visible_bias, run_annealing
+from ..rbm._annealing import BASES, AnnealingWorks, base_visible_bias, check_schedule, run_annealing
 from ..rbm._kernels import MAX_EXACT_UNITS, exact_samples
 from ..rbm._likelihood import check_model_samples
 from ._params import _model_beta, rbm_parameters
@@ -65,7 +65,7 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
 
 
 def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
-                    model_samples=None, beta=None, random_state=None, backend=None):
+                    model_samples=None, schedule=None, beta=None, random_state=None, backend=None):
     """Works of forward and reverse annealed importance sampling (Salazar 2017, Sec. 5).
 
     AIS is a nonequilibrium process driven from a base model A
@@ -96,6 +96,8 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
         Data whose mean sets the ``"data_mean"`` base.
     model_samples : array of shape (n, n_visible) or None
         Binary starting states of the reverse runs.
+    schedule : array of shape (n,) or None
+        The path's inverse temperatures from 0 to 1; overrides ``n_betas``.
     beta : float or None
         Inverse temperature of the target model; None uses the estimator's
         ``beta`` (1 for tuples).
@@ -111,7 +113,8 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     if not isinstance(model, (tuple, list)) and hasattr(model, "annealing_works"):
         # The estimator's protocol: the same code, on its fitted backend.
         return model.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
-                                     model_samples=model_samples, beta=beta, random_state=random_state)
+                                     model_samples=model_samples, schedule=schedule, beta=beta,
+                                     random_state=random_state)
     beta = _model_beta(model, beta)
     n_betas = check_int(n_betas, "n_betas", low=3)
     n_chains = check_int(n_chains, "n_chains", low=1)
@@ -143,9 +146,11 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
             raise ValueError(f"base must be one of {BASES} or a finite array of shape ({n_visible},)")
     if model_samples is not None:
         model_samples = check_model_samples(model_samples, n_visible, bk)
+    if schedule is not None:
+        schedule = check_schedule(schedule)
     rng = _backend.make_rng(bk, random_state, STREAMS["log_partition"])
     return run_annealing(W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
-                         n_steps=n_steps, model_samples=model_samples, beta=beta)
+                         n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule)
 
 
 @dataclass

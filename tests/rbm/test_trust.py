@@ -300,3 +300,25 @@ def test_from_parameters_loads_a_bernoullirbm_and_plain_arrays(small_data):
     assert again.n_updates_ == 12
     with pytest.raises(ValueError, match="intercept_visible"):
         RBM.from_parameters(sk.components_, sk.intercept_hidden_, sk.intercept_hidden_)
+
+
+def test_annealing_schedule_is_a_parameter(small_data):
+    from skneq.rbm._annealing import default_betas
+    from skneq.thermodynamics import annealing_works
+
+    rbm = RBM(n_components=3, n_iter=1, random_state=0).fit(small_data)
+    schedule = default_betas(30, xp=np)
+    a = rbm.annealing_works(n_betas=30, n_chains=6, random_state=1)
+    b = rbm.annealing_works(schedule=schedule, n_chains=6, random_state=1)
+    np.testing.assert_array_equal(a.forward, b.forward)
+    # A different path gives different works, and the same answer in the limit of slow annealing.
+    c = rbm.annealing_works(schedule=np.linspace(0, 1, 30), n_chains=6, random_state=1)
+    assert not np.array_equal(a.forward, c.forward) and c.n_betas == 30
+    exact = rbm.log_partition("exact")
+    assert rbm.log_partition("bennett", schedule=np.linspace(0, 1, 2000), n_chains=50,
+                             random_state=0) == pytest.approx(exact, abs=0.05)
+    for bad in ([0.0, 1.0], [0.0, 0.7, 0.5, 1.0], [0.1, 0.5, 1.0], [0.0, np.nan, 1.0]):
+        with pytest.raises(ValueError, match="schedule"):
+            rbm.log_partition("ais", schedule=bad)
+        with pytest.raises(ValueError, match="schedule"):
+            annealing_works(tuple(np.asarray(p, dtype=float) for p in rbm._parameters()), schedule=bad)

@@ -32,6 +32,7 @@ __all__ = [
     "log_unnormalized_hidden",
     "free_energy",
     "binary_states",
+    "check_enumerable",
     "exact_log_partition",
     "enumerated_log_weights",
     "exact_samples",
@@ -180,6 +181,18 @@ def free_energy(V, W, b, c, beta=1.0, *, xp):
     return -log_unnormalized_visible(V, W, b, c, beta, xp=xp) / beta
 
 
+def check_enumerable(shape, max_units=MAX_EXACT_UNITS, alternative=""):
+    """``min(shape)`` (the layer to enumerate), or a ValueError when ``2**min(shape)``
+    states are more than ``2**max_units``; ``alternative`` says what to use instead."""
+    n_enum = min(shape)
+    if n_enum > max_units:
+        raise ValueError(
+            f"Exact enumeration needs 2^{n_enum} states (min(n_visible, n_hidden) = {n_enum} > "
+            f"max_units = {max_units}); {alternative}."
+        )
+    return n_enum
+
+
 def exact_log_partition(W, b, c, beta=1.0, *, xp, chunk_size=8192, max_units=MAX_EXACT_UNITS):
     """Exact ``log Z(beta)`` by enumerating the smaller layer.
 
@@ -193,12 +206,7 @@ def exact_log_partition(W, b, c, beta=1.0, *, xp, chunk_size=8192, max_units=MAX
     log_Z : 0-d array
     """
     n_hidden, n_visible = W.shape
-    n_enum = min(n_hidden, n_visible)
-    if n_enum > max_units:
-        raise ValueError(
-            f"Exact enumeration needs 2^{n_enum} states (more than 2^{max_units}); "
-            "use annealed importance sampling (method='ais')."
-        )
+    n_enum = check_enumerable(W.shape, max_units, "use annealed importance sampling (method='ais')")
     device = getattr(W, "device", None)
     if n_hidden <= n_visible:
         log_terms = enumerated_log_weights(

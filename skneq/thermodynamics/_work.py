@@ -16,7 +16,7 @@ from .. import _backend
 from .._base import STREAMS
 from .._validation import check_array_xp, check_int, check_option, check_unit_interval
 from ..rbm._annealing import BASES, AnnealingWorks, base_visible_bias, check_schedule, run_annealing
-from ..rbm._kernels import MAX_EXACT_UNITS, exact_samples
+from ..rbm._kernels import MAX_EXACT_UNITS, check_enumerable, exact_samples
 from ..rbm._likelihood import check_model_samples
 from ._params import _model_beta, rbm_parameters
 
@@ -52,13 +52,7 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
     beta = _model_beta(model, beta)
     W, b, c, bk = rbm_parameters(model, backend=backend)
     xp = bk.xp
-    n_hidden, n_visible = W.shape
-    n_enum = min(n_hidden, n_visible)
-    if n_enum > max_units:
-        raise ValueError(
-            f"Exact sampling enumerates 2^{n_enum} states (min(n_visible, n_hidden) > max_units={max_units}); "
-            "use Gibbs sampling (the estimator's sample method) instead."
-        )
+    check_enumerable(W.shape, max_units, "use Gibbs sampling (the estimator's sample method) instead")
     n_samples = check_int(n_samples, "n_samples", low=1)
     rng = _backend.make_rng(bk, random_state)
     return exact_samples(W, b, c, n_samples, rng, beta, xp=xp)

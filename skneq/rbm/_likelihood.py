@@ -308,11 +308,15 @@ class LikelihoodMixin:
 
 
 def _same_arrays(old, new):
+    """True when the cached parameter copies ``old`` equal ``new`` (same namespace,
+    device, shape, dtype and values): a model moved to another backend
+    (``estimator_to_numpy``) or edited in place recomputes its log Z."""
     for a, b in zip(old, new):
-        if a is None or tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype:
+        if a is None or _backend.namespace_of(a) != _backend.namespace_of(b):
             return False
-        xp = _backend.namespace_of(b)[0]
-        if not bool(xp.all(a == b)):
+        if tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype:
+            return False
+        if not bool(_backend.namespace_of(b)[0].all(a == b)):
             return False
     return True
 

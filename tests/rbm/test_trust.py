@@ -322,3 +322,16 @@ def test_annealing_schedule_is_a_parameter(small_data):
             rbm.log_partition("ais", schedule=bad)
         with pytest.raises(ValueError, match="schedule"):
             annealing_works(tuple(np.asarray(p, dtype=float) for p in rbm._parameters()), schedule=bad)
+
+
+def test_log_partition_cache_survives_a_move_to_numpy():
+    strict = pytest.importorskip("array_api_strict")
+    from skneq import estimator_to_numpy
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((40, 6)) < 0.4).astype(np.float64)
+    rbm = RBM(n_components=3, n_iter=1, backend="array_api_strict", random_state=0).fit(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        on_device = rbm.score(strict.asarray(X, device=strict.Device("device1")))
+    host = estimator_to_numpy(rbm)  # the cache holds device copies; the host model recomputes
+    assert host.score(X) == pytest.approx(on_device, abs=1e-9)

@@ -22,11 +22,15 @@ key                         content
 ``optimizer_step``          Adam's step counter (0 for the other rules)
 ``counters``                int64 ``[n_iter_, n_updates_, n_features_in_, method calls]``
 ``history_json``            ``history_`` without ``params`` as JSON
+``training_rng_state``      only in files written during ``fit``: the NumPy bit
+                            generator state of the training stream, as JSON
 ==========================  =====================================================
 
-The training random stream of epoch / ``partial_fit`` call ``k`` is seeded
-by ``(random_state, "training", n_updates_)``, so the counters are the
-stream position: a loaded model continues bit for bit as the saved one would.
+The training stream of a ``partial_fit`` call is seeded by ``random_state``
+salted with ``n_updates_``, so the counters are its position: a loaded model
+continues bit for bit as the saved one would. A ``fit`` draws every epoch from
+one stream, whose generator state the files written during it
+(``checkpoint_path``) store, for ``continue_fit``.
 """
 
 from __future__ import annotations
@@ -61,14 +65,15 @@ def _jsonable_params(params):
 class CheckpointMixin:
     """``save_checkpoint`` / ``load_checkpoint`` and ``from_parameters``."""
 
-    def save_checkpoint(self, path):
+    def save_checkpoint(self, path, *, training_rng=None):
         """Write the complete training state to ``path`` (a ``.npz`` file).
 
         Parameters, persistent chains, centering offsets, optimiser state,
         counters (hence the random-stream position) and ``history_`` (without
         the parameter copies); see the module docstring for the keys.
         :meth:`load_checkpoint` restores a model whose ``partial_fit``
-        continues exactly as this one's would.
+        continues exactly as this one's would. ``training_rng`` (internal:
+        the generator of a running ``fit``) adds its state for ``continue_fit``.
         """
         from sklearn.utils.validation import check_is_fitted
 
@@ -98,6 +103,9 @@ class CheckpointMixin:
             for j, a in enumerate(moment):
                 arrays[f"optimizer_state_{i}_{j}"] = np_(a)
         arrays["optimizer_step"] = np.asarray(state[2] if self.optimizer == "adam" else 0, dtype=np.int64)
+        gen = getattr(training_rng, "_gen", None)
+        if gen is not None and hasattr(gen, "bit_generator") and isinstance(gen, np.random.Generator):
+            arrays["training_rng_state"] = np.asarray(json.dumps(gen.bit_generator.state))
         if hasattr(self, "feature_names_in_"):
             arrays["feature_names_in"] = np.asarray(self.feature_names_in_, dtype=str)
         with open(path, "wb") as f:
@@ -150,6 +158,8 @@ class CheckpointMixin:
         history = json.loads(str(data["history_json"]))
         history["params"] = [None] * len(history["epoch"])
         rbm.history_ = history
+        if "training_rng_state" in data:
+            rbm._resume_rng_state = json.loads(str(data["training_rng_state"]))
         return rbm
 
     @classmethod

@@ -104,6 +104,11 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         as Toledo-Marin et al. 2025 record training).
     checkpoint_log_likelihood : bool, default=False
         Also store the training log-likelihood (exact or AIS) at checkpoints.
+    checkpoint_path : str or None, default=None
+        At each checkpoint epoch of ``fit`` also write the complete training
+        state with ``save_checkpoint`` to ``checkpoint_path.format(epoch=e)``
+        (e.g. ``"rbm_{epoch}.npz"``); ``RBM.load_checkpoint(...).continue_fit(X)``
+        then finishes the fit exactly as the uninterrupted one.
     backend : None, str or module, default=None
         Compute backend; ``None`` follows ``X`` under scikit-learn's
         ``array_api_dispatch``, else NumPy. ``"cupy"`` trains on the GPU.
@@ -203,6 +208,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "checkpoints": [Interval(numbers.Integral, 1, None, closed="left"), list, tuple, None],
         "checkpoint_log_likelihood": ["boolean"],
+        "checkpoint_path": [str, None],
         "backend": [None, str, object],
     }
 
@@ -227,6 +233,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         weight_decay=0.0,
         checkpoints=None,
         checkpoint_log_likelihood=False,
+        checkpoint_path=None,
         backend=None,
     ):
         self.n_components = n_components
@@ -247,6 +254,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         self.weight_decay = weight_decay
         self.checkpoints = checkpoints
         self.checkpoint_log_likelihood = checkpoint_log_likelihood
+        self.checkpoint_path = checkpoint_path
         self.backend = backend
 
     # ------------------------------------------------------------------
@@ -428,6 +436,29 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         self._train(X, bk, rng, self.n_iter, self._checkpoint_epochs(), shuffle=True)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def continue_fit(self, X, y=None):
+        """Finish a ``fit`` restored from a checkpoint written during it.
+
+        Runs epochs ``n_iter_ + 1 .. n_iter`` with the saved training-stream
+        position, so the result is bit for bit that of the uninterrupted
+        ``fit`` on the same ``X`` (see ``checkpoint_path``).
+
+        Returns
+        -------
+        self : RBM
+        """
+        state = self.__dict__.get("_resume_rng_state")
+        if state is None:
+            raise ValueError("continue_fit needs a model loaded from a checkpoint written during fit "
+                             "(RBM(checkpoint_path=...)); use partial_fit to train further")
+        X, bk = self._validate_training_input(X, reset=False)
+        rng = self._training_rng(bk)
+        rng._gen.bit_generator.state = state
+        del self._resume_rng_state
+        self._train(X, bk, rng, self.n_iter - self.n_iter_, self._checkpoint_epochs(), shuffle=True)
+        return self
+
     def _training_rng(self, bk, salt=None):
         """The training stream: seeded by ``random_state`` in ``fit``; salted with
         the updates done in ``partial_fit`` (so ``n_updates_`` is the stream
@@ -478,6 +509,10 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
                         self._update(self._rows(X, rows, bk, bk.dtype), bk, rng, learning_rate)
                     self.n_iter_ = epoch
                     self._record_epoch(epoch, time.perf_counter() - tic, X, bk, epoch in checkpoint_epochs)
+                    if shuffle and self.checkpoint_path is not None and epoch in checkpoint_epochs:
+                        if self.method == "pcd":
+                            self.persistent_hidden_ = self._minibatch_update.hidden_chains
+                        self.save_checkpoint(self.checkpoint_path.format(epoch=epoch), training_rng=rng)
             finally:
                 self._finish_training()
 

@@ -335,3 +335,19 @@ def test_log_partition_cache_survives_a_move_to_numpy():
         on_device = rbm.score(strict.asarray(X, device=strict.Device("device1")))
     host = estimator_to_numpy(rbm)  # the cache holds device copies; the host model recomputes
     assert host.score(X) == pytest.approx(on_device, abs=1e-9)
+
+
+def test_fit_resumes_from_a_checkpoint_written_during_it(tmp_path, small_data):
+    kw = dict(n_components=4, n_iter=5, batch_size=20, momentum=0.5, checkpoints=[2],
+              checkpoint_path=str(tmp_path / "rbm_{epoch}.npz"), random_state=0)
+    full = RBM(**kw).fit(small_data)
+    resumed = RBM.load_checkpoint(tmp_path / "rbm_2.npz")
+    assert resumed.n_iter_ == 2
+    resumed.continue_fit(small_data)
+    for name in ("components_", "intercept_visible_", "intercept_hidden_", "persistent_chains_",
+                 "persistent_hidden_", "hidden_offset_"):
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(full, name), err_msg=name)
+    assert resumed.history_["epoch"] == full.history_["epoch"] == [1, 2, 3, 4, 5]
+    assert resumed.history_["pseudo_log_likelihood"] == full.history_["pseudo_log_likelihood"]
+    with pytest.raises(ValueError, match="continue_fit"):
+        resumed.continue_fit(small_data)

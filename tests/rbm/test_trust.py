@@ -351,3 +351,21 @@ def test_fit_resumes_from_a_checkpoint_written_during_it(tmp_path, small_data):
     assert resumed.history_["pseudo_log_likelihood"] == full.history_["pseudo_log_likelihood"]
     with pytest.raises(ValueError, match="continue_fit"):
         resumed.continue_fit(small_data)
+
+
+def test_checkpoint_keeps_feature_names_and_moves_backends(tmp_path, small_data):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("array_api_strict")
+    frame = pd.DataFrame(small_data, columns=[f"px{i}" for i in range(9)])
+    rbm = RBM(n_components=3, n_iter=1, random_state=0).fit(frame)
+    rbm.save_checkpoint(tmp_path / "a.npz")
+    back = RBM.load_checkpoint(tmp_path / "a.npz")
+    assert list(back.feature_names_in_) == list(frame.columns)
+    np.testing.assert_array_equal(back.transform(frame), rbm.transform(frame))
+    # Written from one backend, loaded on another: the same model.
+    strict = RBM.load_checkpoint(tmp_path / "a.npz", backend="array_api_strict")
+    assert not isinstance(strict.components_, np.ndarray)
+    np.testing.assert_allclose(strict.transform(frame), rbm.transform(frame), rtol=1e-6)
+    with pytest.raises(ValueError, match="checkpoint"):
+        np.savez(tmp_path / "b.npz", components=np.zeros((2, 2)))
+        RBM.load_checkpoint(tmp_path / "b.npz")

@@ -30,8 +30,13 @@ def main(argv=None):
     print(f"data: {X.shape[0]} binarized digits 0-2, {X.shape[1]} pixels")
     tic = time.perf_counter()
     rbm = RBM(n_components=args.hidden, n_iter=args.epochs, random_state=0, verbose=0).fit(X)
-    print(f"trained RBM({args.hidden} hidden, centered PCD-1, {args.epochs} epochs) in {time.perf_counter() - tic:.1f} s")
-    print(f"exact log Z = {rbm.log_partition('exact'):.3f}")
+    print(f"trained RBM({args.hidden} hidden, centered PCD-1, {rbm.n_iter_} epochs, {rbm.n_updates_} updates) "
+          f"in {time.perf_counter() - tic:.1f} s")
+    # history_ is a dict of equal-length lists, one entry per epoch.
+    pll = rbm.history_["pseudo_log_likelihood"]
+    print(f"pseudo-log-likelihood: {pll[0]:.1f} after epoch 1, {pll[-1]:.1f} after epoch {rbm.history_['epoch'][-1]}")
+    print(f"exact log Z = {rbm.log_partition('exact'):.3f} (score uses {rbm.log_partition_method_!r}, "
+          f"interval {rbm.log_partition_interval_})")
     print(f"exact log-likelihood: {rbm.score(X):.2f} nats per digit (training data)")
     samples = rbm.sample(32, n_steps=1000, random_state=1)
 
@@ -52,6 +57,11 @@ def main(argv=None):
     path = os.path.join(args.output, "quickstart_rbm.png")
     fig.savefig(path, dpi=110)
     print(f"wrote {path}")
+    # A checkpoint is a plain .npz file (numpy.load reads it); training resumes exactly.
+    checkpoint = os.path.join(args.output, "quickstart_rbm.npz")
+    rbm.save_checkpoint(checkpoint)
+    resumed = RBM.load_checkpoint(checkpoint)
+    print(f"wrote {checkpoint}; reloaded model scores {resumed.score(X):.2f} nats per digit")
     return rbm
 
 

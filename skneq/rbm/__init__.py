@@ -2,11 +2,17 @@
 
 :class:`RBM` (``_estimator``) is scikit-learn glue over pure array kernels:
 ``_kernels`` (energy, conditionals, Gibbs sweeps, free energy, exact log Z and
-samples), ``_update`` (the PCD / CD / Rdm training hot path), ``_annealing``
-(annealed importance sampling, reverse AIS, Jarzynski and Bennett estimates)
-and ``_exact`` (joint-state transition matrices of small models).
+samples; ``MAX_EXACT_UNITS``), ``_update`` (the PCD / CD / Rdm training hot
+path), ``_annealing`` (THE annealed importance sampling code: forward and
+reverse works, Jarzynski and Bennett estimates, ``AnnealingWorks``) and
+``_exact`` (joint-state transition matrices of small models). ``_likelihood``
+(log Z, its interval and the log-likelihood) and ``_checkpoint`` (``.npz``
+checkpoints, ``from_parameters``) are the estimator's mixins.
 """
 
+from ._annealing import AnnealingWorks
 from ._estimator import RBM
+from ._kernels import MAX_EXACT_UNITS
+from ._likelihood import LikelihoodWarning
 
-__all__ = ["RBM"]
+__all__ = ["RBM", "AnnealingWorks", "LikelihoodWarning", "MAX_EXACT_UNITS"]

@@ -1,7 +1,12 @@
 """Annealed importance sampling for Bernoulli RBMs, forward and reverse, and
 the estimators of log Z built on the works they produce.
 
-The annealing path (Salakhutdinov & Murray 2008; seed 004 Sec. 5) runs from a
+This is THE annealing code of the package: ``RBM.log_partition``,
+``RBM.annealing_works`` and ``skneq.thermodynamics.annealing_works`` all call
+:func:`run_annealing` and return :class:`AnnealingWorks`.
+
+The annealing path (Salakhutdinov & Murray 2008; Salazar 2017,
+arXiv:1704.08724, Sec. 5) runs from a
 base model A with independent visible units (bias ``b_A``, no couplings) to the
 RBM B, through the intermediate marginals
 
@@ -9,7 +14,7 @@ RBM B, through the intermediate marginals
           + \\beta_k \\left[ b \\cdot v + \\sum_j \\mathrm{softplus}((Wv + c)_j) \\right]
 
 (all parameters already multiplied by the model's inverse temperature).
-Seen as a nonequilibrium process (seed 004 Sec. 5), the forward work of one
+Seen as a nonequilibrium process (Salazar 2017, Sec. 5), the forward work of one
 chain is ``W_F = -sum_k [log p*_k(v_{k-1}) - log p*_{k-1}(v_{k-1})]`` and
 Jarzynski's equality gives ``log Z_B - log Z_A = log < exp(-W_F) >``; reverse
 AIS (Burda et al. 2015) starts from model samples and anneals back to A.
@@ -21,12 +26,20 @@ stochastic upper bounds; the Bennett acceptance ratio combines both works.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._math import logsumexp, sigmoid, softplus
+from .. import _backend
+from .._math import logit_clipped_mean, logsumexp, sigmoid, softplus
+from ._kernels import MAX_EXACT_UNITS, exact_samples, gibbs_vhv
 
 __all__ = [
+    "AnnealingWorks",
+    "ESTIMATORS",
+    "BASES",
+    "run_annealing",
+    "check_schedule",
     "base_log_partition",
     "base_visible_bias",
     "default_betas",
@@ -55,12 +68,11 @@ def default_betas(n_betas, *, xp, device=None, dtype=None):
     return xp.asarray(betas, dtype=dtype if dtype is not None else xp.float64, device=device)
 
 
-def base_visible_bias(V_data=None, n_visible=None, *, xp, dtype=None, device=None, eps=1e-3):
+def base_visible_bias(V_data=None, n_visible=None, *, xp, dtype=None, device=None):
     """Visible bias of the base model: logit of the (clipped) data mean, or 0."""
     if V_data is None:
         return xp.zeros((n_visible,), dtype=dtype, device=device)
-    mean = xp.clip(xp.mean(V_data, axis=0), eps, 1 - eps)
-    return xp.log(mean) - xp.log1p(-mean)
+    return logit_clipped_mean(V_data, xp=xp)
 
 
 def base_log_partition(b_A, n_hidden, *, xp):
@@ -68,14 +80,20 @@ def base_log_partition(b_A, n_hidden, *, xp):
     return xp.sum(softplus(b_A, xp=xp)) + n_hidden * math.log(2.0)
 
 
-def _log_p_star(V, W, b, c, b_A, beta_k, *, xp):
-    """``log p*_k(v)`` on the annealing path (see module docstring)."""
-    return (1.0 - beta_k) * (V @ b_A) + beta_k * (V @ b) + xp.sum(softplus(beta_k * (V @ W.T + c), xp=xp), axis=1)
+def _fields(V, W, b, c, b_A, *, xp):
+    """What ``log p*_k(v)`` and the sweep at any ``beta_k`` need from ``V``:
+    the hidden fields ``V W^T + c`` and ``V.(b - b_A)`` (one product each)."""
+    return V @ W.T + c, V @ (b - b_A)
 
 
-def _transition(V, W, b, c, b_A, beta_k, rng, *, xp):
-    """One Gibbs sweep v -> h -> v that leaves ``p_k`` invariant."""
-    H = rng.bernoulli(sigmoid(beta_k * (V @ W.T + c), xp=xp))
+def _log_weight_step(F, vd, lo, hi, *, xp):
+    """``log p*_hi(v) - log p*_lo(v)`` from the fields of ``v`` (module docstring)."""
+    return (hi - lo) * vd + xp.sum(softplus(hi * F, xp=xp) - softplus(lo * F, xp=xp), axis=1)
+
+
+def _transition(F, W, b, b_A, beta_k, rng, *, xp):
+    """One Gibbs sweep v -> h -> v that leaves ``p_k`` invariant, from the hidden fields ``F`` of v."""
+    H = rng.bernoulli(sigmoid(beta_k * F, xp=xp))
     return rng.bernoulli(sigmoid((1.0 - beta_k) * b_A + beta_k * (H @ W + b), xp=xp))
 
 
@@ -106,9 +124,12 @@ def ais_works(W, b, c, b_A, betas, n_chains, rng, *, xp):
     n = betas.shape[0]
     for k in range(1, n):
         lo, hi = betas[k - 1], betas[k]
-        log_w = log_w + _log_p_star(V, W, b, c, b_A, hi, xp=xp) - _log_p_star(V, W, b, c, b_A, lo, xp=xp)
+        # The weight at step k and the sweep at beta_k read the same state:
+        # its fields are computed once (two products per step, not three).
+        F, vd = _fields(V, W, b, c, b_A, xp=xp)
+        log_w = log_w + _log_weight_step(F, vd, lo, hi, xp=xp)
         if k < n - 1:
-            V = _transition(V, W, b, c, b_A, hi, rng, xp=xp)
+            V = _transition(F, W, b, b_A, hi, rng, xp=xp)
     return -log_w
 
 
@@ -128,11 +149,15 @@ def reverse_ais_works(V_model, W, b, c, b_A, betas, rng, *, xp):
     V = xp.astype(V_model, W.dtype)
     log_w = xp.zeros((V.shape[0],), dtype=W.dtype, device=getattr(W, "device", None))
     n = betas.shape[0]
+    F, vd = _fields(V, W, b, c, b_A, xp=xp)
     for k in range(n - 1, 0, -1):
         lo, hi = betas[k - 1], betas[k]
         if k < n - 1:
-            V = _transition(V, W, b, c, b_A, hi, rng, xp=xp)
-        log_w = log_w + _log_p_star(V, W, b, c, b_A, lo, xp=xp) - _log_p_star(V, W, b, c, b_A, hi, xp=xp)
+            # The fields of the current state serve the sweep here and, after
+            # it, those of the new state serve this step's weight.
+            V = _transition(F, W, b, b_A, hi, rng, xp=xp)
+            F, vd = _fields(V, W, b, c, b_A, xp=xp)
+        log_w = log_w - _log_weight_step(F, vd, lo, hi, xp=xp)
     return -log_w
 
 
@@ -183,3 +208,169 @@ def bennett_log_partition(log_Z_A, forward_works, reverse_works, *, tol=1e-12):
     hi = max(w_f.max(), -w_r.min()) + 10.0
     dF = brentq(imbalance, lo, hi, xtol=tol)
     return float(log_Z_A) - dF
+
+
+# --------------------------------------------------------------------------
+# The one driver and its result
+# --------------------------------------------------------------------------
+
+#: Estimators of ``log Z`` from the works, by name. ``"ais"`` (forward AIS,
+#: Jarzynski's equality: a stochastic lower bound), ``"reverse_ais"`` (Burda
+#: et al. 2015: a stochastic upper bound when the reverse runs start at
+#: equilibrium), ``"bennett"`` (Bennett's acceptance ratio of both).
+ESTIMATORS = ("ais", "reverse_ais", "bennett")
+#: Physicists' names accepted as synonyms by ``AnnealingWorks.log_partition``.
+_SYNONYMS = {"jarzynski": "ais", "forward": "ais", "reverse": "reverse_ais"}
+#: Base models of the annealing path: independent visible units with the
+#: logit of the data mean as bias, with the model's own visible bias, or
+#: uniform (bias 0); an array of shape (n_visible,) gives the bias directly.
+BASES = ("data_mean", "visible_bias", "uniform")
+
+
+@dataclass
+class AnnealingWorks:
+    """Forward and reverse works of annealing between a base model A and the RBM B.
+
+    ``dF = F_B - F_A = -(log Z_B - log Z_A)`` (units of ``k T``).
+    Jarzynski: ``<exp(-W_F)> = exp(-dF)``; reverse: ``<exp(-W_R)> = exp(dF)``;
+    Crooks: ``P_F(W) / P_R(-W) = exp(W - dF)`` (Salazar 2017, arXiv:1704.08724,
+    Sec. 5).
+
+    Attributes
+    ----------
+    forward : ndarray of shape (n_chains,) or None
+        Works ``W_F`` of AIS from A to B (NumPy, float64).
+    reverse : ndarray of shape (n_chains,) or None
+        Works ``W_R`` of reverse AIS from model samples back to A.
+    log_partition_base : float
+        ``log Z_A``.
+    n_betas : int
+        Length of the annealing schedule.
+    base_bias : ndarray of shape (n_visible,) or None
+        Visible bias ``b_A`` of the base model (NumPy).
+    extra : dict
+        Free-form details (e.g. how the reverse samples were drawn).
+    """
+
+    forward: np.ndarray | None
+    reverse: np.ndarray | None
+    log_partition_base: float
+    n_betas: int = 0
+    base_bias: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+    def log_partition(self, method="bennett"):
+        """``log Z_B`` by ``"ais"`` (forward AIS, a stochastic lower bound),
+        ``"reverse_ais"`` (a stochastic upper bound) or ``"bennett"``
+        (acceptance ratio of both, lowest variance). ``"jarzynski"`` /
+        ``"forward"`` and ``"reverse"`` are accepted synonyms."""
+        method = _SYNONYMS.get(method, method)
+        xp = _backend._import_namespace("numpy")
+        if method == "ais":
+            self._need("forward")
+            return jarzynski_log_partition(self.log_partition_base, self.forward, xp=xp)
+        if method == "reverse_ais":
+            self._need("reverse")
+            return reverse_log_partition(self.log_partition_base, self.reverse, xp=xp)
+        if method == "bennett":
+            self._need("forward")
+            self._need("reverse")
+            return bennett_log_partition(self.log_partition_base, self.forward, self.reverse)
+        raise ValueError(f"method must be one of {ESTIMATORS} (or 'jarzynski', 'reverse'), got {method!r}")
+
+    def interval(self):
+        """``(forward AIS, reverse AIS)`` estimates of ``log Z_B``: the sandwich.
+
+        Forward AIS is stochastically low and reverse AIS (from equilibrium
+        samples) stochastically high, so their gap measures how far either
+        can be from the truth.
+        """
+        return self.log_partition("ais"), self.log_partition("reverse_ais")
+
+    def delta_free_energy(self, method="bennett"):
+        """``dF = F_B - F_A = log Z_A - log Z_B``."""
+        return self.log_partition_base - self.log_partition(method)
+
+    def _need(self, which):
+        if getattr(self, which) is None:
+            raise ValueError(f"these works have no {which} part; call annealing_works(direction='both')")
+
+
+def check_schedule(schedule):
+    """An annealing schedule as a float64 NumPy array, or a ValueError naming ``schedule``.
+
+    It must be 1-d with at least 3 finite, non-decreasing values from exactly 0 to exactly 1.
+    """
+    a = np.asarray(_backend.to_numpy(schedule), dtype=np.float64)
+    if a.ndim != 1 or a.size < 3 or not np.all(np.isfinite(a)):
+        raise ValueError(f"schedule must be a 1-d array of at least 3 finite inverse temperatures, got {schedule!r}")
+    if a[0] != 0.0 or a[-1] != 1.0 or np.any(np.diff(a) < 0):
+        raise ValueError("schedule must increase from exactly 0 (the base model) to exactly 1 (the RBM)")
+    return a
+
+
+def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_steps=1000, model_samples=None,
+                  chain_init=None, beta=1.0, schedule=None):
+    """Forward and/or reverse annealing works: the one code path of the package.
+
+    Parameters
+    ----------
+    W, b, c : arrays of shapes (n_hidden, n_visible), (n_visible,), (n_hidden,)
+        RBM parameters at inverse temperature 1 (float64 recommended).
+    b_A : array of shape (n_visible,)
+        Visible bias of the base model.
+    direction : {"forward", "reverse", "both"}
+    n_betas, n_chains : int
+        Schedule length (``default_betas``) and runs per direction.
+    rng : BackendRandom
+    n_steps : int
+        Gibbs sweeps from ``chain_init`` that draw the reverse runs' starting
+        states when the model is too large for exact samples.
+    model_samples : array of shape (n, n_visible) or None
+        Starting states of the reverse runs; default exact samples when the
+        smaller layer has at most ``MAX_EXACT_UNITS`` units, else Gibbs chains.
+    chain_init : array of shape (m, n_visible) or None
+        Where those Gibbs chains start (tiled to ``n_chains``), e.g. the
+        persistent chains of training; default uniformly random states.
+    beta : float
+        Inverse temperature of the target model.
+    schedule : ndarray of shape (n,) or None
+        The path's inverse temperatures (``check_schedule``); None uses
+        ``default_betas(n_betas)``.
+
+    Returns
+    -------
+    AnnealingWorks
+    """
+    n_hidden, n_visible = W.shape
+    dt, device = W.dtype, getattr(W, "device", None)
+    Wb, bb, cb = beta * W, beta * b, beta * c
+    if schedule is None:
+        betas = default_betas(n_betas, xp=xp, device=device, dtype=dt)
+    else:
+        betas = _backend.to_device(schedule, xp, device, dtype=dt)
+        n_betas = schedule.shape[0]
+    log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
+    forward = reverse = None
+    extra = {}
+    if direction in ("forward", "both"):
+        forward = _backend.to_numpy(ais_works(Wb, bb, cb, b_A, betas, n_chains, rng, xp=xp))
+    if direction in ("reverse", "both"):
+        if model_samples is not None:
+            V = model_samples
+            extra["reverse_start"] = "given"
+        elif min(n_hidden, n_visible) <= MAX_EXACT_UNITS:
+            # Exact samples: Gibbs chains from one start miss the modes of a
+            # multimodal model and bias reverse AIS by nats.
+            V, _ = exact_samples(W, b, c, n_chains, rng, beta, xp=xp)
+            extra["reverse_start"] = "exact"
+        else:
+            if chain_init is None:
+                V0 = xp.astype(rng.uniform((n_chains, n_visible), dtype=dt) < 0.5, dt)
+            else:
+                reps = -(-n_chains // chain_init.shape[0])
+                V0 = xp.concat([xp.astype(chain_init, dt)] * reps, axis=0)[:n_chains, ...]
+            V, _ = gibbs_vhv(V0, W, b, c, rng, n_steps, beta, xp=xp)
+            extra["reverse_start"] = f"gibbs ({n_steps} sweeps)"
+        reverse = _backend.to_numpy(reverse_ais_works(V, Wb, bb, cb, b_A, betas, rng, xp=xp))
+    return AnnealingWorks(forward, reverse, log_Z_A, int(n_betas), _backend.to_numpy(b_A), extra)

@@ -6,7 +6,11 @@ Conventions (those of ``sklearn.neural_network.BernoulliRBM``):
   bias (n_visible,) (``intercept_visible_``), ``c`` the hidden bias
   (n_hidden,) (``intercept_hidden_``).
 * Energy ``E(v, h) = -h W v - b.v - c.h`` and ``p_beta(v, h) = exp(-beta E) / Z``
-  (seed 003 eq. 1-2; seed 004 eq. 1 with inverse temperature ``beta``).
+  (Toledo-Marin et al. eq. 1-2; the inverse temperature ``beta`` as in the
+  nonequilibrium-thermodynamics study of RBMs, eq. 1).
+
+``binary_states`` is re-exported from :mod:`skneq._math` (the one enumeration
+of ``{0, 1}^n``) for the modules that import it from here.
 
 Every function takes the array namespace ``xp`` and performs no host copy.
 Random numbers come from a ``skneq._backend.BackendRandom`` passed in.
@@ -14,7 +18,7 @@ Random numbers come from a ``skneq._backend.BackendRandom`` passed in.
 
 from __future__ import annotations
 
-from .._math import logsumexp, sigmoid, softplus
+from .._math import binary_states, logsumexp, sigmoid, softplus
 
 __all__ = [
     "energy",
@@ -28,13 +32,22 @@ __all__ = [
     "log_unnormalized_hidden",
     "free_energy",
     "binary_states",
+    "check_enumerable",
     "exact_log_partition",
     "enumerated_log_weights",
     "exact_samples",
     "JOINT_KERNELS",
+    "MAX_EXACT_UNITS",
 ]
 
 JOINT_KERNELS = ("alternating", "symmetric", "random_scan")
+
+#: "Small enough to enumerate": the largest smaller layer (hidden or visible)
+#: whose 2**n states the exact log Z, exact samples and ``score`` enumerate
+#: (2**20 rows of one matrix product, about a second at 784 visible units).
+#: The one such constant of the package: the estimator, the annealing code and
+#: ``skneq.thermodynamics`` all read it from here.
+MAX_EXACT_UNITS = 20
 
 
 def energy(V, H, W, b, c, *, xp):
@@ -114,7 +127,7 @@ def gibbs_joint(V, H, W, b, c, rng, kernel="symmetric", beta=1.0, *, xp):
     Parameters
     ----------
     kernel : {"alternating", "symmetric", "random_scan"}
-        * ``"alternating"``: h | v, then v | h (the sweep of seed 004 Sec. 2).
+        * ``"alternating"``: h | v, then v | h (the sweep of Salazar 2017, arXiv:1704.08724, Sec. 2).
           Stationary but **not** reversible on joint states.
         * ``"symmetric"``: the palindromic sweep h | v, v | h, h | v; it is
           reversible (a product A B A of two reversible block updates).
@@ -168,18 +181,19 @@ def free_energy(V, W, b, c, beta=1.0, *, xp):
     return -log_unnormalized_visible(V, W, b, c, beta, xp=xp) / beta
 
 
-def binary_states(n_units, start, stop, *, xp, device=None, dtype=None):
-    """Rows ``start..stop-1`` of the enumeration of ``{0, 1}^n_units``.
+def check_enumerable(shape, max_units=MAX_EXACT_UNITS, alternative=""):
+    """``min(shape)`` (the layer to enumerate), or a ValueError when ``2**min(shape)``
+    states are more than ``2**max_units``; ``alternative`` says what to use instead."""
+    n_enum = min(shape)
+    if n_enum > max_units:
+        raise ValueError(
+            f"Exact enumeration needs 2^{n_enum} states (min(n_visible, n_hidden) = {n_enum} > "
+            f"max_units = {max_units}); {alternative}."
+        )
+    return n_enum
 
-    Row ``k`` holds the bits of ``k`` (least significant first).
-    """
-    k = xp.arange(start, stop, dtype=xp.int64, device=device)
-    shifts = xp.arange(n_units, dtype=xp.int64, device=device)
-    bits = xp.bitwise_and(xp.bitwise_right_shift(k[:, None], shifts[None, :]), 1)
-    return xp.astype(bits, dtype if dtype is not None else xp.float64)
 
-
-def exact_log_partition(W, b, c, beta=1.0, *, xp, chunk_size=8192, max_units=25):
+def exact_log_partition(W, b, c, beta=1.0, *, xp, chunk_size=8192, max_units=MAX_EXACT_UNITS):
     """Exact ``log Z(beta)`` by enumerating the smaller layer.
 
     The sum over the other layer is analytic, so the cost is
@@ -192,12 +206,7 @@ def exact_log_partition(W, b, c, beta=1.0, *, xp, chunk_size=8192, max_units=25)
     log_Z : 0-d array
     """
     n_hidden, n_visible = W.shape
-    n_enum = min(n_hidden, n_visible)
-    if n_enum > max_units:
-        raise ValueError(
-            f"Exact enumeration needs 2^{n_enum} states (more than 2^{max_units}); "
-            "use annealed importance sampling (method='ais')."
-        )
+    n_enum = check_enumerable(W.shape, max_units, "use annealed importance sampling (method='ais')")
     device = getattr(W, "device", None)
     if n_hidden <= n_visible:
         log_terms = enumerated_log_weights(
@@ -250,45 +259,3 @@ def exact_samples(W, b, c, n_samples, rng, beta=1.0, *, xp):
         return V, S
     H, _ = sample_hidden(S, W, c, rng, beta, xp=xp)
     return S, H
-
-
-def centered_gradient(V_data, H_data, V_model, H_model, visible_offset, hidden_offset, beta=1.0, *, xp):
-    """Stochastic log-likelihood gradient of an RBM, centered (Melchior et al. 2016).
-
-    With offsets ``mu`` (visible) and ``lam`` (hidden) the centered gradient,
-    expressed for the ordinary parameters ``(W, b, c)``, reads
-
-    .. math::
-        \\Delta W = \\langle (h-\\lambda)(v-\\mu)^T \\rangle_d - \\langle (h-\\lambda)(v-\\mu)^T \\rangle_m, \\quad
-        \\Delta b = \\langle v \\rangle_d - \\langle v \\rangle_m - \\Delta W^T \\lambda, \\quad
-        \\Delta c = \\langle h \\rangle_d - \\langle h \\rangle_m - \\Delta W \\mu,
-
-    all multiplied by ``beta`` (the derivative of ``-beta E``). With zero
-    offsets it is the ordinary gradient ``<h v>_d - <h v>_m`` (seed 003 eq. 3).
-
-    Parameters
-    ----------
-    V_data, H_data : arrays (n_data, n_visible), (n_data, n_hidden)
-        Data and ``P(h=1|v_data)``.
-    V_model, H_model : arrays (n_model, n_visible), (n_model, n_hidden)
-        Negative-phase states and ``P(h=1|v_model)``.
-    visible_offset, hidden_offset : arrays (n_visible,), (n_hidden,)
-
-    Returns
-    -------
-    dW, db, dc : arrays of shapes (n_hidden, n_visible), (n_visible,), (n_hidden,)
-    """
-    inv_d, inv_m = 1.0 / V_data.shape[0], 1.0 / V_model.shape[0]
-    # Centering the small hidden matrices costs nothing; the visible offset
-    # then enters as one rank-one correction:
-    # <(h-l)(v-m)>_d - <(h-l)(v-m)>_m = <(h-l) v>_d - <(h-l) v>_m - (<h>_d - <h>_m) m.
-    H_data_c = (H_data - hidden_offset) * inv_d
-    H_model_c = (H_model - hidden_offset) * inv_m
-    dh = xp.sum(H_data, axis=0) * inv_d - xp.sum(H_model, axis=0) * inv_m
-    dv = xp.sum(V_data, axis=0) * inv_d - xp.sum(V_model, axis=0) * inv_m
-    dW = H_data_c.T @ V_data - H_model_c.T @ V_model - dh[:, None] * visible_offset[None, :]
-    db = dv - hidden_offset @ dW
-    dc = dh - dW @ visible_offset
-    if beta != 1.0:
-        dW, db, dc = beta * dW, beta * db, beta * dc
-    return dW, db, dc

@@ -2,16 +2,17 @@
 
 This is the training hot path of :class:`skneq.RBM`. Mathematically it is
 :func:`skneq.rbm._kernels.hidden_probabilities`, :func:`skneq.rbm._kernels.gibbs_vhv`
-and :func:`skneq.rbm._kernels.centered_gradient` in sequence (the tests check it
-against exactly that composition); it differs only in how the arrays are laid
+and the centered gradient of Melchior et al. (2016) in sequence (the tests check
+it against exactly that composition, with the textbook gradient in
+``tests/rbm/oracles.py``); it differs only in how the arrays are laid
 out, so that one update costs three matrix products and no large allocation:
 
 * the data mini-batch, the negative-phase chains and the visible offset
   ``mu`` are rows of one stack ``S`` of shape
   ``(n_data_max + n_chains_max + 1, n_visible)``, so one product ``S W^T``
   gives the hidden fields of data and chains;
-* the centered gradient (seed 003 eq. 3 with the offsets of Melchior et
-  al. 2016) and the visible-mean difference come out of one product
+* the centered gradient (Toledo-Marin et al. 2025, arXiv:2503.21536, eq. 3,
+  with the offsets of Melchior et al. 2016) and the visible-mean difference come out of one product
   ``A^T S``, where the row weights ``A`` of shape ``(rows, n_hidden + 1)`` are
 
   .. math::

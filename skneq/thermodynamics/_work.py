@@ -1,31 +1,30 @@
-"""Works along annealing (seed 004 Sec. 5): exact samples of small-layer RBMs, forward and
-reverse AIS works, Jarzynski, Crooks and Bennett estimates of the free-energy difference."""
+"""Works along annealing (Salazar 2017, arXiv:1704.08724, Sec. 5): exact samples of
+small-layer RBMs, forward and reverse AIS works, Jarzynski, Crooks and Bennett estimates of
+the free-energy difference.
+
+The annealing itself is ``skneq.rbm._annealing`` (one implementation, shared
+with ``RBM.log_partition``); ``AnnealingWorks`` is defined there."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import _backend
-from ..rbm._annealing import (
-    ais_works,
-    base_log_partition,
-    base_visible_bias,
-    bennett_log_partition,
-    default_betas,
-    jarzynski_log_partition,
-    reverse_ais_works,
-    reverse_log_partition,
-)
-from ..rbm._kernels import exact_samples, gibbs_vhv
+from .._base import STREAMS
+from .._validation import check_array_xp, check_int, check_option, check_unit_interval
+from ..rbm._annealing import BASES, AnnealingWorks, base_visible_bias, check_schedule, run_annealing
+from ..rbm._kernels import MAX_EXACT_UNITS, check_enumerable, exact_samples
+from ..rbm._likelihood import check_model_samples
 from ._params import _model_beta, rbm_parameters
 
 __all__ = ["exact_model_samples", "AnnealingWorks", "annealing_works", "CrooksFit", "crooks_free_energy"]
 
 
-def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_units=20, backend=None):
+def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_units=MAX_EXACT_UNITS,
+                        backend=None):
     """Independent exact samples ``(v, h) ~ p_beta`` of an RBM with one small layer.
 
     The marginal of the smaller layer is enumerated (``2**min(n_visible,
@@ -41,7 +40,7 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
     beta : float or None
         Inverse temperature; None uses the estimator's ``beta`` (1 for tuples).
     random_state : int, RandomState or None
-    max_units : int
+    max_units : int, default=MAX_EXACT_UNITS (20)
         Largest size of the enumerated layer.
     backend : None or str
 
@@ -53,150 +52,99 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
     beta = _model_beta(model, beta)
     W, b, c, bk = rbm_parameters(model, backend=backend)
     xp = bk.xp
-    n_hidden, n_visible = W.shape
-    n_enum = min(n_hidden, n_visible)
-    if n_enum > max_units:
-        raise ValueError(
-            f"Exact sampling enumerates 2^{n_enum} states (min(n_visible, n_hidden) > max_units={max_units}); "
-            "use Gibbs sampling (the estimator's sample method) instead."
-        )
-    n_samples = int(n_samples)
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be at least 1, got {n_samples}")
+    check_enumerable(W.shape, max_units, "use Gibbs sampling (the estimator's sample method) instead")
+    n_samples = check_int(n_samples, "n_samples", low=1)
     rng = _backend.make_rng(bk, random_state)
     return exact_samples(W, b, c, n_samples, rng, beta, xp=xp)
 
 
-@dataclass
-class AnnealingWorks:
-    """Forward and reverse works of annealing between a base model A and the RBM B.
+def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
+                    model_samples=None, schedule=None, beta=None, random_state=None, backend=None):
+    """Works of forward and reverse annealed importance sampling (Salazar 2017, Sec. 5).
 
-    ``ΔF = F_B - F_A = -(log Z_B - log Z_A)`` (units of ``k T``).
-    Jarzynski: ``<exp(-W_F)> = exp(-ΔF)``; reverse: ``<exp(-W_R)> = exp(ΔF)``;
-    Crooks: ``P_F(W) / P_R(-W) = exp(W - ΔF)``.
-
-    Attributes
-    ----------
-    forward : ndarray of shape (n_chains,) or None
-        Works ``W_F`` of AIS from A to B.
-    reverse : ndarray of shape (n_chains,) or None
-        Works ``W_R`` of reverse AIS from model samples back to A.
-    log_partition_base : float
-        ``log Z_A``.
-    n_betas : int
-        Length of the annealing schedule.
-    """
-
-    forward: np.ndarray | None
-    reverse: np.ndarray | None
-    log_partition_base: float
-    n_betas: int = 0
-    extra: dict = field(default_factory=dict)
-
-    def log_partition(self, method="bennett"):
-        """``log Z_B`` by ``"jarzynski"`` (forward AIS, a stochastic lower
-        bound), ``"reverse"`` (reverse AIS, a stochastic upper bound) or
-        ``"bennett"`` (acceptance ratio combining both, lowest variance)."""
-        xp = _backend._import_namespace("numpy")
-        if method in ("jarzynski", "forward", "ais"):
-            self._need("forward")
-            return jarzynski_log_partition(self.log_partition_base, self.forward, xp=xp)
-        if method in ("reverse", "reverse_ais"):
-            self._need("reverse")
-            return reverse_log_partition(self.log_partition_base, self.reverse, xp=xp)
-        if method == "bennett":
-            self._need("forward")
-            self._need("reverse")
-            return bennett_log_partition(self.log_partition_base, self.forward, self.reverse)
-        raise ValueError(f"method must be 'jarzynski', 'reverse' or 'bennett', got {method!r}")
-
-    def delta_free_energy(self, method="bennett"):
-        """``ΔF = F_B - F_A = log Z_A - log Z_B``."""
-        return self.log_partition_base - self.log_partition(method)
-
-    def _need(self, which):
-        if getattr(self, which) is None:
-            raise ValueError(f"these works have no {which} part; call annealing_works(direction='both')")
-
-
-def annealing_works(model, *, n_chains=100, n_betas=1000, direction="both", X=None, V_model=None,
-                    n_model_steps=1000, beta=None, random_state=None, backend=None):
-    """Works of forward and reverse annealed importance sampling (seed 004 Sec. 5).
-
-    AIS is a nonequilibrium process driven from the base model A
+    AIS is a nonequilibrium process driven from a base model A
     (independent visible units with bias ``b_A``, free hidden units) to the
     RBM B; its work obeys Jarzynski's equality. Reverse AIS starts from
-    samples of B and anneals back to A.
+    samples of B and anneals back to A. This is the code of
+    :meth:`skneq.RBM.annealing_works` (same defaults, argument names and
+    result): a fitted RBM is asked for its works directly; explicit
+    parameters run the same kernel (``skneq.rbm._annealing.run_annealing``).
 
     Parameters
     ----------
     model : RBM or tuple (W, b, c)
-    n_chains : int
+        A fitted RBM, or parameters with ``W`` of shape (n_hidden, n_visible).
+    direction : {"both", "forward", "reverse"}, default="both"
+    n_betas : int, default=10000
+        Temperatures of the schedule (``skneq.rbm._annealing.default_betas``).
+    n_chains : int, default=100
         Annealing runs per direction.
-    n_betas : int
-        Intermediate distributions (``skneq._annealing.default_betas``).
-    direction : {"both", "forward", "reverse"}
+    n_steps : int, default=1000
+        Gibbs sweeps drawing the reverse runs' starting states when the
+        smaller layer is too large for exact samples (``MAX_EXACT_UNITS``);
+        from the persistent chains of an RBM, from random states for tuples.
+    base : {"data_mean", "visible_bias", "uniform"}, array or None
+        Base model; None uses the data mean when one is known (``X``, or the
+        RBM's training mean), else ``"uniform"`` (``b_A = 0``).
     X : array of shape (n_samples, n_visible) or None
-        Training data: the base bias is then the logit of the data mean
-        (a better starting point than the uniform base, ``b_A = 0``). None
-        uses the estimator's ``visible_mean_`` if it has one, else ``b_A = 0``.
-    V_model : array of shape (n_chains, n_visible) or None
-        Model samples starting the reverse runs. None draws exact samples
-        when ``min(n_visible, n_hidden) <= 20`` (``exact_model_samples``),
-        else runs ``n_model_steps`` Gibbs sweeps from random states.
+        Data whose mean sets the ``"data_mean"`` base.
+    model_samples : array of shape (n, n_visible) or None
+        Binary starting states of the reverse runs.
+    schedule : array of shape (n,) or None
+        The path's inverse temperatures from 0 to 1; overrides ``n_betas``.
     beta : float or None
         Inverse temperature of the target model; None uses the estimator's
         ``beta`` (1 for tuples).
     random_state : int, RandomState or None
     backend : None or str
+        Compute backend for tuples (an RBM uses its fitted one).
 
     Returns
     -------
     AnnealingWorks
     """
-    if direction not in ("both", "forward", "reverse"):
-        raise ValueError(f"direction must be 'both', 'forward' or 'reverse', got {direction!r}")
+    check_option(direction, "direction", ("forward", "reverse", "both"))
+    if not isinstance(model, (tuple, list)) and hasattr(model, "annealing_works"):
+        # The estimator's protocol: the same code, on its fitted backend.
+        return model.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
+                                     model_samples=model_samples, schedule=schedule, beta=beta,
+                                     random_state=random_state)
     beta = _model_beta(model, beta)
-    n_chains = int(n_chains)
-    if n_chains < 1:
-        raise ValueError(f"n_chains must be at least 1, got {n_chains}")
+    n_betas = check_int(n_betas, "n_betas", low=3)
+    n_chains = check_int(n_chains, "n_chains", low=1)
+    n_steps = check_int(n_steps, "n_steps", low=0)
     W, b, c, bk = rbm_parameters(model, backend=backend)
     xp = bk.xp
-    n_hidden, n_visible = W.shape
-    Wb, bb, cb = beta * W, beta * b, beta * c
+    n_visible = W.shape[1]
     if X is not None:
-        from .._validation import check_array_xp, check_unit_interval
-
         X = check_array_xp(X, name="X")
         if X.shape[1] != n_visible:
             raise ValueError(f"X has {X.shape[1]} features, the model {n_visible} visible units")
         X = _backend.to_device(X, xp, bk.device, dtype=W.dtype)
         check_unit_interval(X, xp, what="annealing_works")
-        b_A = base_visible_bias(X, xp=xp)
-    elif getattr(model, "visible_mean_", None) is not None:
-        # skneq's RBM stores its training mean: the same base as RBM.log_partition.
-        mean = _backend.to_device(model.visible_mean_, xp, bk.device, dtype=W.dtype)
-        b_A = base_visible_bias(xp.reshape(mean, (1, n_visible)), xp=xp)
+    if base is None:
+        base = "data_mean" if X is not None else "uniform"
+    if isinstance(base, str):
+        check_option(base, "base", BASES)
+        if base == "data_mean":
+            if X is None:
+                raise ValueError("base='data_mean' needs X (or a fitted RBM, which knows its training mean)")
+            b_A = base_visible_bias(X, xp=xp)
+        elif base == "visible_bias":
+            b_A = beta * b
+        else:
+            b_A = base_visible_bias(None, n_visible, xp=xp, dtype=W.dtype, device=bk.device)
     else:
-        b_A = base_visible_bias(None, n_visible, xp=xp, dtype=W.dtype, device=bk.device)
-    log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
-    betas = default_betas(n_betas, xp=xp, device=bk.device, dtype=W.dtype)
-    rng = _backend.make_rng(bk, random_state)
-    forward = reverse = None
-    if direction in ("both", "forward"):
-        forward = _backend.to_numpy(ais_works(Wb, bb, cb, b_A, betas, n_chains, rng, xp=xp))
-    if direction in ("both", "reverse"):
-        if V_model is None:
-            if min(n_visible, n_hidden) <= 20:
-                V_model, _ = exact_samples(W, b, c, n_chains, rng, beta, xp=xp)
-            else:
-                V0 = rng.bernoulli(xp.full((n_chains, n_visible), 0.5, dtype=W.dtype, device=bk.device))
-                V_model, _ = gibbs_vhv(V0, W, b, c, rng, n_model_steps, beta, xp=xp)
-        V_model = _backend.to_device(V_model, xp, bk.device, dtype=W.dtype)
-        if V_model.ndim != 2 or V_model.shape[1] != n_visible:
-            raise ValueError(f"V_model must have shape (n_chains, {n_visible}), got {tuple(V_model.shape)}")
-        reverse = _backend.to_numpy(reverse_ais_works(V_model, Wb, bb, cb, b_A, betas, rng, xp=xp))
-    return AnnealingWorks(forward, reverse, log_Z_A, int(n_betas))
+        b_A = _backend.to_device(np.asarray(_backend.to_numpy(base), dtype=np.float64), xp, bk.device, dtype=W.dtype)
+        if tuple(b_A.shape) != (n_visible,) or not bool(xp.all(xp.isfinite(b_A))):
+            raise ValueError(f"base must be one of {BASES} or a finite array of shape ({n_visible},)")
+    if model_samples is not None:
+        model_samples = check_model_samples(model_samples, n_visible, bk)
+    if schedule is not None:
+        schedule = check_schedule(schedule)
+    rng = _backend.make_rng(bk, random_state, STREAMS["log_partition"])
+    return run_annealing(W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
+                         n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule)
 
 
 @dataclass
@@ -223,7 +171,7 @@ class CrooksFit:
 
 
 def crooks_free_energy(forward, reverse=None, *, bins=20, min_count=10):
-    """Locate the crossing of ``P_F(W)`` and ``P_R(-W)`` (Crooks, seed 004 Sec. 3.1).
+    """Locate the crossing of ``P_F(W)`` and ``P_R(-W)`` (Crooks; Salazar 2017, Sec. 3.1).
 
     Parameters
     ----------
@@ -239,6 +187,8 @@ def crooks_free_energy(forward, reverse=None, *, bins=20, min_count=10):
     -------
     CrooksFit
     """
+    bins = check_int(bins, "bins", low=1)
+    min_count = check_int(min_count, "min_count", low=1)
     if isinstance(forward, AnnealingWorks):
         forward._need("forward")
         forward._need("reverse")

@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from skneq import _backend
 from skneq.rbm import _kernels as _gibbs
+from tests.rbm.oracles import centered_gradient
 from skneq.rbm import RBM
 
 
@@ -43,7 +44,6 @@ def make_model(n_visible, n_hidden, scale=1.0, seed=0, beta=1.0):
     rbm.components_ = (scale * rng.standard_normal((n_hidden, n_visible))).astype(np.float64)
     rbm.intercept_visible_ = (0.5 * rng.standard_normal(n_visible)).astype(np.float64)
     rbm.intercept_hidden_ = (0.5 * rng.standard_normal(n_hidden)).astype(np.float64)
-    rbm.n_updates_ += 1  # parameters changed: invalidate the cached log Z
     return rbm
 
 
@@ -129,11 +129,11 @@ def test_ais_bounds_exact_log_partition():
     from skneq.rbm._annealing import jarzynski_log_partition, reverse_log_partition
 
     xp = _backend.resolve().xp
-    fwd_est = jarzynski_log_partition(works["log_Z_base"], works["forward"], xp=xp)
-    rev_est = reverse_log_partition(rev["log_Z_base"], rev["reverse"], xp=xp)
+    fwd_est = jarzynski_log_partition(works.log_partition_base, works.forward, xp=xp)
+    rev_est = reverse_log_partition(rev.log_partition_base, rev.reverse, xp=xp)
     # Statistical error of log-mean-exp ~ std(w)/(sqrt(n) mean(w)); with a short
     # schedule both are biased outward, so check the ordering with 3 sigma slack.
-    w = np.exp(-(works["forward"] - works["forward"].min()))
+    w = np.exp(-(works.forward - works.forward.min()))
     se = w.std() / (math.sqrt(len(w)) * w.mean())
     assert fwd_est <= exact + 3 * se + 1e-3
     assert rev_est >= exact - 3 * se - 1e-3
@@ -228,7 +228,7 @@ def test_pcd_gradient_matches_exact_gradient(centered):
     chains, _ = _gibbs.gibbs_vhv(chains, W, b, c, bk_rng, 30, xp=xp)
     Hd = _gibbs.hidden_probabilities(X, W, c, xp=xp)
     Hm = _gibbs.hidden_probabilities(chains, W, c, xp=xp)
-    got = _gibbs.centered_gradient(X, Hd, chains, Hm, mu, lam, xp=xp)
+    got = centered_gradient(X, Hd, chains, Hm, mu, lam, xp=xp)
     # Monte-Carlo error of a mean over 60000 samples of terms bounded by 1: ~4e-3 at most;
     # the exact gradient entries are O(0.1), so 0.01 separates right from wrong.
     for g, r in zip(got, ref):
@@ -254,7 +254,7 @@ def test_methods_cd_and_rdm_train(mnist_012):
     X, _ = mnist_012
     base = RBM(n_components=8, n_iter=0, random_state=0).fit(X).score(X)
     for method, k in (("cd", 1), ("rdm", 20)):
-        rbm = RBM(n_components=8, n_iter=2, method=method, n_gibbs_steps=k, learning_rate=0.05, batch_size=32,
+        rbm = RBM(n_components=8, n_iter=2, method=method, n_steps_per_update=k, learning_rate=0.05, batch_size=32,
                   n_chains=32, random_state=0).fit(X)
         assert rbm.score(X) > base + 10, method
 
@@ -314,11 +314,15 @@ def test_checkpoints_and_history(mnist_012):
     X, _ = mnist_012
     rbm = RBM(n_components=4, n_iter=8, checkpoints=4, checkpoint_log_likelihood=True, random_state=0,
               verbose=0).fit(X[:300])
-    epochs = [h["epoch"] for h in rbm.history_ if "params" in h]
+    h = rbm.history_
+    epochs = [e for e, p in zip(h["epoch"], h["params"]) if p is not None]
     assert epochs == [1, 2, 4, 8]
-    last = rbm.history_[-1]
-    np.testing.assert_array_equal(last["params"][0], rbm.components_)
-    assert last["log_likelihood"] == pytest.approx(rbm.score(X[:300]), abs=1e-6)
+    np.testing.assert_array_equal(h["params"][-1][0], rbm.components_)
+    assert h["log_likelihood"][-1] == pytest.approx(rbm.score(X[:300]), abs=1e-6)
+    # The glossary's shape: a dict of equal-length lists, one entry per epoch.
+    assert {len(v) for v in h.values()} == {8}
+    assert h["epoch"] == list(range(1, 9)) and h["n_updates"][-1] == rbm.n_updates_ == 8 * 30
+    assert rbm.n_iter_ == 8
     assert rbm.initial_params_[0].shape == (4, 784)
 
 

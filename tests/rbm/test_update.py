@@ -7,6 +7,7 @@ import pytest
 
 from skneq import _backend
 from skneq.rbm import _kernels as _gibbs
+from tests.rbm.oracles import centered_gradient
 from skneq.rbm._update import MinibatchUpdate
 from skneq.rbm import RBM
 
@@ -33,7 +34,7 @@ def reference_update(V_data, chains, hidden_chains, W, b, c, lam, mu, rng, metho
     H_data = _gibbs.hidden_probabilities(V_data, W, c, beta, xp=xp)
     H_model = _gibbs.hidden_probabilities(V, W, c, beta, xp=xp)
     H_next = rng.bernoulli(H_model) if method == "pcd" else None
-    grads = _gibbs.centered_gradient(V_data, H_data, V, H_model, mu, lam, beta, xp=xp)
+    grads = centered_gradient(V_data, H_data, V, H_model, mu, lam, beta, xp=xp)
     lam_next = (1 - rate) * lam + rate * xp.mean(H_data, axis=0)
     return grads, V, H_next, lam_next
 

@@ -1,0 +1,322 @@
+"""Log partition function and log-likelihood of :class:`skneq.RBM` (a mixin).
+
+Everything that turns fitted parameters into ``log Z`` and ``log p(v)``:
+exact enumeration of the smaller layer (``_kernels.exact_log_partition``) up
+to ``MAX_EXACT_UNITS`` units, else the annealing code of ``_annealing`` (the
+one used by ``skneq.thermodynamics.annealing_works`` too). The ``log Z`` that
+``score`` uses is cached, keyed on the parameter values and ``beta``, and
+comes with an interval: exact models have a zero-width one; larger models
+report the forward-AIS (stochastically low) and reverse-AIS (stochastically
+high) estimates and use Bennett's acceptance ratio of both works, with a
+warning when the two disagree by more than ``LOG_PARTITION_TOL`` nats.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from .. import _backend
+from .._base import row_chunks
+from .._validation import check_array_xp, check_beta, check_int, check_option
+from . import _annealing
+from . import _kernels as _k
+from ._kernels import MAX_EXACT_UNITS
+from ._threads import one_blas_thread
+
+__all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "FIT_AIS_BETAS", "FIT_AIS_CHAINS", "FIT_AIS_STEPS"]
+
+# AIS settings of the log Z cached for score when the model is too large to
+# enumerate; log_partition(...) lets users spend more.
+FIT_AIS_BETAS = 1000
+FIT_AIS_CHAINS = 100
+FIT_AIS_STEPS = 1000
+# Width of the forward/reverse sandwich above which score's log Z is flagged:
+# an error of 1 nat in log Z shifts every sample's log-likelihood by 1 nat,
+# already the size of the differences that model comparisons look at.
+LOG_PARTITION_TOL = 1.0
+
+METHODS = ("exact",) + _annealing.ESTIMATORS
+
+
+class LikelihoodWarning(UserWarning):
+    """The forward and reverse AIS estimates of ``log Z`` disagree by more than the tolerance."""
+
+
+def check_model_samples(V, n_visible, bk):
+    """``model_samples`` as a float64 array on ``bk``, or a ValueError naming it."""
+    V = check_array_xp(V, name="model_samples")
+    if V.shape[1] != n_visible:
+        raise ValueError(f"model_samples must have {n_visible} columns (n_features), got {V.shape[1]}")
+    V = _backend.to_device(V, bk.xp, bk.device, dtype=bk.accurate_dtype())
+    if bool(bk.xp.any((V != 0) & (V != 1))):
+        raise ValueError("model_samples must be binary states (0 or 1) of the visible layer")
+    return V
+
+
+class LikelihoodMixin:
+    """``log Z``, annealing works and log-likelihoods of a fitted RBM."""
+
+    # ------------------------------------------------------------ helpers
+    def _params64(self, bk):
+        dt = bk.accurate_dtype()
+        return tuple(bk.xp.astype(p, dt) for p in self._parameters())
+
+    def _log_unnormalized(self, V, bk):
+        W, b, c = self._params64(bk)
+        return _k.log_unnormalized_visible(V, W, b, c, self.beta, xp=bk.xp)
+
+    def _annealing_args(self, bk, *, beta, n_betas, n_chains, n_steps, base, X, model_samples, schedule=None):
+        """Validated arguments of the annealing methods (one place for both)."""
+        xp = bk.xp
+        beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
+        n_betas = check_int(n_betas, "n_betas", low=3)
+        n_chains = check_int(n_chains, "n_chains", low=1)
+        n_steps = check_int(n_steps, "n_steps", low=0)
+        n_visible = self.components_.shape[1]
+        dt = bk.accurate_dtype()
+        if X is not None:
+            X, _, _ = self._validate_fitted_rows(X)
+            base = "data_mean" if base is None else base
+            mean = self._column_mean(X, _backend.Backend(xp, bk.device, dt))
+        else:
+            mean = xp.astype(self.visible_mean_, dt)
+        if base is None or (isinstance(base, str) and base == "data_mean"):
+            b_A = _annealing.base_visible_bias(mean[None, :], xp=xp)
+        elif isinstance(base, str):
+            check_option(base, "base", _annealing.BASES)
+            if base == "visible_bias":
+                b_A = xp.astype(self.intercept_visible_, dt) * beta
+            else:
+                b_A = xp.zeros((n_visible,), dtype=dt, device=bk.device)
+        else:
+            b_A = _backend.to_device(np.asarray(_backend.to_numpy(base), dtype=np.float64), xp, bk.device, dtype=dt)
+            if tuple(b_A.shape) != (n_visible,) or not bool(xp.all(xp.isfinite(b_A))):
+                raise ValueError(f"base must be one of {_annealing.BASES} or a finite array of shape ({n_visible},)")
+        if model_samples is not None:
+            model_samples = check_model_samples(model_samples, n_visible, _backend.Backend(xp, bk.device, dt))
+        if schedule is not None:
+            schedule = _annealing.check_schedule(schedule)
+        return dict(beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, b_A=b_A,
+                    model_samples=model_samples, schedule=schedule)
+
+    # ------------------------------------------------------------ public API
+    def annealing_works(self, direction="both", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
+                        model_samples=None, schedule=None, beta=None, random_state=None):
+        """Works of annealing between an independent-unit base model and this RBM.
+
+        The forward process anneals samples of the base model to the RBM,
+        the reverse process anneals RBM samples back (Salazar 2017,
+        arXiv:1704.08724, Sec. 5; Burda et al. 2015). Same code, defaults and
+        result as :func:`skneq.thermodynamics.annealing_works`.
+
+        Parameters
+        ----------
+        direction : {"forward", "reverse", "both"}, default="both"
+        n_betas : int, default=10000
+            Temperatures of the schedule (``_annealing.default_betas``).
+        n_chains : int, default=100
+            Annealing runs per direction.
+        n_steps : int, default=1000
+            Gibbs sweeps, started from the persistent chains, that draw the
+            reverse runs' starting states when the smaller layer has more than
+            ``MAX_EXACT_UNITS`` (20) units; below that, exact samples.
+        base : {"data_mean", "visible_bias", "uniform"}, array or None
+            Base model: independent visible units with bias the logit of the
+            training mean (``None``, ``"data_mean"``; of ``X`` when given),
+            the model's own visible bias, zero, or the given bias of shape
+            (n_features,). Hidden units of the base are free.
+        X : array-like of shape (n_samples, n_features) or None
+            Data whose mean sets the ``"data_mean"`` base.
+        model_samples : array-like of shape (n, n_features) or None
+            Binary starting states of the reverse runs.
+        schedule : array-like of shape (n,) or None
+            The annealing path's inverse temperatures, increasing from 0 to
+            1; overrides ``n_betas`` (default: ``n_betas`` points, 10% of
+            them on [0, 0.5], 40% on [0.5, 0.9], 50% on [0.9, 1], as
+            Salakhutdinov & Murray 2008).
+        beta : float or None
+            Inverse temperature; default the model's.
+        random_state : int, RandomState or None
+            None: the estimator's own, advanced per call.
+
+        Returns
+        -------
+        works : AnnealingWorks
+            NumPy arrays of the forward and reverse works and ``log Z_A``.
+        """
+        check_option(direction, "direction", ("forward", "reverse", "both"))
+        bk = self._fitted_backend()
+        bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
+        args = self._annealing_args(bk, beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base,
+                                    X=X, model_samples=model_samples, schedule=schedule)
+        rng = self._method_rng(bk64, "log_partition", random_state)
+        return self._run_annealing(bk64, direction, rng, **args)
+
+    def _run_annealing(self, bk64, direction, rng, *, beta, n_betas, n_chains, n_steps, b_A, model_samples,
+                       schedule=None):
+        W, b, c = self._params64(bk64)
+        chains = self.__dict__.get("persistent_chains_")
+        with one_blas_thread(bk64):
+            return _annealing.run_annealing(
+                W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=bk64.xp,
+                n_steps=n_steps, model_samples=model_samples, chain_init=chains, beta=beta, schedule=schedule,
+            )
+
+    def log_partition(self, method="exact", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
+                      model_samples=None, schedule=None, beta=None, random_state=None):
+        """Log partition function ``log Z(beta)`` of the fitted model.
+
+        Parameters
+        ----------
+        method : {"exact", "ais", "reverse_ais", "bennett"}, default="exact"
+            * ``"exact"``: enumerate the smaller layer (at most
+              ``MAX_EXACT_UNITS`` = 20 units).
+            * ``"ais"``: forward annealed importance sampling from the base
+              model (a stochastic lower bound).
+            * ``"reverse_ais"``: anneal model samples back to the base model
+              (Burda et al. 2015; a stochastic upper bound when the samples
+              are at equilibrium).
+            * ``"bennett"``: Bennett's acceptance ratio of forward and reverse
+              works (Salazar 2017, arXiv:1704.08724, Sec. 5).
+        n_betas, n_chains, n_steps, base, X, model_samples, schedule, beta, random_state
+            As in :meth:`annealing_works` (ignored by ``"exact"`` except
+            ``beta``).
+
+        Returns
+        -------
+        log_Z : float
+        """
+        check_is_fitted(self, "components_")
+        check_option(method, "method", METHODS)
+        bk = self._fitted_backend()
+        if method == "exact":
+            beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
+            W, b, c = self._params64(bk)
+            with one_blas_thread(bk):
+                return float(_k.exact_log_partition(W, b, c, beta, xp=bk.xp, max_units=MAX_EXACT_UNITS))
+        direction = {"ais": "forward", "reverse_ais": "reverse", "bennett": "both"}[method]
+        works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
+                                     model_samples=model_samples, schedule=schedule, beta=beta,
+                                     random_state=random_state)
+        return works.log_partition(method)
+
+    # ------------------------------------------------------------ cached log Z
+    def _cached_log_partition(self):
+        """``(log Z, (lower, upper), method)`` of the current parameters and ``beta``.
+
+        The cache holds copies of the parameters it was computed from and is
+        used only while they (and ``beta``) are unchanged, so editing
+        ``components_`` or ``set_params(beta=...)`` never reuses a stale value.
+        """
+        check_is_fitted(self, "components_")
+        params = self._parameters()
+        cached = self.__dict__.get("_log_partition_cache")
+        if cached is not None and cached["beta"] == self.beta and _same_arrays(cached["params"], params):
+            return cached["value"], cached["interval"], cached["method"]
+        bk = self._fitted_backend()
+        if min(self.components_.shape) <= MAX_EXACT_UNITS:
+            value = self.log_partition("exact")
+            interval, method = (value, value), "exact"
+        else:
+            bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
+            args = self._annealing_args(bk, beta=None, n_betas=FIT_AIS_BETAS, n_chains=FIT_AIS_CHAINS,
+                                        n_steps=FIT_AIS_STEPS, base=None, X=None, model_samples=None)
+            # The estimator's own fixed stream: score is reproducible and
+            # never advances the counter of sample / gibbs.
+            works = self._run_annealing(bk64, "both", self._rng(bk64, "log_partition"), **args)
+            value, interval, method = works.log_partition("bennett"), works.interval(), "bennett"
+            if abs(interval[1] - interval[0]) > LOG_PARTITION_TOL:
+                warnings.warn(
+                    f"log Z of this RBM is uncertain: forward AIS gives {interval[0]:.2f}, reverse AIS "
+                    f"{interval[1]:.2f} (wider than {LOG_PARTITION_TOL} nat), so score() can be off by that "
+                    "much per sample. Spend more with log_partition('bennett', n_betas=..., n_chains=...).",
+                    LikelihoodWarning, stacklevel=3,
+                )
+        self._log_partition_cache = {
+            "params": tuple(bk.xp.asarray(p, copy=True) for p in params), "beta": self.beta,
+            "value": value, "interval": interval, "method": method,
+        }
+        return value, interval, method
+
+    @property
+    def log_partition_(self):
+        """``log Z`` (float) of the fitted parameters, used by ``score_samples``.
+
+        Exact when the smaller layer has at most ``MAX_EXACT_UNITS`` (20)
+        units, else Bennett's estimate from forward and reverse AIS (1000
+        temperatures, 100 chains; reverse runs from the persistent chains
+        after 1000 sweeps) seeded by ``random_state``. Computed on first use
+        and cached while the parameters and ``beta`` stay the same.
+        """
+        return self._cached_log_partition()[0]
+
+    @property
+    def log_partition_interval_(self):
+        """``(lower, upper)``: forward-AIS and reverse-AIS estimates around ``log_partition_``.
+
+        Zero width when ``log Z`` is exact. Forward AIS is low and reverse AIS
+        high only in expectation: when both are accurate their order can flip
+        by the Monte-Carlo noise. A ``LikelihoodWarning`` is issued when they
+        differ by more than ``LOG_PARTITION_TOL`` (1 nat).
+        """
+        return self._cached_log_partition()[1]
+
+    @property
+    def log_partition_method_(self):
+        """How ``log_partition_`` was obtained: ``"exact"`` or ``"bennett"``."""
+        check_is_fitted(self, "components_")
+        return "exact" if min(self.components_.shape) <= MAX_EXACT_UNITS else "bennett"
+
+    # ------------------------------------------------------------ likelihood
+    def _log_likelihood_rows(self, X, bk, log_Z):
+        """``log p(v)`` of every row, in chunks sized by ``working_memory``."""
+        xp, dt = bk.xp, bk.accurate_dtype()
+        n_hidden, n_features = self.components_.shape
+        parts = []
+        for rows in row_chunks(X.shape[0], 8 * (2 * n_features + 2 * n_hidden)):
+            parts.append(self._log_unnormalized(self._rows(X, rows, bk, dt), bk) - log_Z)
+        return parts[0] if len(parts) == 1 else xp.concat(parts)
+
+    def score_samples(self, X):
+        """Log-likelihood ``log p(v)`` in nats of each sample.
+
+        Uses ``log_partition_`` (exact when the smaller layer has at most 20
+        units, else Bennett's estimate; see ``log_partition_interval_``).
+        Computed in float64, in chunks of rows sized by scikit-learn's
+        ``working_memory``. Unlike ``BernoulliRBM.score_samples`` this is the
+        true log-likelihood, not a pseudo-likelihood.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_p : array of shape (n_samples,)
+        """
+        X, bk, (xp_in, dev_in) = self._validate_fitted_rows(X)
+        log_p = self._log_likelihood_rows(X, bk, self.log_partition_)
+        return _backend.convert_like(log_p, xp_in, dev_in)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per sample in nats (a Python float); see ``score_samples``."""
+        X, bk, _ = self._validate_fitted_rows(X)
+        return float(bk.xp.mean(self._log_likelihood_rows(X, bk, self.log_partition_)))
+
+
+def _same_arrays(old, new):
+    """True when the cached parameter copies ``old`` equal ``new`` (same namespace,
+    device, shape, dtype and values): a model moved to another backend
+    (``estimator_to_numpy``) or edited in place recomputes its log Z."""
+    for a, b in zip(old, new):
+        if a is None or _backend.namespace_of(a) != _backend.namespace_of(b):
+            return False
+        if tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype:
+            return False
+        if not bool(_backend.namespace_of(b)[0].all(a == b)):
+            return False
+    return True
+

@@ -27,6 +27,19 @@ one evaluation per replica suffices. Each swap move is reversible; the
 alternation of parities is stationary but not reversible, as is a
 Gibbs-then-swap composition.
 
+**Tempering along the annealing path.** With ``base_bias=b_A`` the replicas
+sample ``p_k(v, h) ∝ exp(-beta_k E(v, h) + (1 - beta_k) b_A . v)``, the path
+of annealed importance sampling (Salakhutdinov & Murray 2008), instead of
+``exp(-beta_k E)``. Its hot end ``beta = 0`` (allowed then) is the base model,
+independent visibles ``sigmoid(b_A)`` and uniform hiddens, which the Gibbs
+sweep samples exactly, so the ladder has an end that always mixes. The
+swap rule keeps its form with the energy ``E'(v, h) = E(v, h) + b_A . v``:
+``log p_k = -beta_k E' + b_A . v`` and the ``b_A . v`` terms cancel in the
+Metropolis ratio. Plain temperatures leave the hot replicas structured (at
+``beta = 0.3`` a trained MNIST RBM still has modes) and, on the models of
+``benchmarks/bench_ais.py``, do not reach equilibrium in a few hundred
+sweeps; the path ladder is the one to use for reverse AIS.
+
 Every function takes the namespace ``xp`` and a per-call generator ``rng``
 (:class:`skneq._backend.BackendRandom`); states are stacked along a leading
 temperature axis: ``V`` has shape (n_temperatures, n_chains, n_visible).
@@ -85,13 +98,14 @@ def temperature_ladder(n_temperatures, beta_min=0.1, beta_max=1.0, *, spacing="g
     return tuple(float(x) for x in betas)
 
 
-def check_ladder(betas):
-    """``betas`` as a tuple of strictly increasing positive floats (at least one)."""
+def check_ladder(betas, *, allow_zero=False):
+    """``betas`` as a tuple of strictly increasing positive floats (at least one);
+    ``allow_zero`` accepts a first value 0 (the base of the annealing path)."""
     try:
         values = tuple(float(x) for x in betas)
     except TypeError:
         raise ValueError(f"betas must be a sequence of inverse temperatures, got {betas!r}") from None
-    if not values or any(not math.isfinite(x) or x <= 0 for x in values):
+    if not values or any(not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero) for x in values):
         raise ValueError(f"betas must be finite and positive, got {values!r}")
     if any(a >= b for a, b in zip(values[:-1], values[1:])):
         raise ValueError(f"betas must be strictly increasing (the target last), got {values!r}")
@@ -107,7 +121,13 @@ def swap_log_acceptance(E_low, E_high, beta_low, beta_high):
     return (beta_low - beta_high) * (E_low - E_high)
 
 
-def swap_step(V, H, W, b, c, betas, rng, parity=0, *, xp):
+def _path_energy(V, H, W, b, c, base_bias, *, xp):
+    """``E(v, h)``, plus ``b_A . v`` on the annealing path (module docstring)."""
+    E = energy(V, H, W, b, c, xp=xp)
+    return E if base_bias is None else E + V @ base_bias
+
+
+def swap_step(V, H, W, b, c, betas, rng, parity=0, *, xp, base_bias=None):
     """Swap proposals between the neighbouring temperatures ``(t, t+1)`` with ``t % 2 == parity``.
 
     Parameters
@@ -121,6 +141,8 @@ def swap_step(V, H, W, b, c, betas, rng, parity=0, *, xp):
         Increasing inverse temperatures.
     rng : BackendRandom
     parity : {0, 1}
+    base_bias : array of shape (n_visible,) or None
+        ``b_A``: temper along the annealing path from the base model.
 
     Returns
     -------
@@ -141,8 +163,8 @@ def swap_step(V, H, W, b, c, betas, rng, parity=0, *, xp):
         # on which pairs are visited first.
         log_u = xp.log(rng.uniform((len(pairs), n_chains), dtype=W.dtype))
     for row, t in enumerate(pairs):
-        E_lo = energy(Vs[t], Hs[t], W, b, c, xp=xp)
-        E_hi = energy(Vs[t + 1], Hs[t + 1], W, b, c, xp=xp)
+        E_lo = _path_energy(Vs[t], Hs[t], W, b, c, base_bias, xp=xp)
+        E_hi = _path_energy(Vs[t + 1], Hs[t + 1], W, b, c, base_bias, xp=xp)
         acc = log_u[row, :] < swap_log_acceptance(E_lo, E_hi, betas[t], betas[t + 1])
         a = acc[:, None]
         Vs[t], Vs[t + 1] = xp.where(a, Vs[t + 1], Vs[t]), xp.where(a, Vs[t], Vs[t + 1])
@@ -155,7 +177,19 @@ def swap_step(V, H, W, b, c, betas, rng, parity=0, *, xp):
     return xp.stack(Vs), xp.stack(Hs), accepted
 
 
-def pt_sweep(V, W, b, c, betas, rng, parity=0, *, xp, n_gibbs=1):
+def _gibbs_at(V, W, b, c, beta, base_bias, rng, n_gibbs, *, xp):
+    """Block-Gibbs sweeps leaving ``p_beta`` (or the path's ``p_k``) invariant."""
+    if base_bias is None:
+        return gibbs_vhv(V, W, b, c, rng, n_gibbs, beta, xp=xp)
+    if beta == 0.0:
+        # The base model: hiddens uniform, visibles independent sigmoid(b_A).
+        return gibbs_vhv(V, 0.0 * W, base_bias, 0.0 * c, rng, n_gibbs, 1.0, xp=xp)
+    # beta (W^T h + b) + (1 - beta) b_A = beta (W^T h + b_eff): the plain
+    # kernel at beta with a shifted visible bias.
+    return gibbs_vhv(V, W, b + ((1.0 - beta) / beta) * base_bias, c, rng, n_gibbs, beta, xp=xp)
+
+
+def pt_sweep(V, W, b, c, betas, rng, parity=0, *, xp, n_gibbs=1, base_bias=None):
     """One parallel-tempering sweep: Gibbs at every temperature, then swaps of one parity.
 
     Parameters
@@ -171,6 +205,8 @@ def pt_sweep(V, W, b, c, betas, rng, parity=0, *, xp, n_gibbs=1):
         Which neighbour pairs are proposed (module docstring).
     n_gibbs : int, default=1
         Block-Gibbs sweeps per temperature before the swaps.
+    base_bias : array of shape (n_visible,) or None
+        ``b_A``: temper along the annealing path (module docstring).
 
     Returns
     -------
@@ -181,13 +217,14 @@ def pt_sweep(V, W, b, c, betas, rng, parity=0, *, xp, n_gibbs=1):
     """
     Vs, Hs = [], []
     for t, beta in enumerate(betas):
-        v, h = gibbs_vhv(V[t, ...], W, b, c, rng, n_gibbs, float(beta), xp=xp)
+        v, h = _gibbs_at(V[t, ...], W, b, c, float(beta), base_bias, rng, n_gibbs, xp=xp)
         Vs.append(v)
         Hs.append(h)
-    return swap_step(xp.stack(Vs), xp.stack(Hs), W, b, c, betas, rng, parity, xp=xp)
+    return swap_step(xp.stack(Vs), xp.stack(Hs), W, b, c, betas, rng, parity, xp=xp, base_bias=base_bias)
 
 
-def parallel_tempering(V, W, b, c, betas, n_sweeps, rng, *, xp, n_gibbs=1, first_parity=0, trace=False):
+def parallel_tempering(V, W, b, c, betas, n_sweeps, rng, *, xp, n_gibbs=1, first_parity=0, trace=False,
+                       base_bias=None):
     """``n_sweeps`` parallel-tempering sweeps with alternating swap parities.
 
     Parameters
@@ -208,6 +245,10 @@ def parallel_tempering(V, W, b, c, betas, n_sweeps, rng, *, xp, n_gibbs=1, first
         continue a run.
     trace : bool, default=False
         Also return the target-temperature visible states after every sweep.
+    base_bias : array of shape (n_visible,) or None, default=None
+        ``b_A``: temper along the annealing path from the base model of
+        independent visibles (then ``betas`` may start at 0); see the module
+        docstring.
 
     Returns
     -------
@@ -221,7 +262,7 @@ def parallel_tempering(V, W, b, c, betas, n_sweeps, rng, *, xp, n_gibbs=1, first
     V_trace : array of shape (n_sweeps, n_chains, n_visible)
         Only with ``trace=True``.
     """
-    betas = check_ladder(betas)
+    betas = check_ladder(betas, allow_zero=base_bias is not None)
     n_sweeps = check_int(n_sweeps, "n_sweeps", low=1)
     n_gibbs = check_int(n_gibbs, "n_gibbs", low=1)
     if first_parity not in (0, 1):
@@ -238,7 +279,7 @@ def parallel_tempering(V, W, b, c, betas, n_sweeps, rng, *, xp, n_gibbs=1, first
     H = None
     for s in range(n_sweeps):
         parity = (first_parity + s) % 2
-        V, H, acc = pt_sweep(V, W, b, c, betas, rng, parity, xp=xp, n_gibbs=n_gibbs)
+        V, H, acc = pt_sweep(V, W, b, c, betas, rng, parity, xp=xp, n_gibbs=n_gibbs, base_bias=base_bias)
         counts = counts + xp.sum(xp.astype(acc, W.dtype), axis=1)
         for t in range(parity, n_temps - 1, 2):
             proposed[t] += V.shape[1]

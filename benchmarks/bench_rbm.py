@@ -1,14 +1,34 @@
-"""RBM benchmarks (issue: foundation and RBM).
+"""RBM benchmarks (issues 13 and 16).
 
 1. Fit time and exact log-likelihood against sklearn's BernoulliRBM on the
    offline MNIST digits 0-2 (1500 x 784, binarized at 0.5), same settings.
 2. skneq defaults (n_components=16, n_iter=20): exact log-likelihood.
 3. One Gibbs sweep, 784 x 500, 1000 chains, float32: share of time in the two
    matrix products, against bare matmuls of the same shapes in the same run.
-4. With CuPy and a GPU: the same sweep and a PCD-100 update, CuPy vs NumPy.
+4. Side by side with the PyTorch package ``rbms`` 0.6.0 (if importable):
+   time per epoch at 784 x 16 and 784 x 500 (PCD-1, centered gradient, same
+   learning rate, batch size and number of chains, interleaved); exact
+   log-likelihood at equal budget (784 x 16, exact log Z by enumeration);
+   AIS estimates of log Z and their spread over seeds on one 784 x 500 model
+   (rbms' ``compute_partition_function_ais`` against skneq's forward AIS,
+   reverse AIS from parallel-tempering samples and Bennett).
+5. skneq on torch (CPU) against skneq on NumPy, time per epoch at 784 x 16
+   and 784 x 500, with the top functions of a cProfile of each torch fit.
+6. With CuPy and a GPU: the same sweep and a PCD-100 update, CuPy vs NumPy.
 
-Run:  python benchmarks/bench_rbm.py [--repeats 5]
-Prints a markdown block for docs/benchmarks.md.
+Installing ``rbms`` for section 4 (never a dependency of skneq). It requires
+Python >= 3.12; on Python 3.11::
+
+    pip install --no-deps --ignore-requires-python rbms==0.6.0
+    pip install "h5py>=3.14" "tqdm>=4.65" matplotlib "torch>=2.10"  # its four deps besides numpy
+
+and Python 3.11 lacks ``typing.override``, which rbms imports: this script
+installs a no-op shim (``typing.override = lambda f: f``) in its own process
+before importing rbms. Without rbms the section is skipped.
+
+Run:  OMP_NUM_THREADS=2 python benchmarks/bench_rbm.py [--repeats 5] [--no-write]
+Writes the RBM table into docs/benchmarks.md between the bench_rbm markers
+(and prints it).
 """
 
 from __future__ import annotations
@@ -19,7 +39,16 @@ import os
 import platform
 import time
 
+import pathlib
+import sys
+
 import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# Measure the checkout this script lives in, not an installed copy.
+sys.path.insert(0, str(ROOT))
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench_rbm:begin -->", "<!-- bench_rbm:end -->"
 
 
 def best_of(fn, repeats):
@@ -83,7 +112,8 @@ def bench_defaults(X, seeds=(0, 1, 2)):
 
 
 def bench_sweep(xp_name, repeats, n_chains=1000, n_visible=784, n_hidden=500):
-    from skneq import _backend, _gibbs
+    from skneq import _backend
+    from skneq.rbm import _kernels
 
     bk = _backend.resolve(None, xp_name, "float32")
     xp = bk.xp
@@ -96,7 +126,7 @@ def bench_sweep(xp_name, repeats, n_chains=1000, n_visible=784, n_hidden=500):
     sync = _sync(xp_name)
 
     def sweep():
-        out = _gibbs.gibbs_vhv(V, W, b, c, rng, 1, xp=xp)
+        out = _kernels.gibbs_vhv(V, W, b, c, rng, 1, xp=xp)
         sync()
         return out
 
@@ -114,8 +144,8 @@ def bench_sweep(xp_name, repeats, n_chains=1000, n_visible=784, n_hidden=500):
 def bench_pcd100(xp_name, repeats, X):
     from skneq import RBM
 
-    rbm = RBM(n_components=500, n_iter=0, n_gibbs_steps=100, n_chains=1000, batch_size=1000,
-              backend=xp_name, random_state=0).fit(X[:1000])
+    rbm = RBM(n_components=500, n_iter=0, n_chains=1000, batch_size=1000, backend=xp_name, random_state=0,
+              **steps_kw(100)).fit(X[:1000])
     sync = _sync(xp_name)
     Xb = rbm._fitted_backend().asarray(X[:1000])
 
@@ -126,6 +156,198 @@ def bench_pcd100(xp_name, repeats, X):
     one_update()
     t, _ = best_of(one_update, repeats)
     return t
+
+
+# --------------------------------------------------------------------------
+# Shared helpers
+
+
+def steps_kw(n):
+    """Gibbs steps per update under either name of the RBM's parameter."""
+    from skneq import RBM
+
+    params = RBM().get_params()
+    name = "n_steps_per_update" if "n_steps_per_update" in params else "n_gibbs_steps"
+    return {name: n}
+
+
+def skneq_parameters(rbm):
+    """(W, b, c) of a fitted skneq RBM as float64 NumPy arrays, W of shape (n_hidden, n_visible)."""
+    from skneq._backend import to_numpy
+
+    return tuple(np.asarray(to_numpy(a), dtype=np.float64)
+                 for a in (rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_))
+
+
+def exact_ll(W, b, c, X):
+    """Mean exact log-likelihood (nats per sample): mean log p*(v) - log Z, log Z by enumeration."""
+    from skneq.rbm._enumeration import log_partition_enumerated
+    from skneq.rbm._kernels import log_unnormalized_visible
+
+    X = np.asarray(X, dtype=np.float64)
+    log_z = float(log_partition_enumerated(W, b, c, xp=np, n_threads=2))
+    return float(np.mean(log_unnormalized_visible(X, W, b, c, xp=np))) - log_z
+
+
+def per_epoch_skneq(X, n_hidden, n_epochs, backend=None, **settings):
+    """Seconds per epoch of skneq's fit: (fit(n_epochs) - fit(0)) / n_epochs, so set-up is not counted."""
+    from skneq import RBM
+
+    kw = dict(n_components=n_hidden, learning_rate_schedule="constant", backend=backend, random_state=0,
+              **steps_kw(1), **settings)
+    tic = time.perf_counter()
+    RBM(n_iter=0, **kw).fit(X)
+    t0 = time.perf_counter() - tic
+    tic = time.perf_counter()
+    rbm = RBM(n_iter=n_epochs, **kw).fit(X)
+    return max(time.perf_counter() - tic - t0, 0.0) / n_epochs, rbm
+
+
+# --------------------------------------------------------------------------
+# The peer library rbms 0.6.0
+
+
+def import_rbms():
+    """``rbms`` with the typing.override shim for Python < 3.12, or None if not installed."""
+    import typing
+
+    if not hasattr(typing, "override"):
+        typing.override = lambda f: f  # Python 3.12 feature rbms imports; a no-op decorator
+    try:
+        import rbms  # noqa: F401
+        from rbms.bernoulli_bernoulli.classes import BBRBM  # noqa: F401
+    except Exception as exc:  # ImportError, or its own import-time errors
+        print(f"rbms not importable ({exc!r}): its rows are skipped")
+        return None
+    return rbms
+
+
+def fit_rbms(X, n_hidden, n_epochs, learning_rate, batch_size, n_chains, seed, dtype="float32"):
+    """rbms' PCD-1 training loop (``rbms.training.pcd.train`` without its file I/O):
+    centered gradient, SGD, persistent chains; epochs of shuffled mini-batches.
+    Returns (seconds per epoch, W, b, c as float64 NumPy with W (n_hidden, n_visible))."""
+    import types
+
+    import torch
+    from rbms.bernoulli_bernoulli.classes import BBRBM
+    from rbms.sampler.pcd import PCD
+
+    torch.manual_seed(seed)
+    tdtype = getattr(torch, dtype)
+    data = torch.from_numpy(np.asarray(X, dtype=np.float32)).to(tdtype)
+    params = BBRBM.init_parameters(n_hidden, types.SimpleNamespace(data=np.asarray(X, dtype=np.float32)), "cpu", tdtype)
+    sampler = PCD(params=params, chains=params.init_chains(num_samples=n_chains), num_steps=1)
+    optimizer = torch.optim.SGD(params.parameters(), lr=learning_rate, maximize=True)
+    n = data.shape[0]
+    tic = time.perf_counter()
+    for _ in range(n_epochs):
+        order = torch.randperm(n)
+        for start in range(0, n, batch_size):
+            batch = data[order[start:start + batch_size]]
+            optimizer.zero_grad(set_to_none=False)
+            curr = params.init_chains(num_samples=batch.shape[0], start_v=batch)
+            chains = sampler.get_conf_grad(batch=batch)
+            params.compute_gradient(data=curr, chains=chains, centered=True)
+            optimizer.step()
+            params.post_grad_update()
+            sampler.post_grad_update(params=params)
+    per_epoch = (time.perf_counter() - tic) / n_epochs
+    W = params.weight_matrix.double().numpy().T.copy()
+    return per_epoch, W, params.vbias.double().numpy().copy(), params.hbias.double().numpy().copy()
+
+
+def bench_vs_rbms(X, repeats):
+    """Time per epoch at 784 x 16 and 784 x 500 and exact LL at equal budget, interleaved."""
+    out = {}
+    for n_hidden, n_epochs in ((16, 5), (500, 2)):
+        settings = dict(learning_rate=0.01, batch_size=100, n_chains=100)
+        t_sq, t_rb = [], []
+        for r in range(repeats):
+            t, _ = per_epoch_skneq(X, n_hidden, n_epochs, **settings)
+            t_sq.append(t)
+            t_rb.append(fit_rbms(X, n_hidden, n_epochs, settings["learning_rate"], settings["batch_size"],
+                                 settings["n_chains"], seed=r)[0])
+        out[n_hidden] = (min(t_sq), min(t_rb))
+    # Equal budget: 20 epochs, batch 20, 20 chains, lr 0.05, constant step, PCD-1, centered.
+    ll_sq, ll_rb = [], []
+    for seed in (0, 1, 2):
+        _, rbm = per_epoch_skneq(X, 16, 20, learning_rate=0.05, batch_size=20, n_chains=20)
+        ll_sq.append(exact_ll(*skneq_parameters(rbm), X))
+        _, W, b, c = fit_rbms(X, 16, 20, 0.05, 20, 20, seed=seed)
+        ll_rb.append(exact_ll(W, b, c, X))
+    out["ll"] = (ll_sq, ll_rb)
+    return out
+
+
+def bench_ais_vs_rbms(X, n_betas=1000, n_chains=100, seeds=(0, 1, 2)):
+    """log Z of one 784 x 500 model: rbms' AIS against skneq's forward, reverse and Bennett."""
+    import torch
+    from rbms.bernoulli_bernoulli.classes import BBRBM
+    from rbms.partition_function.ais import compute_partition_function_ais
+
+    from skneq import RBM, _backend
+    from skneq.rbm import _annealing as ann
+    from skneq.rbm._tempering import parallel_tempering, temperature_ladder
+
+    rbm = RBM(n_components=500, n_iter=10, batch_size=20, random_state=0).fit(X)
+    W, b, c = skneq_parameters(rbm)
+    params = BBRBM(weight_matrix=torch.from_numpy(W.T.copy()), vbias=torch.from_numpy(b), hbias=torch.from_numpy(c))
+    res = {"rbms": [], "forward": [], "reverse": [], "bennett": [], "t_rbms": [], "t_skneq": []}
+    bk = _backend.resolve(None, "numpy", "float64")
+    # Equilibrium samples for reverse AIS: parallel tempering from data rows.
+    rng = _backend.make_rng(bk, 0, 1)
+    betas_pt = temperature_ladder(8, 0.8)
+    V0 = np.asarray(X, dtype=np.float64)[rng.integers(X.shape[0], (8 * n_chains,))].reshape(8, n_chains, -1)
+    tic = time.perf_counter()
+    V_pt, _, acc = parallel_tempering(V0, W, b, c, betas_pt, 100, rng, xp=np)
+    res["t_pt"], res["pt_acc"] = time.perf_counter() - tic, acc
+    betas = ann.default_betas(n_betas, xp=np)
+    log_z_a = float(ann.base_log_partition(b, W.shape[0], xp=np))  # rbms' base: the model's visible bias
+    for seed in seeds:
+        torch.manual_seed(seed)
+        tic = time.perf_counter()
+        res["rbms"].append(compute_partition_function_ais(num_chains=n_chains, num_beta=n_betas, params=params))
+        res["t_rbms"].append(time.perf_counter() - tic)
+        rng = _backend.make_rng(bk, seed, 2)
+        tic = time.perf_counter()
+        wf = ann.ais_works(W, b, c, b, betas, n_chains, rng, xp=np)
+        res["t_skneq"].append(time.perf_counter() - tic)
+        wr = ann.reverse_ais_works(V_pt[-1], W, b, c, b, betas, rng, xp=np)
+        res["forward"].append(ann.jarzynski_log_partition(log_z_a, wf, xp=np))
+        res["reverse"].append(ann.reverse_log_partition(log_z_a, wr, xp=np))
+        res["bennett"].append(ann.bennett_log_partition(log_z_a, wf, wr))
+    return res
+
+
+# --------------------------------------------------------------------------
+# skneq on torch (CPU) against skneq on NumPy
+
+
+def bench_torch_vs_numpy(X, repeats, profile_path=None):
+    """Seconds per epoch on each backend (interleaved), and a cProfile of each torch fit."""
+    import cProfile
+    import io
+    import pstats
+
+    out, profiles = {}, []
+    for n_hidden, n_epochs in ((16, 5), (500, 2)):
+        settings = dict(learning_rate=0.05, batch_size=10)  # skneq's default batch size
+        t_np, t_th = [], []
+        for _ in range(repeats):
+            t_np.append(per_epoch_skneq(X, n_hidden, n_epochs, backend="numpy", **settings)[0])
+            t_th.append(per_epoch_skneq(X, n_hidden, n_epochs, backend="torch", **settings)[0])
+        out[n_hidden] = (min(t_np), min(t_th))
+        prof = cProfile.Profile()
+        prof.enable()
+        per_epoch_skneq(X, n_hidden, n_epochs, backend="torch", **settings)
+        prof.disable()
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(14)
+        profiles.append(f"## skneq RBM on torch CPU, 784 x {n_hidden}, {n_epochs} epochs, batch 10\n{buf.getvalue()}")
+    if profile_path is not None:
+        pathlib.Path(profile_path).parent.mkdir(parents=True, exist_ok=True)
+        pathlib.Path(profile_path).write_text("\n".join(profiles))
+    return out
 
 
 def _sync(xp_name):

@@ -42,12 +42,12 @@ def train(X, hidden, epochs, checkpoints, log_likelihood):
 
 
 def landscape_panel(ax, params, X_test, title):
-    from skneq.rbm._kernels import hidden_probabilities
-    from skneq.landscape import _projector
+    from skneq.reciprocal import ReciprocalSpaceProjector
 
-    projector, (W, b, c), _ = _projector(params)
-    H = (np.random.default_rng(0).random((X_test.shape[0], W.shape[0])) <
-         np.asarray(hidden_probabilities(X_test, W, c, xp=np))).astype(float)
+    W, b, c = (np.asarray(a, dtype=np.float64) for a in params)
+    projector = ReciprocalSpaceProjector.from_parameters(W, b, c, layout="hidden_by_visible")
+    p_hidden = 1.0 / (1.0 + np.exp(-(X_test @ W.T + c)))
+    H = (np.random.default_rng(0).random(p_hidden.shape) < p_hidden).astype(float)
     x = np.asarray(projector.transform(X_test))[:, 0]
     y = np.asarray(projector.transform_hidden(H))[:, 0]
     lam = float(projector.singular_values_[0])

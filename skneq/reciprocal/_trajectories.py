@@ -1,10 +1,11 @@
-"""Training-trajectory analysis of an RBM's energy landscape (seed 003).
+"""Training-trajectory analysis of an RBM's energy landscape.
 
-Built on :mod:`skneq.reciprocal` (SVD ``W = U S V^T``, reciprocal variables,
-saddle points, eq. 29, Marchenko-Pastur law, random plane rotations). The
-functions take RBM parameters at several training checkpoints, e.g. those
-stored by ``skneq.rbm.RBM(checkpoints=...)`` in ``history_``, and return the
-curves of seed 003:
+Toledo-Marin et al. (2025, arXiv:2503.21536). Built on the reciprocal-space
+view (SVD ``W = U S V^T``, reciprocal variables, saddle points, eq. 29,
+Marchenko-Pastur law, random plane rotations). The functions take RBM
+parameters at several training checkpoints, e.g. those stored by
+``skneq.RBM(checkpoints=...)`` in ``history_``, and return the curves of the
+paper:
 
 * ``singular_value_spectra``: singular values per checkpoint against the
   Marchenko-Pastur law of the initial weights (Sec. 3, eq. 21, Fig. 3a-d, f).
@@ -12,19 +13,22 @@ curves of seed 003:
   ``w_i`` of the leading modes (``z_1 = u_1`` and ``z_{M+1} = w_1`` in the
   paper's notation) for test data and Gibbs samples, against the
   constraint-potential minimum of eq. 29 and the saddle point (``u = w = 0``
-  by construction), per checkpoint (Sec. 5.3, Figs. 7-8).
+  by construction), per checkpoint (Sec. 5.3, Figs. 7-8). Modes are
+  followed across checkpoints by :func:`track_modes` (overlap matching and
+  sign alignment), so "mode 1" is the same mode at every epoch.
 * ``rotation_divergence``: Jensen-Shannon divergence between the weight
   distribution before and after random rotations of ``U`` and ``V``
   (Sec. 5.1, Fig. 4): ~0 for Gaussian (initial) weights, large once training
   broke the rotational symmetry.
 * ``rotate_visible_modes`` / ``hierarchical_rotation_samples``: samples whose
-  last visible step uses rotated modes ``U_R`` (Sec. 5.2, Fig. 6): a pi
-  rotation in the plane of the two top modes changes images globally,
+  last visible step uses rotated modes ``U_R = R U R^T`` (Sec. 5.2, Fig. 6):
+  a pi rotation in the plane of the two top modes changes images globally,
   rotations that keep the top five modes fixed only locally.
 
 Parameters are ``(W, b, c)`` with ``W = components_`` of shape
-(n_hidden, n_visible); seed 003 writes ``W`` transposed (N visible x M
-hidden), as :mod:`skneq.reciprocal` does internally.
+(n_hidden, n_visible) (``layout="hidden_by_visible"`` of
+:meth:`ReciprocalSpaceProjector.from_parameters`); the paper writes ``W``
+transposed (N visible x M hidden), as the projector does internally.
 """
 
 from __future__ import annotations
@@ -36,15 +40,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _backend
+from .._validation import check_array_xp, check_int, check_option, check_real, check_unit_interval
 from ..rbm._kernels import gibbs_vhv, hidden_probabilities, sample_hidden, visible_probabilities
-from ._projector import (
-    ReciprocalSpaceProjector,
+from ..thermodynamics._params import rbm_parameters
+from . import _kernels as _rm
+from ._functions import (
     apply_random_rotations,
     jensen_shannon_divergence,
     marchenko_pastur_pdf,
     marchenko_pastur_support,
 )
-from ..thermodynamics import rbm_parameters
+from ._projector import ReciprocalSpaceProjector
+from ._tracking import track_modes
 
 __all__ = [
     "training_checkpoints",
@@ -89,7 +96,7 @@ def training_checkpoints(source, *, include_initial=True):
     if hasattr(source, "history_") or hasattr(source, "initial_params_"):
         if include_initial and getattr(source, "initial_params_", None) is not None:
             out.append((0, tuple(source.initial_params_)))
-        entries = getattr(source, "history_", None) or []
+        entries = _history_entries(getattr(source, "history_", None))
     elif isinstance(source, (list, tuple)):
         entries = source
     else:
@@ -99,7 +106,7 @@ def training_checkpoints(source, *, include_initial=True):
         )
     for k, entry in enumerate(entries):
         if isinstance(entry, dict):
-            if "params" in entry:
+            if entry.get("params") is not None:
                 out.append((int(entry.get("epoch", k)), tuple(entry["params"])))
         elif isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], numbers.Integral):
             out.append((int(entry[0]), tuple(entry[1])))
@@ -113,18 +120,31 @@ def training_checkpoints(source, *, include_initial=True):
             "or pass a list of (epoch, (W, b, c))."
         )
     out.sort(key=lambda item: item[0])
-    return out
+    seen, unique = set(), []
+    for epoch, params in out:  # an epoch-0 record in history_ and initial_params_ are the same model
+        if epoch not in seen:
+            seen.add(epoch)
+            unique.append((epoch, params))
+    return unique
 
 
-def _projector(params, backend=None):
-    """A prefit ReciprocalSpaceProjector for raw parameters ``(W, b, c)``."""
-    from sklearn.neural_network import BernoulliRBM
+def _history_entries(history):
+    """``history_`` as a list of record dicts: a dict of equal-length lists, or the older list of dicts."""
+    if not history:
+        return []
+    if isinstance(history, dict):
+        keys = list(history)
+        n_records = len(history.get("epoch", []))
+        records = [{key: history[key][i] for key in keys} for i in range(n_records)]
+        return [r for r in records if r.get("params") is not None]
+    return list(history)
 
+
+def _projector(params, backend=None, random_state=0):
+    """A fitted ReciprocalSpaceProjector and the validated ``(W, b, c)`` and backend of ``params``."""
     W, b, c, bk = rbm_parameters(params, backend=backend)
-    shell = BernoulliRBM(n_components=W.shape[0])
-    shell.components_, shell.intercept_visible_, shell.intercept_hidden_ = W, b, c
-    shell.n_features_in_ = W.shape[1]
-    return ReciprocalSpaceProjector(shell, prefit=True, backend=bk.xp).fit(None), (W, b, c), bk
+    projector = ReciprocalSpaceProjector.from_parameters(W, b, c, random_state=random_state, backend=bk.xp)
+    return projector, (W, b, c), bk
 
 
 # --------------------------------------------------------------------------
@@ -178,7 +198,7 @@ def _mp_cdf(shape, sigma, n_grid=4001):
 
 
 def singular_value_spectra(source, *, sigma=None, edge_tolerance=0.05):
-    """Singular-value spectra across checkpoints vs Marchenko-Pastur (seed 003 eq. 21, Fig. 3).
+    """Singular-value spectra across checkpoints vs Marchenko-Pastur (Toledo-Marin et al. eq. 21, Fig. 3).
 
     Parameters
     ----------
@@ -247,6 +267,11 @@ class SymmetryBreakingCurves:
     saddle_x, saddle_y : ndarray
         Saddle point ``(x0, y0)`` of each mode in ``(x, y)`` coordinates.
     singular_values : ndarray
+    mode_index : ndarray of int
+        Per-checkpoint index (order by singular value) of each tracked mode.
+    overlaps : ndarray
+        ``|u_i(t) . u_i(t-1)|`` of each tracked mode (1 at the first
+        checkpoint; NaN when ``track=False``).
     """
 
     epochs: np.ndarray
@@ -264,11 +289,13 @@ class SymmetryBreakingCurves:
     saddle_x: np.ndarray
     saddle_y: np.ndarray
     singular_values: np.ndarray
+    mode_index: np.ndarray = None
+    overlaps: np.ndarray = None
 
 
 def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_samples=500, n_gibbs_steps=100,
-                             gibbs_init="data", random_state=None, backend=None):
-    """Symmetry-breaking curves of seed 003 Figs. 7-8.
+                             gibbs_init="data", track=True, random_state=None, backend=None):
+    """Symmetry-breaking curves of Toledo-Marin et al. (arXiv:2503.21536), Figs. 7-8.
 
     Per checkpoint: the mean and spread of the rotated coordinates
     ``(u_i, w_i)`` (eq. 19) of the test data and of Gibbs samples, the
@@ -283,7 +310,8 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
     X : array of shape (n_samples, n_visible)
         Test data (values in [0, 1]).
     modes : sequence of int
-        Mode indices, 0 = largest singular value.
+        Mode indices, 0 = largest singular value (of the first checkpoint
+        when ``track``).
     hidden : {"sample", "mean"}
         Hidden units of the data: drawn from ``p(h | v)`` (joint states, as
         the Gibbs samples) or set to ``p(h = 1 | v)``.
@@ -291,62 +319,85 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
         Gibbs chains and sweeps per checkpoint.
     gibbs_init : {"data", "random"}
         Chains start from rows of ``X`` or from uniform random states.
+    track : bool, default=True
+        Follow each mode across checkpoints with :func:`track_modes` (the
+        per-checkpoint order by singular value swaps modes and the SVD may
+        flip their signs, which draws zig-zags that are not physics). False
+        keeps the per-checkpoint ordering and signs.
     random_state : int, RandomState or None
     backend : None or str
 
     Returns
     -------
     SymmetryBreakingCurves
+        ``mode_index[t, k]`` is the per-checkpoint index of tracked mode
+        ``modes[k]`` and ``overlaps[t, k]`` its overlap with the same mode
+        at the previous checkpoint (1 at the first).
     """
-    from .._validation import check_array_xp, check_unit_interval
-
-    if hidden not in ("sample", "mean"):
-        raise ValueError(f"hidden must be 'sample' or 'mean', got {hidden!r}")
-    if gibbs_init not in ("data", "random"):
-        raise ValueError(f"gibbs_init must be 'data' or 'random', got {gibbs_init!r}")
-    modes = tuple(int(m) for m in np.atleast_1d(modes))
+    check_option(hidden, "hidden", ("sample", "mean"))
+    check_option(gibbs_init, "gibbs_init", ("data", "random"))
+    n_gibbs_samples = check_int(n_gibbs_samples, "n_gibbs_samples")
+    n_gibbs_steps = check_int(n_gibbs_steps, "n_gibbs_steps", low=0)
+    modes = tuple(check_int(m, "modes", low=0) for m in np.atleast_1d(modes).tolist())
     X = check_array_xp(X, name="X")
     checkpoints = training_checkpoints(source)
-    rows = {k: [] for k in SymmetryBreakingCurves.__dataclass_fields__ if k not in ("epochs", "modes")}
-    for k, (epoch, params) in enumerate(checkpoints):
-        projector, (W, b, c), bk = _projector(params, backend)
+    fitted = [_projector(params, backend) for _, params in checkpoints]
+    n_shared = int(fitted[0][0].singular_values_.shape[0])
+    if any(m >= n_shared for m in modes):
+        raise ValueError(f"modes must lie in [0, {n_shared}), got {modes}")
+    n_visible = fitted[0][1][0].shape[1]
+    if X.shape[1] != n_visible:
+        raise ValueError(f"X has {X.shape[1]} features, the model {n_visible} visible units")
+    if track:
+        tracking = track_modes([_backend.to_numpy(p.visible_modes_)[:, :n_shared] for p, _, _ in fitted])
+        order, signs, overlaps = tracking.order, tracking.signs, tracking.overlaps
+    else:
+        order = np.tile(np.arange(n_shared), (len(fitted), 1))
+        signs = np.ones_like(order)
+        overlaps = np.full(order.shape, np.nan)
+    rows = {k: [] for k in SymmetryBreakingCurves.__dataclass_fields__
+            if k not in ("epochs", "modes", "mode_index", "overlaps")}
+    seeds = _backend.child_seeds(random_state, len(checkpoints))
+    for k, (projector, (W, b, c), bk) in enumerate(fitted):
         xp = bk.xp
-        n_shared = int(projector.singular_values_.shape[0])
-        if any(m < 0 or m >= n_shared for m in modes):
-            raise ValueError(f"modes must lie in [0, {n_shared}), got {modes}")
-        if X.shape[1] != W.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features, the model {W.shape[1]} visible units")
+        idx = [int(order[k, m]) for m in modes]
+        sign = np.asarray([signs[k, m] for m in modes], dtype=np.float64)
         Xb = bk.asarray(X)
         check_unit_interval(Xb, xp, what="symmetry_breaking_curves")
-        rng = _backend.make_rng(bk, random_state, k)
+        rng = _backend.make_rng(bk, seeds[k])
         H = hidden_probabilities(Xb, W, c, xp=xp) if hidden == "mean" else sample_hidden(Xb, W, c, rng, xp=xp)[0]
-        stats = {"data": _uw_stats(projector, Xb, H, modes, xp)}
+        stats = {"data": _uw_stats(projector, Xb, H, idx, sign)}
         if gibbs_init == "data":
-            V0 = xp.take(Xb, rng.integers(Xb.shape[0], (int(n_gibbs_samples),)), axis=0)
+            V0 = xp.take(Xb, rng.integers(Xb.shape[0], (n_gibbs_samples,)), axis=0)
             V0 = rng.bernoulli(V0)  # gray levels become binary states
         else:
-            V0 = rng.bernoulli(xp.full((int(n_gibbs_samples), W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
-        V, _ = gibbs_vhv(V0, W, b, c, rng, int(n_gibbs_steps), xp=xp)
+            V0 = rng.bernoulli(xp.full((n_gibbs_samples, W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
+        V, _ = gibbs_vhv(V0, W, b, c, rng, n_gibbs_steps, xp=xp)
         H, _ = sample_hidden(V, W, c, rng, xp=xp)
-        stats["gibbs"] = _uw_stats(projector, V, H, modes, xp)
+        stats["gibbs"] = _uw_stats(projector, V, H, idx, sign)
         for name in ("data", "gibbs"):
             for key, value in stats[name].items():
                 rows[f"{name}_{key}"].append(value)
+        # A flipped mode pair (u_i, v_i) -> (-u_i, -v_i) flips x_i, y_i, the
+        # saddle and (u_i, w_i): multiplying by the sign keeps one orientation.
         cmin = projector.constraint_minimum()
-        idx = list(modes)
-        rows["constraint_u"].append(_backend.to_numpy(cmin.u)[idx])
-        rows["constraint_w"].append(_backend.to_numpy(cmin.w)[idx])
+        rows["constraint_u"].append(sign * _backend.to_numpy(cmin.u)[idx])
+        rows["constraint_w"].append(sign * _backend.to_numpy(cmin.w)[idx])
         saddles = _backend.to_numpy(projector.saddle_points_)
-        rows["saddle_x"].append(saddles[idx, 0])
-        rows["saddle_y"].append(saddles[idx, 1])
+        rows["saddle_x"].append(sign * saddles[idx, 0])
+        rows["saddle_y"].append(sign * saddles[idx, 1])
         rows["singular_values"].append(_backend.to_numpy(projector.singular_values_)[idx])
     arrays = {key: np.asarray(value, dtype=np.float64) for key, value in rows.items()}
-    return SymmetryBreakingCurves(np.asarray([e for e, _ in checkpoints]), modes, **arrays)
+    return SymmetryBreakingCurves(
+        np.asarray([e for e, _ in checkpoints]), modes, mode_index=order[:, list(modes)],
+        overlaps=overlaps[:, list(modes)], **arrays,
+    )
 
 
-def _uw_stats(projector, V, H, modes, xp):
+def _uw_stats(projector, V, H, idx, sign):
     u, w = projector.rotated_coordinates(V, H)
-    u, w = _backend.to_numpy(u)[:, list(modes)], _backend.to_numpy(w)[:, list(modes)]
+    u = _backend.to_numpy(u)[:, idx] * sign
+    w = _backend.to_numpy(w)[:, idx] * sign
     return {"u_mean": u.mean(0), "u_std": u.std(0), "w_mean": w.mean(0), "w_std": w.std(0)}
 
 
@@ -374,7 +425,7 @@ class RotationDivergence:
 
 def rotation_divergence(model, *, n_rotations_visible=None, n_rotations_hidden=None, n_repeats=5, bins=100,
                         random_state=None):
-    """Rotational symmetry breaking of the weights (seed 003 Sec. 5.1, Fig. 4).
+    """Rotational symmetry breaking of the weights (Toledo-Marin et al. Sec. 5.1, Fig. 4).
 
     Applies ``n_rotations`` consecutive random plane rotations to ``U`` and
     ``V`` (``U_R = R U R^T``; default ``0.1 N`` and ``0.1 M`` as in the
@@ -398,65 +449,97 @@ def rotation_divergence(model, *, n_rotations_visible=None, n_rotations_hidden=N
     -------
     RotationDivergence
     """
+    n_repeats = check_int(n_repeats, "n_repeats")
     projector, (W, _, _), _ = _projector(model)
-    seeds = np.random.default_rng(_backend.seed_from(random_state)).integers(0, 2**31 - 1, int(n_repeats))
     values = []
-    for seed in seeds:
-        W_R = projector.rotated_components(n_rotations_visible, n_rotations_hidden, random_state=int(seed))
+    for seed in _backend.child_seeds(random_state, n_repeats):
+        W_R = projector.rotated_components(n_rotations_visible, n_rotations_hidden, random_state=seed)
         values.append(jensen_shannon_divergence(W, W_R, bins=bins))
     values = np.asarray(values)
     return RotationDivergence(float(values.mean()), float(values.std()), values)
 
 
 _HOW = ("pi_top", "keep_top")
+_PLANES = ("coordinate", "haar")
 
 
-def rotate_visible_modes(model, how="pi_top", *, n_top=None, n_rotations=10, angle=None, random_state=None):
-    """Couplings with rotated visible modes ``U_R = U R^T`` (seed 003 Sec. 5.2, Fig. 6).
+def rotate_visible_modes(model, how="pi_top", *, n_top=None, n_rotations=10, angle=None, planes="coordinate",
+                         random_state=None):
+    """Couplings with rotated visible modes (Toledo-Marin et al., Sec. 5.2, Fig. 6).
 
     Parameters
     ----------
     model : RBM or tuple (W, b, c)
     how : {"pi_top", "keep_top"}
-        ``"pi_top"``: one rotation by pi about all but the ``n_top`` (default
-        2) leading modes, i.e. in the plane of the two leading modes, which
-        flips both (``u_i -> -u_i``). ``"keep_top"``: ``n_rotations``
-        (default 10) random-plane rotations that always leave the ``n_top``
-        (default 5) leading modes fixed.
+        ``"pi_top"``: one rotation by pi "around all but the two dimensions
+        associated with the largest singular values", i.e. in the plane of
+        axes 0 and 1. ``"keep_top"``: ``n_rotations`` (default 10) rotations,
+        each in a plane of two axes drawn among all but the ``n_top``
+        (default 5) leading ones, so those are always fixed.
     n_top : int or None
+        2 for ``"pi_top"`` (the only value), 5 by default for ``"keep_top"``.
     n_rotations : int
         For ``"keep_top"``.
     angle : float or None
-        For ``"keep_top"``; None draws each angle uniformly.
+        For ``"keep_top"``; None draws each angle uniformly in ``[0, 2 pi)``.
+    planes : {"coordinate", "haar"}, default="coordinate"
+        ``"coordinate"``: the paper's ``U_R = R U R^T`` with ``R`` a
+        rotation in coordinate planes (the same axes act on units and
+        modes). ``"haar"``: ``U_R = U R^T`` with ``R`` turning a Haar-random
+        plane of the free modes (mixes modes only; the units are untouched).
     random_state : int, RandomState or None
 
     Returns
     -------
     components : array of shape (n_hidden, n_visible)
-        ``W_R`` in ``components_`` layout, same singular values and hidden
-        modes as ``W``.
+        ``W_R = U_R S V^T`` in ``components_`` layout, same singular values
+        and hidden modes as ``W``.
     """
-    if how not in _HOW:
-        raise ValueError(f"how must be one of {_HOW}, got {how!r}")
+    check_option(how, "how", _HOW)
+    check_option(planes, "planes", _PLANES)
+    n_rotations = check_int(n_rotations, "n_rotations", low=0)
+    if angle is not None:
+        angle = check_real(angle, "angle")
     projector, _, bk = _projector(model)
     xp = bk.xp
     U = projector.visible_modes_
     n_visible = U.shape[0]
     if how == "pi_top":
-        n_top = 2 if n_top is None else int(n_top)
+        n_top = 2 if n_top is None else check_int(n_top, "n_top")
         if n_top != 2:
             raise ValueError("how='pi_top' rotates in the plane of exactly the 2 leading modes (n_top=2)")
-        U_R = apply_random_rotations(U, 1, angle=math.pi, side="right", fixed_axes=list(range(2, n_visible)),
+        free, n_rotations, angle = [0, 1], 1, math.pi
+    else:
+        n_top = 5 if n_top is None else check_int(n_top, "n_top", low=0)
+        if not n_top <= n_visible - 2:
+            raise ValueError(f"n_top must leave at least two free modes, got {n_top} of {n_visible}")
+        free = list(range(n_top, n_visible))
+    if planes == "haar":
+        fixed = [i for i in range(n_visible) if i not in set(free)]
+        U_R = apply_random_rotations(U, n_rotations, angle=angle, side="right", fixed_axes=fixed or None,
                                      random_state=random_state)
     else:
-        n_top = 5 if n_top is None else int(n_top)
-        if not 0 <= n_top <= n_visible - 2:
-            raise ValueError(f"n_top must leave at least two free modes, got {n_top} of {n_visible}")
-        U_R = apply_random_rotations(U, int(n_rotations), angle=angle, side="right", fixed_axes=list(range(n_top)),
-                                     random_state=random_state)
+        U_R = _coordinate_rotations(U, free, n_rotations, angle, random_state, bk)
     k = projector.singular_values_.shape[0]
     W_R = xp.matmul(U_R[:, :k] * projector.singular_values_, xp.matrix_transpose(projector.hidden_modes_[:, :k]))
     return xp.matrix_transpose(W_R)
+
+
+def _coordinate_rotations(U, free, n_rotations, angle, random_state, bk):
+    """``U <- R U R^T`` for ``n_rotations`` rotations in planes of two distinct axes of ``free``."""
+    xp = bk.xp
+    if n_rotations == 0:
+        return U
+    rng = np.random.default_rng(_backend.seed_from(random_state))
+    pairs = [rng.choice(free, size=2, replace=False) for _ in range(n_rotations)]
+    angles = rng.uniform(0.0, 2.0 * math.pi, n_rotations) if angle is None else np.full(n_rotations, angle)
+    p, q = _rm.coordinate_plane_pairs([a for a, _ in pairs], [b for _, b in pairs], U.shape[0], xp=xp,
+                                      dtype=U.dtype, device=bk.device)
+    cos_a = bk.asarray(np.cos(angles), dtype=U.dtype)
+    sin_a = bk.asarray(np.sin(angles), dtype=U.dtype)
+    for k in range(n_rotations):  # loop over rotations (sequential by nature), not samples
+        U = _rm.rotate_in_plane(U, p[k, :], q[k, :], cos_a[k], sin_a[k], side="both", xp=xp)
+    return U
 
 
 @dataclass
@@ -481,8 +564,8 @@ class HierarchicalRotation:
 
 
 def hierarchical_rotation_samples(model, n_samples=16, how="pi_top", *, n_top=None, n_rotations=10, angle=None,
-                                  n_steps=1000, init=None, random_state=None):
-    """Samples whose last visible step uses rotated modes (seed 003 Fig. 6).
+                                  planes="coordinate", n_steps=1000, init=None, random_state=None):
+    """Samples whose last visible step uses rotated modes (Toledo-Marin et al. Fig. 6).
 
     Gibbs chains of ``model`` give hidden states ``h``; the images are
     ``p(v = 1 | h) = sigmoid(U S V^T h + b)`` with the original ``U`` and with
@@ -492,7 +575,7 @@ def hierarchical_rotation_samples(model, n_samples=16, how="pi_top", *, n_top=No
     ----------
     model : RBM or tuple (W, b, c)
     n_samples : int
-    how, n_top, n_rotations, angle
+    how, n_top, n_rotations, angle, planes
         See ``rotate_visible_modes``.
     n_steps : int
         Gibbs sweeps before rendering.
@@ -505,18 +588,20 @@ def hierarchical_rotation_samples(model, n_samples=16, how="pi_top", *, n_top=No
     -------
     HierarchicalRotation
     """
+    n_samples = check_int(n_samples, "n_samples")
+    n_steps = check_int(n_steps, "n_steps", low=0)
     W, b, c, bk = rbm_parameters(model)
     xp = bk.xp
-    rng = _backend.make_rng(bk, random_state)
-    W_R = rotate_visible_modes((W, b, c), how, n_top=n_top, n_rotations=n_rotations, angle=angle,
-                               random_state=_backend.seed_from(random_state, 1) % (2**31))
-    n_samples = int(n_samples)
+    chain_seed, rotation_seed = _backend.child_seeds(random_state, 2)
+    rng = _backend.make_rng(bk, chain_seed)
+    W_R = rotate_visible_modes((W, b, c), how, n_top=n_top, n_rotations=n_rotations, angle=angle, planes=planes,
+                               random_state=rotation_seed)
     if init is None:
         V = rng.bernoulli(xp.full((n_samples, W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
     else:
         init = bk.asarray(init)
         V = rng.bernoulli(xp.take(init, rng.integers(init.shape[0], (n_samples,)), axis=0))
-    V, _ = gibbs_vhv(V, W, b, c, rng, int(n_steps), xp=xp)
+    V, _ = gibbs_vhv(V, W, b, c, rng, n_steps, xp=xp)
     H, _ = sample_hidden(V, W, c, rng, xp=xp)
     original = _backend.to_numpy(visible_probabilities(H, W, b, xp=xp))
     rotated = _backend.to_numpy(visible_probabilities(H, W_R, b, xp=xp))

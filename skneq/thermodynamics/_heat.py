@@ -11,6 +11,7 @@ import numpy as np
 from .. import _backend
 from ..rbm import _exact as jc
 from ..rbm._kernels import energy, gibbs_joint, gibbs_vhv, sample_hidden
+from .._validation import check_int
 from ._params import _check_beta, _check_kernel, rbm_parameters
 
 __all__ = ["heat_exchange", "exact_heat_distribution", "xft_log_ratio", "XFTFit", "fit_xft_slope"]
@@ -71,12 +72,10 @@ def heat_exchange(model, beta_from, beta_to, n_samples, *, n_steps=300, n_exchan
     beta_from = _check_beta(beta_from, "beta_from")
     beta_to = _check_beta(beta_to, "beta_to")
     _check_kernel(kernel)
-    n_samples, n_steps, n_exchange_steps = int(n_samples), int(n_steps), int(n_exchange_steps)
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be at least 1, got {n_samples}")
-    if n_steps < 0 or n_exchange_steps < 1:
-        raise ValueError("n_steps must be >= 0 and n_exchange_steps >= 1")
-    batch_size = max(int(batch_size), 1)
+    n_samples = check_int(n_samples, "n_samples")
+    n_steps = check_int(n_steps, "n_steps", low=0)
+    n_exchange_steps = check_int(n_exchange_steps, "n_exchange_steps")
+    batch_size = check_int(batch_size, "batch_size")
     # Energies come from the parameters at full precision; the chains may run
     # in float32 (sampling noise dwarfs the rounding of the probabilities).
     W64, b64, c64, bk = rbm_parameters(model, backend=backend)

@@ -1,0 +1,3 @@
+"""Theory side of the reciprocal-space view (placeholder, filled below)."""
+
+__all__ = []

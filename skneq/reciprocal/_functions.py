@@ -1,4 +1,4 @@
-"""Validated free functions of the reciprocal-space toolkit (seed 003).
+"""Validated free functions of the reciprocal-space toolkit (Toledo-Marin et al. 2025, arXiv:2503.21536).
 
 Marchenko-Pastur law of the singular values at initialisation (eq. 21),
 the high-temperature constraint-potential minimum (eq. 29), random plane
@@ -198,7 +198,7 @@ def constraint_potential_minimum(visible_modes, hidden_modes, saddle_points, vis
 
 
 def random_plane_rotation(n, angle=None, *, fixed_axes=None, random_state=None, backend=None, dtype="float64"):
-    """Rotation about a random ``(n-2)``-dimensional subspace (seed 003 Sec. 5.1, ref. [43]).
+    """Rotation about a random ``(n-2)``-dimensional subspace (Toledo-Marin et al. Sec. 5.1, their ref. [43]).
 
     ``R = Q G(angle) Q^T``: a Givens rotation ``G`` in the first two
     vectors ``(p, q)`` of a random orthonormal basis; ``R`` turns the

@@ -17,10 +17,12 @@ from sklearn.neural_network import BernoulliRBM
 
 from skneq.reciprocal import (
     ReciprocalSpaceProjector,
+    log_likelihood_curve,
     reciprocal_kurtosis,
     rotate_visible_modes,
     symmetry_breaking_curves,
     track_modes,
+    training_checkpoints,
 )
 from skneq.thermodynamics import contrastive_divergence_terms, heat_exchange, rbm_parameters
 
@@ -260,3 +262,65 @@ def test_coordinate_keep_top_rotations_move_only_the_chosen_axes():
             break
     else:
         pytest.fail("W_R is not R U R^T S V^T for the rotation in the plane of the moved axes")
+
+
+# --------------------------------------------------------------------------
+# Checkpoints from the history_ dict of equal-length lists; Fig. 1 bounds
+# --------------------------------------------------------------------------
+
+
+def test_training_checkpoints_read_the_dict_of_lists_history():
+    p0, p1, p2 = params(6, 3, 10), params(6, 3, 11), params(6, 3, 12)
+
+    class Fitted:
+        initial_params_ = p0
+        history_ = {"epoch": [1, 2, 3], "n_updates": [5, 10, 15], "time": [0.1, 0.2, 0.3],
+                    "params": [None, p1, p2], "log_likelihood": [None, -3.0, -2.5]}
+
+    got = training_checkpoints(Fitted())
+    assert [e for e, _ in got] == [0, 2, 3]
+    np.testing.assert_array_equal(got[1][1][0], p1[0])
+
+    class WithEpochZero:  # history_ holding epoch 0 itself: not duplicated
+        initial_params_ = p0
+        history_ = {"epoch": [0, 3], "params": [p0, p2]}
+
+    assert [e for e, _ in training_checkpoints(WithEpochZero())] == [0, 3]
+
+
+def test_log_likelihood_curve_brackets_the_exact_value():
+    import array_api_compat.numpy as xp
+
+    from skneq.rbm._kernels import exact_log_partition, free_energy
+
+    X = (np.random.default_rng(13).random((40, 8)) < 0.3).astype(float)
+    checkpoints = [(0, params(8, 4, 14, scale=0.1)), (5, params(8, 4, 15, scale=0.8))]
+    curve = log_likelihood_curve(checkpoints, X, n_chains=200, n_betas=300, random_state=0)
+    assert curve.epochs.tolist() == [0, 5]
+    for k, (_, (W, b, c)) in enumerate(checkpoints):
+        exact = float(-np.mean(free_energy(X, W, b, c, xp=xp)) - exact_log_partition(W, b, c, xp=xp))
+        # 300 temperatures on 12 units: every estimate within 0.05 nat of the exact value.
+        for name in ("upper", "lower", "bennett"):
+            assert getattr(curve, name)[k] == pytest.approx(exact, abs=0.05), name
+
+
+def test_coordinate_rotations_leading_modes_global_others_local():
+    from skneq.reciprocal import hierarchical_rotation_samples
+
+    rng = np.random.default_rng(16)
+    U = np.linalg.qr(rng.normal(size=(49, 49)))[0]
+    V = np.linalg.qr(rng.normal(size=(10, 10)))[0]
+    s = np.array([6.0, 4.0, 3.0, 2.5, 2.0, 0.3, 0.3, 0.2, 0.2, 0.1])
+    model = (((U[:, :10] * s) @ V.T).T, np.zeros(49), np.zeros(10))
+    flip = hierarchical_rotation_samples(model, 64, "pi_top", n_steps=30, random_state=0)
+    keep = hierarchical_rotation_samples(model, 64, "keep_top", n_steps=30, random_state=0)
+    np.testing.assert_array_equal(flip.hidden, keep.hidden)
+    # Local means few pixels: R U R^T with R in coordinate planes of non-top
+    # axes moves the strong (top) modes only on the <= 2 x 10 rotated pixel
+    # axes (the weak modes it mixes change every pixel a little); flipping
+    # the two top modes changes (almost) every pixel a lot.
+    def strongly_moved(result):
+        return int(np.sum(np.mean(np.abs(result.rotated - result.original), axis=0) > 0.05))
+
+    assert strongly_moved(keep) <= 20 and strongly_moved(flip) >= 40
+    assert flip.mean_abs_change > 2 * keep.mean_abs_change

@@ -1,4 +1,4 @@
-"""Tests of skneq.landscape (seed 003 training-trajectory analyses).
+"""Tests of the training-trajectory analyses of skneq.reciprocal (Toledo-Marin et al. 2025, arXiv:2503.21536).
 
 References are independent: singular values from ``numpy.linalg.svd``, the
 rank-2 sign flip written with the SVD by hand, eq. 29 evaluated on the data

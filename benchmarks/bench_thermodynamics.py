@@ -1,6 +1,6 @@
-"""Benchmarks of skneq.thermodynamics (seed 004), each against a baseline in the same run.
+"""Benchmarks of skneq.thermodynamics (Salazar 2017, arXiv:1704.08724), each against a baseline in the same run.
 
-1. Equilibration sweeps of ``heat_exchange`` (``skneq._gibbs.gibbs_vhv``,
+1. Equilibration sweeps of ``heat_exchange`` (``skneq.rbm._kernels.gibbs_vhv``,
    float32, sampling from logits) vs ``sklearn.neural_network.BernoulliRBM.gibbs``
    (float64), 784 x 64 units, 10,000 chains: time per sweep.
 2. Exact heat distribution of a 4 x 3 RBM (``exact_heat_distribution``,
@@ -9,6 +9,10 @@
 3. Forward + reverse annealing works and the three log Z estimates on a
    784 x 16 RBM (100 chains, 1000 temperatures) vs the exact log Z by
    enumerating its 2^16 hidden states: time and error.
+4. ``shannon_entropy`` (``S = log Z + beta <E>``, 784 x 16) vs the exact
+   ``log Z`` alone (the same enumeration without the energy).
+
+The output is printed and written to ``docs/tables/bench_thermodynamics.txt``.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_thermodynamics.py``.
 A CuPy row for case 1 is added when CuPy and a CUDA device are available,
@@ -157,13 +161,58 @@ def case_annealing():
     return t_works, t_exact
 
 
+def case_entropy():
+    import array_api_compat.numpy as xp
+
+    from skneq.rbm._kernels import exact_log_partition
+    from skneq.thermodynamics import shannon_entropy
+
+    W, b, c = random_rbm(784, 16, 0.05, 3)
+    t_entropy = best_of(lambda: shannon_entropy((W, b, c)))
+    t_log_z = best_of(lambda: exact_log_partition(W, b, c, xp=xp))
+    print("\n4. Shannon entropy, 784 x 16 (2^16 hidden states)")
+    print(f"   shannon_entropy              {t_entropy:6.3f} s")
+    print(f"   exact log Z (baseline)       {t_log_z:6.3f} s   ratio {t_entropy / t_log_z:.2f}")
+    return t_entropy, t_log_z
+
+
+class _Tee:
+    """Print and keep the lines for the docs table."""
+
+    def __init__(self, stream):
+        self.stream, self.parts = stream, []
+
+    def write(self, text):
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+
 def main():
+    import sys
+
+    tee = _Tee(sys.stdout)
+    sys.stdout = tee
+    try:
+        run()
+    finally:
+        sys.stdout = tee.stream
+    table = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "tables", "bench_thermodynamics.txt")
+    os.makedirs(os.path.dirname(table), exist_ok=True)
+    with open(table, "w") as fh:
+        fh.write("Written by benchmarks/bench_thermodynamics.py; do not edit by hand.\n" + "".join(tee.parts))
+
+
+def run():
     print(f"skneq thermodynamics benchmarks, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
           f"{platform.machine()} {os.cpu_count()} CPUs, numpy {np.__version__}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, load {os.getloadavg()[0]:.1f}")
     case_sweeps()
     case_exact_heat()
     case_annealing()
+    case_entropy()
 
 
 if __name__ == "__main__":

@@ -256,9 +256,13 @@ class SymmetryBreakingCurves:
     singular_values : ndarray
     mode_index : ndarray of int
         Per-checkpoint index (order by singular value) of each tracked mode.
+    mode_sign : ndarray of int
+        +1 or -1: the sign that aligns that column with the reference
+        orientation (already applied to every curve above).
     overlaps : ndarray
-        ``|u_i(t) . u_i(t-1)|`` of each tracked mode (1 at the first
-        checkpoint; NaN when ``track=False``).
+        ``|u_i(t) . u_i(t')|`` of each tracked mode with its match at the
+        neighbouring checkpoint ``t'`` on the side of the reference (1 at
+        the reference; NaN when ``track=False``).
     """
 
     epochs: np.ndarray
@@ -277,11 +281,12 @@ class SymmetryBreakingCurves:
     saddle_y: np.ndarray
     singular_values: np.ndarray
     mode_index: np.ndarray = None
+    mode_sign: np.ndarray = None
     overlaps: np.ndarray = None
 
 
 def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_samples=500, n_gibbs_steps=100,
-                             gibbs_init="data", track=True, random_state=None, backend=None):
+                             gibbs_init="data", track="last", random_state=None, backend=None):
     """Symmetry-breaking curves of Toledo-Marin et al. (arXiv:2503.21536), Figs. 7-8.
 
     Per checkpoint: the mean and spread of the rotated coordinates
@@ -297,8 +302,8 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
     X : array of shape (n_samples, n_visible)
         Test data (values in [0, 1]).
     modes : sequence of int
-        Mode indices, 0 = largest singular value (of the first checkpoint
-        when ``track``).
+        Mode indices, 0 = largest singular value, at the reference
+        checkpoint of ``track``.
     hidden : {"sample", "mean"}
         Hidden units of the data: drawn from ``p(h | v)`` (joint states, as
         the Gibbs samples) or set to ``p(h = 1 | v)``.
@@ -306,10 +311,14 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
         Gibbs chains and sweeps per checkpoint.
     gibbs_init : {"data", "random"}
         Chains start from rows of ``X`` or from uniform random states.
-    track : bool, default=True
+    track : {"last", "first"} or False, default="last"
         Follow each mode across checkpoints with :func:`track_modes` (the
         per-checkpoint order by singular value swaps modes and the SVD may
-        flip their signs, which draws zig-zags that are not physics). False
+        flip their signs, which draws zig-zags that are not physics).
+        ``"last"``: ``modes`` index the trained model's modes, followed back
+        to the initialisation (the leading mode of a random initial ``W`` is
+        itself random, so following it forward follows no learned feature);
+        ``"first"``: the first checkpoint's modes, followed forward. False
         keeps the per-checkpoint ordering and signs.
     random_state : int, RandomState or None
     backend : None or str
@@ -335,15 +344,19 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
     n_visible = fitted[0][1][0].shape[1]
     if X.shape[1] != n_visible:
         raise ValueError(f"X has {X.shape[1]} features, the model {n_visible} visible units")
+    if track not in ("last", "first", False):
+        raise ValueError(f"track must be 'last', 'first' or False, got {track!r}")
     if track:
-        tracking = track_modes([_backend.to_numpy(p.visible_modes_)[:, :n_shared] for p, _, _ in fitted])
-        order, signs, overlaps = tracking.order, tracking.signs, tracking.overlaps
+        mats = [_backend.to_numpy(p.visible_modes_)[:, :n_shared] for p, _, _ in fitted]
+        step = -1 if track == "last" else 1
+        tracking = track_modes(mats[::step])
+        order, signs, overlaps = (a[::step] for a in (tracking.order, tracking.signs, tracking.overlaps))
     else:
         order = np.tile(np.arange(n_shared), (len(fitted), 1))
         signs = np.ones_like(order)
         overlaps = np.full(order.shape, np.nan)
     rows = {k: [] for k in SymmetryBreakingCurves.__dataclass_fields__
-            if k not in ("epochs", "modes", "mode_index", "overlaps")}
+            if k not in ("epochs", "modes", "mode_index", "mode_sign", "overlaps")}
     seeds = _backend.child_seeds(random_state, len(checkpoints))
     for k, (projector, (W, b, c), bk) in enumerate(fitted):
         xp = bk.xp
@@ -377,7 +390,7 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
     arrays = {key: np.asarray(value, dtype=np.float64) for key, value in rows.items()}
     return SymmetryBreakingCurves(
         np.asarray([e for e, _ in checkpoints]), modes, mode_index=order[:, list(modes)],
-        overlaps=overlaps[:, list(modes)], **arrays,
+        mode_sign=signs[:, list(modes)], overlaps=overlaps[:, list(modes)], **arrays,
     )
 
 

@@ -185,12 +185,21 @@ def test_symmetry_curves_follow_a_mode_through_a_level_crossing():
     checkpoints = [(0, model([3.0, 2.0, 1.0, 0.5])), (1, model([2.0, 3.0, 1.0, 0.5]))]
     X = (rng.random((20, 10)) < 0.5).astype(float)
     kwargs = dict(modes=(0, 1), n_gibbs_samples=5, n_gibbs_steps=1, random_state=0)
-    tracked = symmetry_breaking_curves(checkpoints, X, **kwargs)
+    tracked = symmetry_breaking_curves(checkpoints, X, track="first", **kwargs)
     ranked = symmetry_breaking_curves(checkpoints, X, track=False, **kwargs)
     np.testing.assert_allclose(tracked.singular_values[:, 0], [3.0, 2.0])
     np.testing.assert_allclose(ranked.singular_values[:, 0], [3.0, 3.0])
     np.testing.assert_array_equal(tracked.mode_index[1], [1, 0])
     np.testing.assert_allclose(tracked.overlaps[1], 1.0, atol=1e-12)
+    # Default: modes of the last checkpoint, followed back (mode 0 there has lambda 3).
+    backward = symmetry_breaking_curves(checkpoints, X, **kwargs)
+    np.testing.assert_allclose(backward.singular_values[:, 0], [2.0, 3.0])
+    np.testing.assert_array_equal(backward.mode_index[:, 0], [1, 0])
+    # The u_1 curve is the same physical mode either way: a sign flip of the
+    # mode pair flips u, and tracking undoes it.
+    np.testing.assert_allclose(backward.data_u_mean[:, 0], tracked.data_u_mean[:, 1], atol=1e-12)
+    with pytest.raises(ValueError, match="track"):
+        symmetry_breaking_curves(checkpoints, X, track="middle", **kwargs)
 
 
 # --------------------------------------------------------------------------

@@ -230,7 +230,9 @@ def main(argv=None):
         fh.write(f".. Written by examples/plot_fluctuation_theorems.py{' --full' if args.full else ''} on "
                  f"{datetime.date.today()} ({platform.machine()}, {os.cpu_count()} CPUs, {elapsed:.0f} s); "
                  "do not edit by hand.\n\n")
-        fh.write("\n".join(LINES).replace("\nPart", "\n\nPart") + "\n")
+        for line in LINES:  # a paragraph per part, then its bullets or table
+            text = line.lstrip("\n")
+            fh.write(f"\n{text}\n\n" if text.startswith("Part") else f"{text}\n")
     print(f"wrote {table}")
 
 

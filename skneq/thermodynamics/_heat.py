@@ -100,13 +100,10 @@ def heat_exchange(model, beta_from, beta_to, n_samples, *, n_steps=300, n_exchan
     Q : array of shape (n_samples,)
         Heat per chain, float64, on the compute backend.
     """
-    beta_from = _check_beta(beta_from, "beta_from")
-    beta_to = _check_beta(beta_to, "beta_to")
-    _check_kernel(kernel)
-    adjoint = _check_bool(adjoint, "adjoint")
+    beta_from, beta_to, adjoint, n_exchange_steps = _check_exchange(beta_from, beta_to, kernel, adjoint,
+                                                                    n_exchange_steps)
     n_samples = check_int(n_samples, "n_samples")
     n_steps = check_int(n_steps, "n_steps", low=0)
-    n_exchange_steps = check_int(n_exchange_steps, "n_exchange_steps")
     batch_size = check_int(batch_size, "batch_size")
     # Energies come from the parameters at full precision; the chains may run
     # in float32 (sampling noise dwarfs the rounding of the probabilities).
@@ -170,11 +167,8 @@ def exact_heat_distribution(model, beta_from, beta_to, *, kernel="symmetric", ad
     prob : ndarray of shape (n_values,)
         ``P(q)``; sums to 1.
     """
-    beta_from = _check_beta(beta_from, "beta_from")
-    beta_to = _check_beta(beta_to, "beta_to")
-    _check_kernel(kernel)
-    adjoint = _check_bool(adjoint, "adjoint")
-    n_exchange_steps = check_int(n_exchange_steps, "n_exchange_steps")
+    beta_from, beta_to, adjoint, n_exchange_steps = _check_exchange(beta_from, beta_to, kernel, adjoint,
+                                                                    n_exchange_steps)
     decimals = check_int(decimals, "decimals", low=0)
     W, b, c, bk = rbm_parameters(model)
     xp = bk.xp
@@ -242,6 +236,13 @@ def _distribution(q, prob, q_name, prob_name, decimals):
         raise ValueError(f"{q_name} and {prob_name} must be finite, with {prob_name} >= 0")
     # Values are matched on rounded keys, reported at full precision.
     return {float(k): (float(v), float(p)) for k, v, p in zip(np.round(q, decimals), q, prob) if p > 0}
+
+
+def _check_exchange(beta_from, beta_to, kernel, adjoint, n_exchange_steps):
+    """The arguments shared by the sampled and the exact heat exchange, checked."""
+    _check_kernel(kernel)
+    return (_check_beta(beta_from, "beta_from"), _check_beta(beta_to, "beta_to"), _check_bool(adjoint, "adjoint"),
+            check_int(n_exchange_steps, "n_exchange_steps"))
 
 
 def _check_bool(value, name):

@@ -34,10 +34,10 @@ import time
 import numpy as np
 import os
 
-from skneq.reciprocal import _kernels as _rm
 from skneq.reciprocal import (
     ReciprocalSpaceProjector,
     apply_random_rotations,
+    random_plane_rotation,
     reciprocal_kurtosis,
     saddle_point_equations,
     track_modes,
@@ -62,12 +62,10 @@ def best_of(fn, repeats=5):
 
 
 def dense_rotations(U, n_rotations, seed):
-    rng = np.random.default_rng(seed)
+    """The baseline: explicit n x n rotation matrices, dense products R @ U @ R.T."""
     n = U.shape[0]
-    for _ in range(n_rotations):
-        g = rng.normal(size=(1, 2, n))
-        p, q = _rm.random_plane_pairs(g, np.ones(n), xp=np)
-        R = _rm.plane_rotation_matrix(p[0], q[0], rng.uniform(0, 2 * math.pi), xp=np)
+    for k in range(n_rotations):
+        R = np.asarray(random_plane_rotation(n, random_state=seed + k))
         U = R @ U @ R.T
     return U
 

@@ -20,6 +20,7 @@ a fitted BernoulliRBM, or arrays via :meth:`ReciprocalSpaceProjector.from_parame
 from __future__ import annotations
 
 import copy
+import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
@@ -43,6 +44,8 @@ LAYOUTS = ("hidden_by_visible", "visible_by_hidden")
 
 # Salt of the random stream that draws the Haar completion of the null space.
 _NULL_SPACE_SALT = 31
+# Salt of the per-call streams of methods (random rotations).
+_METHOD_SALT = 32
 _DEFAULT_N_COMPONENTS = 16
 
 
@@ -499,6 +502,10 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         side : {"left", "right", "both"}, default="both"
             See :func:`apply_random_rotations`.
         random_state : int, RandomState or None
+            None means the projector's own ``random_state``, advanced at
+            each call (successive calls draw fresh rotations; a
+            fit-and-call sequence stays reproducible). An explicit value is
+            used as given.
 
         Returns
         -------
@@ -511,12 +518,22 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         n_hid = round(0.1 * self.n_hidden_) if n_rotations_hidden is None else n_rotations_hidden
         n_vis = check_int(n_vis, "n_rotations_visible", low=0)
         n_hid = check_int(n_hid, "n_rotations_hidden", low=0)
-        seed_visible, seed_hidden = _backend.child_seeds(random_state, 2)
+        seed_visible, seed_hidden = _backend.child_seeds(self._method_seed(random_state), 2)
         U = apply_random_rotations(self.visible_modes_, n_vis, angle=angle, side=side, random_state=seed_visible)
         V = apply_random_rotations(self.hidden_modes_, n_hid, angle=angle, side=side, random_state=seed_hidden)
         k = self.singular_values_.shape[0]
         weights = xp.matmul(U[:, :k] * self.singular_values_, xp.matrix_transpose(V[:, :k]))
         return xp.matrix_transpose(weights)
+
+    def _method_seed(self, random_state):
+        """``random_state`` of one method call: None is the projector's own, salted with a call counter."""
+        if random_state is not None:
+            return random_state
+        count = self.__dict__.get("_n_method_calls", 0)
+        self._n_method_calls = count + 1
+        if isinstance(self.random_state, numbers.Integral):
+            return _backend.seed_from(self.random_state, _METHOD_SALT, 1 + count) % (2**31)
+        return self.random_state
 
     def get_feature_names_out(self, input_features=None):
         """Names ``mode0, mode1, ...`` of the ``N`` reciprocal variables.

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _backend
-from .._validation import check_array_xp, check_int, check_option, check_unit_interval
+from .._validation import check_array_xp, check_int, check_option, check_real, check_unit_interval
 from ..rbm._kernels import free_energy, gibbs_vhv, hidden_probabilities, sample_hidden
 from ..thermodynamics._params import rbm_parameters
 from ._functions import marchenko_pastur_pdf, marchenko_pastur_support
@@ -212,9 +212,8 @@ def singular_value_spectra(source, *, sigma=None, edge_tolerance=0.05):
     if sigma is None:
         W0 = np.asarray(_backend.to_numpy(rbm_parameters(checkpoints[0][1])[0]))
         sigma = float(W0.std())
-    sigma = float(sigma)
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive (initial weights all equal?), got {sigma}")
+    sigma = check_real(sigma, "sigma (the initial weights' standard deviation)", low=0.0, low_inclusive=False)
+    edge_tolerance = check_real(edge_tolerance, "edge_tolerance", low=0.0)
     support = marchenko_pastur_support(shape, sigma)
     spectra = np.asarray(spectra, dtype=np.float64)
     grid, cdf = _mp_cdf(shape, sigma)

@@ -121,7 +121,13 @@ def sampled_part(ax, X, n_samples, hidden, full, backend):
             Q = heat_exchange(rbm, beta_1, beta_1 - d, n_samples, kernel=kernel, random_state=10 + k, **kw)
             Q_b = heat_exchange(rbm, beta_1, beta_1 - d, n_samples, kernel=kernel, adjoint=True,
                                 random_state=100 + k, **kw) if adjoint else None
-            fit = fit_xft_slope(Q, Q_backward=Q_b, bins=30, min_count=20)
+            try:
+                fit = fit_xft_slope(Q, Q_backward=Q_b, bins=30, min_count=20)
+            except ValueError:  # too few samples on one side at this beta_2
+                results[label][0].append(np.nan)
+                results[label][1].append(np.nan)
+                cells.append("too few samples".ljust(24))
+                continue
             results[label][0].append(fit.slope)
             results[label][1].append(fit.stderr)
             cells.append(f"{fit.slope:+.4f} +- {fit.stderr:.4f}".ljust(24))

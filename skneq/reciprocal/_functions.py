@@ -1,4 +1,4 @@
-"""Validated free functions of the reciprocal-space toolkit (seed 003).
+"""Validated free functions of the reciprocal-space toolkit (Toledo-Marin et al. 2025, arXiv:2503.21536).
 
 Marchenko-Pastur law of the singular values at initialisation (eq. 21),
 the high-temperature constraint-potential minimum (eq. 29), random plane
@@ -19,6 +19,7 @@ import array_api_compat
 import numpy as np
 
 from .. import _backend
+from .._validation import check_int, check_option, check_real
 from . import _kernels as _rm
 
 __all__ = [
@@ -51,22 +52,15 @@ def _check_shape(shape):
 
 
 def _check_positive(value, name):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite positive number, got {value!r}.")
-    return float(value)
+    return check_real(value, name, low=0.0, low_inclusive=False)
 
 
 def _check_probability(p):
-    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 < p < 1.0:
-        raise ValueError(f"p must be a probability strictly between 0 and 1, got {p!r}.")
-    return float(p)
+    return check_real(p, "p", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
 
 
 def _check_count(value, name, *, allow_zero=False):
-    low = 0 if allow_zero else 1
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    return int(value)
+    return check_int(value, name, low=0 if allow_zero else 1)
 
 
 def _as_float_array(a, name):
@@ -198,7 +192,7 @@ def constraint_potential_minimum(visible_modes, hidden_modes, saddle_points, vis
 
 
 def random_plane_rotation(n, angle=None, *, fixed_axes=None, random_state=None, backend=None, dtype="float64"):
-    """Rotation about a random ``(n-2)``-dimensional subspace (seed 003 Sec. 5.1, ref. [43]).
+    """Rotation about a random ``(n-2)``-dimensional subspace (Toledo-Marin et al. Sec. 5.1, their ref. [43]).
 
     ``R = Q G(angle) Q^T``: a Givens rotation ``G`` in the first two
     vectors ``(p, q)`` of a random orthonormal basis; ``R`` turns the
@@ -249,9 +243,8 @@ def _draw_planes(bk, rng, n, n_rotations, angle, fixed_axes):
     if angle is None:
         angles = 2.0 * math.pi * rng.uniform((n_rotations,))
     else:
-        if not isinstance(angle, numbers.Real) or not math.isfinite(angle):
-            raise ValueError(f"angle must be a finite number of radians or None, got {angle!r}.")
-        angles = xp.full((n_rotations,), float(angle), dtype=bk.dtype, device=bk.device)
+        angle = check_real(angle, "angle")
+        angles = xp.full((n_rotations,), angle, dtype=bk.dtype, device=bk.device)
     return p, q, xp.cos(angles), xp.sin(angles)
 
 
@@ -287,8 +280,7 @@ def apply_random_rotations(modes, n_rotations, *, angle=None, side="both", fixed
     A, xp, device = _as_float_array(modes, "modes")
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"modes must be a square matrix, got shape {tuple(A.shape)}.")
-    if side not in _SIDES:
-        raise ValueError(f"side must be one of {_SIDES}, got {side!r}.")
+    check_option(side, "side", _SIDES)
     n_rotations = _check_count(n_rotations, "n_rotations", allow_zero=True)
     n = A.shape[0]
     if n_rotations == 0:

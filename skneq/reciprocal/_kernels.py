@@ -1,10 +1,10 @@
-"""Pure kernels of the reciprocal-space view of an RBM (seed 003).
+"""Pure kernels of the reciprocal-space view of an RBM (Toledo-Marin et al. 2025, arXiv:2503.21536).
 
 Every function takes the array namespace ``xp`` as a keyword and returns
 arrays; nothing here validates input, reads estimator attributes or copies
 to the host. Public, validated wrappers live in :mod:`skneq.reciprocal`.
 
-Conventions (seed 003, Sec. 2-3)
+Conventions (Toledo-Marin et al., Sec. 2-3)
 --------------------------------
 The paper writes the couplings as ``W`` of shape ``(N, M)`` (``N`` visible,
 ``M`` hidden units) with the energy of eq. 3
@@ -26,6 +26,7 @@ __all__ = [
     "ReciprocalDecomposition",
     "ConstraintMinimum",
     "reciprocal_decomposition",
+    "haar_orthogonal",
     "mode_energies",
     "saddle_points",
     "rotated_coordinates",
@@ -36,6 +37,7 @@ __all__ = [
     "plane_rotation_matrix",
     "rotate_in_plane",
     "random_plane_pairs",
+    "coordinate_plane_pairs",
     "histogram_on_range",
     "jensen_shannon_from_counts",
     "bernoulli_projection_kurtosis",
@@ -133,7 +135,20 @@ def _align_complement(complement, bias, *, xp):
     return xp.concat([-sign * reflected[:, :1], reflected[:, 1:]], axis=1)
 
 
-def reciprocal_decomposition(weights, visible_bias, hidden_bias, *, xp):
+def haar_orthogonal(gaussian, *, xp):
+    """A Haar-distributed orthogonal matrix from a square matrix of standard normals.
+
+    ``Q R = G`` (QR decomposition) with the signs of ``diag(R)`` moved into
+    ``Q``, which makes ``Q`` exactly Haar on ``O(r)`` (Mezzadri 2007,
+    arXiv:math-ph/0609050).
+    """
+    Q, R = xp.linalg.qr(gaussian)
+    diagonal = xp.linalg.diagonal(R)
+    signs = xp.where(diagonal < 0, -xp.ones_like(diagonal), xp.ones_like(diagonal))
+    return Q * signs
+
+
+def reciprocal_decomposition(weights, visible_bias, hidden_bias, *, xp, null_space_gaussian=None):
     """Full SVD ``W = U S V^T`` and the reciprocal biases of eq. 17a.
 
     Parameters
@@ -145,6 +160,13 @@ def reciprocal_decomposition(weights, visible_bias, hidden_bias, *, xp):
     hidden_bias : array of shape (M,)
         ``b``.
     xp : namespace
+    null_space_gaussian : array of shape (r, r) or None
+        Standard normals, ``r = |N - M|``. Given, the basis of the null
+        space of the larger layer is rotated by the Haar orthogonal matrix
+        they define (:func:`haar_orthogonal`), so its vectors are spread
+        like the coupled ones (the paper's Gaussian statements about
+        ``x_{M+1..N}`` hold); None keeps LAPACK's completion, whose vectors
+        are localised on a few units.
 
     Returns
     -------
@@ -159,10 +181,16 @@ def reciprocal_decomposition(weights, visible_bias, hidden_bias, *, xp):
     U, singular_values, Vt = xp.linalg.svd(weights, full_matrices=True)
     V = xp.matrix_transpose(Vt)
     U, V = _fix_signs(U, V, n_shared, xp=xp)
+
+    def complete(block, bias):
+        if null_space_gaussian is not None:
+            block = xp.matmul(block, haar_orthogonal(null_space_gaussian, xp=xp))
+        return _align_complement(block, bias, xp=xp)
+
     if n_visible > n_hidden:
-        U = xp.concat([U[:, :n_shared], _align_complement(U[:, n_shared:], visible_bias, xp=xp)], axis=1)
+        U = xp.concat([U[:, :n_shared], complete(U[:, n_shared:], visible_bias)], axis=1)
     elif n_hidden > n_visible:
-        V = xp.concat([V[:, :n_shared], _align_complement(V[:, n_shared:], hidden_bias, xp=xp)], axis=1)
+        V = xp.concat([V[:, :n_shared], complete(V[:, n_shared:], hidden_bias)], axis=1)
     return ReciprocalDecomposition(
         visible_modes=U,
         singular_values=singular_values,
@@ -303,13 +331,10 @@ def constraint_potential_minimum(visible_modes, hidden_modes, points, visible_me
     -------
     ConstraintMinimum
     """
-    n_shared = points.shape[0]
     x = xp.matmul(visible_mean, visible_modes)
     y = xp.matmul(hidden_mean, hidden_modes)
-    dx = x[:n_shared] - points[:, 0]
-    dy = y[:n_shared] - points[:, 1]
-    root2 = math.sqrt(2.0)
-    return ConstraintMinimum(u=(dx + dy) / root2, w=(dy - dx) / root2, x=x, y=y)
+    u, w = rotated_coordinates(x[None, :], y[None, :], points, xp=xp)
+    return ConstraintMinimum(u=u[0, :], w=w[0, :], x=x, y=y)
 
 
 # --------------------------------------------------------------------------
@@ -431,6 +456,27 @@ def random_plane_pairs(gaussians, free_mask, *, xp):
     q = g2 - xp.sum(p * g2, axis=1, keepdims=True) * p
     q = q / xp.sqrt(xp.sum(q * q, axis=1, keepdims=True))
     return p, q
+
+
+def coordinate_plane_pairs(first, second, n, *, xp, dtype, device):
+    """Unit vectors ``(e_i, e_j)`` spanning coordinate planes (the paper's Fig. 6 rotations).
+
+    Parameters
+    ----------
+    first, second : sequences of int of equal length
+        Axis indices ``i != j`` of each plane.
+    n : int
+    xp, dtype, device
+        Namespace, dtype and device of the result.
+
+    Returns
+    -------
+    p, q : arrays of shape (n_rotations, n)
+    """
+    eye = xp.eye(n, dtype=dtype, device=device)
+    rows_p = xp.asarray(list(first), dtype=xp.int64, device=device)
+    rows_q = xp.asarray(list(second), dtype=xp.int64, device=device)
+    return xp.take(eye, rows_p, axis=0), xp.take(eye, rows_q, axis=0)
 
 
 # --------------------------------------------------------------------------

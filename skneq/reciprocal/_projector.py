@@ -1,75 +1,74 @@
-"""Reciprocal-space view of a restricted Boltzmann machine (seed 003).
+"""Reciprocal-space view of a restricted Boltzmann machine.
+
+Toledo-Marin, Maiti, Fox and Melko (2025), "Exploring the energy landscape of
+RBMs: reciprocal space insights into bosons, hierarchical learning and
+symmetry breaking", arXiv:2503.21536 (equation numbers refer to it).
 
 The couplings ``W`` (``N`` visible x ``M`` hidden, ``W = components_.T``)
 are decomposed as ``W = U S V^T``; states are projected to reciprocal
 variables ``x = U^T v`` and ``y = V^T h`` (eq. 17a), in which the energy of
 eq. 3 splits into independent two-variable modes (eq. 14-16), each a
-hyperbolic paraboloid with a saddle point (Sec. 3, eq. 18-20). The module
-also offers the Marchenko-Pastur law of the singular values at
-initialisation (eq. 21), the high-temperature constraint-potential minimum
-(eq. 29) and the rotation probes of Sec. 5.1-5.2.
+hyperbolic paraboloid with a saddle point (Sec. 3, eq. 18-20).
 
-Layout: the estimator lives here; the validated free functions in
-:mod:`skneq.reciprocal._functions` (re-exported here, import them from
-``skneq.reciprocal``); the pure kernels in :mod:`skneq.reciprocal._kernels`.
+The estimator lives here; the validated free functions in
+:mod:`skneq.reciprocal._functions`; the pure kernels in
+:mod:`skneq.reciprocal._kernels`. Parameters are read through the analysis
+protocol of :func:`skneq.thermodynamics.rbm_parameters` (``_parameters()``,
+a fitted BernoulliRBM, or arrays via :meth:`ReciprocalSpaceProjector.from_parameters`).
 """
 
 from __future__ import annotations
 
 import copy
+import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .. import _backend
+from .._validation import check_array_xp, check_int, check_option, validate_X
+from ..thermodynamics._params import rbm_parameters
 from . import _kernels as _rm
-from ._kernels import ConstraintMinimum
-from ._functions import (
-    apply_random_rotations,
-    constraint_potential_minimum,
-    jensen_shannon_divergence,
-    marchenko_pastur_pdf,
-    marchenko_pastur_support,
-    random_plane_rotation,
-    reciprocal_kurtosis,
-)
-from .._validation import check_array_xp, validate_X
+from ._functions import apply_random_rotations, constraint_potential_minimum
 
-__all__ = [
-    "ReciprocalSpaceProjector",
-    "ConstraintMinimum",
-    "marchenko_pastur_pdf",
-    "marchenko_pastur_support",
-    "constraint_potential_minimum",
-    "random_plane_rotation",
-    "apply_random_rotations",
-    "jensen_shannon_divergence",
-    "reciprocal_kurtosis",
-]
+__all__ = ["ReciprocalSpaceProjector", "LAYOUTS"]
 
-# --------------------------------------------------------------------------
-# Estimator
-# --------------------------------------------------------------------------
+#: Orientations of a weight matrix given as an array: ``"hidden_by_visible"``
+#: is scikit-learn's ``components_`` (M, N); ``"visible_by_hidden"`` the
+#: paper's ``W`` (N, M).
+LAYOUTS = ("hidden_by_visible", "visible_by_hidden")
+
+# Salt of the random stream that draws the Haar completion of the null space.
+_NULL_SPACE_SALT = 31
+# Salt of the per-call streams of methods (random rotations).
+_METHOD_SALT = 32
+_DEFAULT_N_COMPONENTS = 16
 
 
-def _default_estimator():
-    from ..rbm import RBM
-
-    return RBM(n_components=16)
+def _as_array(a, name):
+    if a is None:
+        raise ValueError(f"{name} is required, got None.")
+    if _backend.array_api_compat.is_array_api_obj(a):
+        return a
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array: {exc}") from exc
 
 
 class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
-    """Project an RBM's states onto the singular modes of its couplings (seed 003, Sec. 3).
+    """Project an RBM's states onto the singular modes of its couplings.
 
-    A meta-transformer in the style of
-    :class:`~sklearn.feature_selection.SelectFromModel`: it fits a clone of
-    ``estimator`` (unless ``prefit``), then takes the full singular value
-    decomposition ``W = U S V^T`` of the couplings ``W = components_.T``
-    (shape ``(N, M)``, ``N`` visible and ``M`` hidden units, paper
-    orientation). With the energy of eq. 3,
+    Toledo-Marin et al. (2025, arXiv:2503.21536), Sec. 3. A meta-transformer
+    in the style of :class:`~sklearn.feature_selection.SelectFromModel`: it
+    fits a clone of ``estimator`` (unless ``prefit``), then takes the full
+    singular value decomposition ``W = U S V^T`` of the couplings
+    ``W = components_.T`` (shape ``(N, M)``, ``N`` visible and ``M`` hidden
+    units, paper orientation). With the energy of eq. 3,
     ``E(v, h) = -a^T v - b^T h - v^T W h``, the reciprocal variables
     ``x = U^T v`` and ``y = V^T h`` (eq. 17a) turn ``E`` into a sum of
     ``max(N, M)`` independent modes (eq. 15-16).
@@ -77,13 +76,24 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator or None, default=None
-        Any RBM exposing ``components_`` (M, N), ``intercept_hidden_`` (M,)
-        and ``intercept_visible_`` (N,) after fitting:
-        :class:`sklearn.neural_network.BernoulliRBM` or ``skneq.rbm.RBM``.
-        ``None`` uses ``BernoulliRBM(n_components=16)``.
+        An RBM read through the analysis protocol: an estimator implementing
+        ``_parameters()`` (``skneq.RBM``) or a
+        :class:`sklearn.neural_network.BernoulliRBM`. ``None`` uses
+        ``skneq.RBM(n_components=16)`` seeded from ``random_state``.
+        Raw arrays: use :meth:`from_parameters`.
     prefit : bool, default=False
         If True, ``estimator`` is already fitted: ``fit`` deep-copies it and
         only computes the decomposition (``X`` may then be None).
+    null_space : {"haar", "lapack"}, default="haar"
+        Basis of the ``|N - M|``-dimensional null space of a rectangular
+        ``W`` (zero singular value). ``"haar"``: a Haar-random orthonormal
+        basis drawn from ``random_state``, as the paper's Gaussian
+        statements about ``x_{M+1..N}`` assume; ``"lapack"``: LAPACK's
+        completion, whose vectors are localised on a few units. In both,
+        the first null vector carries the bias (see Notes).
+    random_state : int, RandomState instance or None, default=0
+        Seeds the default inner RBM and the Haar completion, so that
+        ``ReciprocalSpaceProjector()`` is reproducible.
     backend : None, str or module, default=None
         Compute namespace (see ``skneq._backend.resolve``). ``None`` follows
         ``X`` under ``sklearn.set_config(array_api_dispatch=True)``, else
@@ -93,8 +103,9 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    estimator_ : estimator
-        The fitted clone (or deep copy when ``prefit``).
+    estimator_ : estimator or None
+        The fitted clone (or deep copy when ``prefit``); None when built by
+        :meth:`from_parameters`.
     singular_values_ : array of shape (K,)
         ``lambda_i`` in decreasing order, ``K = min(N, M)``.
     visible_modes_ : array of shape (N, N)
@@ -127,15 +138,24 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
     e.g. ``-a^T (I - U_K U_K^T) v`` for ``N > M``, is carried by the
     uncoupled modes ``E_i = -a0_i x_i`` (``i >= K``) of eq. 16, so the sum
     over modes is exactly ``E(v, h)``. The basis of that null space is not
-    unique; we choose it so that the bias lies along its first vector: mode
-    ``K`` carries all of it (``a0_K >= 0``) and modes ``K+1, ...`` have zero
-    bias and zero energy. This choice is independent of the LAPACK
-    completion, hence reproducible across backends.
+    unique; we choose it (after the Haar rotation) so that the bias lies
+    along its first vector: mode ``K`` carries all of it (``a0_K >= 0``)
+    and modes ``K+1, ...`` have zero bias and zero energy.
+
+    **Orientation.** A square ``W`` cannot reveal its orientation; arrays
+    therefore go through :meth:`from_parameters` with an explicit
+    ``layout`` keyword, never a guess.
 
     **Coordinates.** The rotated coordinates ``(u, w)`` of eq. 19 use
     ``theta = pi/4`` with ``u = ((x - x0) + (y - y0))/sqrt(2)`` and
     ``w = ((y - y0) - (x - x0))/sqrt(2)``, the signs of eq. 27d-e and
     29a-b (eq. 23 prints another sign combination; eq. 19-20 fix it).
+
+    References
+    ----------
+    J. Q. Toledo-Marin, A. Maiti, G. C. Fox and R. G. Melko, "Exploring the
+    energy landscape of RBMs: reciprocal space insights into bosons,
+    hierarchical learning and symmetry breaking", arXiv:2503.21536 (2025).
 
     Examples
     --------
@@ -150,13 +170,88 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, estimator=None, *, prefit=False, backend=None):
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"]), None],
+        "prefit": ["boolean"],
+        "null_space": [StrOptions({"haar", "lapack"})],
+        "random_state": ["random_state"],
+        "backend": "no_validation",
+    }
+
+    def __init__(self, estimator=None, *, prefit=False, null_space="haar", random_state=0, backend=None):
         self.estimator = estimator
         self.prefit = prefit
+        self.null_space = null_space
+        self.random_state = random_state
         self.backend = backend
+
+    # ------------------------------------------------------------ loaders
+
+    @classmethod
+    def from_parameters(cls, W, visible_bias, hidden_bias, *, layout="hidden_by_visible", null_space="haar",
+                        random_state=0, backend=None):
+        """A fitted projector for explicit RBM parameters.
+
+        Parameters
+        ----------
+        W : array-like of shape (M, N) or (N, M)
+            Couplings; which one is said by ``layout`` (a square matrix
+            cannot tell).
+        visible_bias : array-like of shape (N,)
+        hidden_bias : array-like of shape (M,)
+        layout : {"hidden_by_visible", "visible_by_hidden"}, default="hidden_by_visible"
+            ``"hidden_by_visible"``: ``W`` is ``components_`` (M, N), the
+            layout of ``BernoulliRBM`` and ``skneq.RBM``;
+            ``"visible_by_hidden"``: the paper's ``W`` (N, M).
+        null_space, random_state, backend
+            As in the constructor.
+
+        Returns
+        -------
+        projector : ReciprocalSpaceProjector
+            Fitted; ``estimator_`` is None.
+        """
+        check_option(layout, "layout", LAYOUTS)
+        W = _as_array(W, "W")
+        visible_bias = _as_array(visible_bias, "visible_bias")
+        hidden_bias = _as_array(hidden_bias, "hidden_bias")
+        if W.ndim != 2 or visible_bias.ndim != 1 or hidden_bias.ndim != 1:
+            raise ValueError("W must be 2-D and the biases 1-D.")
+        n_visible, n_hidden = visible_bias.shape[0], hidden_bias.shape[0]
+        expected = (n_hidden, n_visible) if layout == "hidden_by_visible" else (n_visible, n_hidden)
+        if tuple(W.shape) != expected:
+            other = [name for name in LAYOUTS if name != layout][0]
+            hint = f" (it matches layout={other!r})" if tuple(W.shape) == expected[::-1] else ""
+            raise ValueError(
+                f"W has shape {tuple(W.shape)} but layout={layout!r} with {n_visible} visible and "
+                f"{n_hidden} hidden biases needs {expected}{hint}."
+            )
+        xp, _ = _backend.namespace_of(W)
+        components = W if layout == "hidden_by_visible" else xp.matrix_transpose(W)
+        projector = cls(None, prefit=True, null_space=null_space, random_state=random_state, backend=backend)
+        projector._validate_params()
+        projector.estimator_ = None
+        projector._decompose((components, visible_bias, hidden_bias), components)
+        projector.n_features_in_ = n_visible
+        return projector
+
+    @classmethod
+    def from_estimator(cls, estimator, *, null_space="haar", random_state=0, backend=None):
+        """A fitted projector for an already fitted RBM (``skneq.RBM`` or ``BernoulliRBM``).
+
+        Same as ``ReciprocalSpaceProjector(estimator, prefit=True).fit(None)``.
+        """
+        return cls(estimator, prefit=True, null_space=null_space, random_state=random_state,
+                   backend=backend).fit(None)
 
     # ------------------------------------------------------------------ fit
 
+    def _default_estimator(self):
+        from ..rbm import RBM
+
+        return RBM(n_components=_DEFAULT_N_COMPONENTS, random_state=_backend.child_seeds(self.random_state, 1)[0])
+
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, **fit_params):
         """Fit the wrapped RBM (unless ``prefit``) and decompose its couplings.
 
@@ -174,9 +269,7 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         -------
         self : ReciprocalSpaceProjector
         """
-        if not isinstance(self.prefit, (bool, np.bool_)):
-            raise ValueError(f"prefit must be a bool, got {self.prefit!r}.")
-        estimator = _default_estimator() if self.estimator is None else self.estimator
+        estimator = self._default_estimator() if self.estimator is None else self.estimator
         if X is not None:
             X_checked, _, _ = validate_X(self, X, reset=True, backend=self.backend)
         elif not self.prefit:
@@ -189,28 +282,32 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
             self.estimator_ = copy.deepcopy(estimator)
         else:
             self.estimator_ = clone(estimator).fit(X, y, **fit_params)
-        for name in ("components_", "intercept_hidden_", "intercept_visible_"):
-            if not hasattr(self.estimator_, name):
-                raise ValueError(
-                    f"{type(self.estimator_).__name__} has no attribute {name!r}: "
-                    "ReciprocalSpaceProjector needs an RBM with components_, intercept_hidden_ "
-                    "and intercept_visible_ (e.g. BernoulliRBM or skneq.rbm.RBM)."
-                )
-        components = self.estimator_.components_
-        n_hidden, n_visible = components.shape
+        W, _, _, _ = rbm_parameters(self.estimator_)  # TypeError for a non-RBM
+        n_visible = W.shape[1]
         if X is not None and X_checked.shape[1] != n_visible:
             raise ValueError(
                 f"X has {X_checked.shape[1]} features but the estimator has {n_visible} visible units."
             )
         if X is None:
             self.n_features_in_ = n_visible
-        bk = _backend.resolve(X if X is not None else components, self.backend)
-        bk = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
+        self._decompose(self.estimator_, X)
+        return self
+
+    def _decompose(self, model, like):
+        """Set the fitted attributes from ``model`` (estimator or (W, b, c)), on ``like``'s backend."""
+        W0 = rbm_parameters(model)[0]
+        bk = _backend.resolve(like if like is not None else W0, self.backend)
+        W, visible_bias, hidden_bias, bk = rbm_parameters(model, backend=bk)
         xp = bk.xp
-        weights = xp.matrix_transpose(bk.asarray(components))
-        visible_bias = xp.reshape(bk.asarray(self.estimator_.intercept_visible_), (n_visible,))
-        hidden_bias = xp.reshape(bk.asarray(self.estimator_.intercept_hidden_), (n_hidden,))
-        decomposition = _rm.reciprocal_decomposition(weights, visible_bias, hidden_bias, xp=xp)
+        n_hidden, n_visible = W.shape
+        gaussian = None
+        rank_gap = abs(n_visible - n_hidden)
+        if self.null_space == "haar" and rank_gap > 1:
+            rng = _backend.make_rng(bk, self.random_state, _NULL_SPACE_SALT)
+            gaussian = rng.normal((rank_gap, rank_gap))
+        decomposition = _rm.reciprocal_decomposition(
+            xp.matrix_transpose(W), visible_bias, hidden_bias, xp=xp, null_space_gaussian=gaussian
+        )
         self.visible_modes_ = decomposition.visible_modes
         self.hidden_modes_ = decomposition.hidden_modes
         self.singular_values_ = decomposition.singular_values
@@ -221,7 +318,6 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         )
         self.n_visible_ = n_visible
         self.n_hidden_ = n_hidden
-        return self
 
     # ------------------------------------------------------------ helpers
 
@@ -245,6 +341,18 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ transforms
 
+    def _project(self, A, modes_name, n_columns, name, *, inverse):
+        """``A @ modes`` (``inverse=False``) or ``A @ modes.T``, in ``A``'s namespace and device."""
+        bk = self._fitted_backend()
+        if name == "X" and not inverse:
+            A, like = self._visible(A, bk)
+        else:
+            A, like = self._states(A, n_columns, name, bk)
+        modes = getattr(self, modes_name)
+        if inverse:
+            modes = bk.xp.matrix_transpose(modes)
+        return _backend.convert_like(bk.xp.matmul(A, modes), *like)
+
     def transform(self, X):
         """Visible reciprocal variables ``x = U^T v`` (eq. 17a).
 
@@ -259,9 +367,7 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         x : array of shape (n_samples, N)
             Same namespace and device as ``X``.
         """
-        bk = self._fitted_backend()
-        X, like = self._visible(X, bk)
-        return _backend.convert_like(bk.xp.matmul(X, self.visible_modes_), *like)
+        return self._project(X, "visible_modes_", None, "X", inverse=False)
 
     def inverse_transform(self, X):
         """Visible states ``v = U x`` from reciprocal variables (exact: ``U`` is orthogonal).
@@ -274,9 +380,8 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         -------
         v : array of shape (n_samples, N)
         """
-        bk = self._fitted_backend()
-        X, like = self._states(X, self.n_visible_, "X", bk)
-        return _backend.convert_like(bk.xp.matmul(X, bk.xp.matrix_transpose(self.visible_modes_)), *like)
+        check_is_fitted(self, "visible_modes_")
+        return self._project(X, "visible_modes_", self.n_visible_, "X", inverse=True)
 
     def transform_hidden(self, H):
         """Hidden reciprocal variables ``y = V^T h`` (eq. 17a).
@@ -289,9 +394,8 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         -------
         y : array of shape (n_samples, M)
         """
-        bk = self._fitted_backend()
-        H, like = self._states(H, self.n_hidden_, "H", bk)
-        return _backend.convert_like(bk.xp.matmul(H, self.hidden_modes_), *like)
+        check_is_fitted(self, "hidden_modes_")
+        return self._project(H, "hidden_modes_", self.n_hidden_, "H", inverse=False)
 
     def inverse_transform_hidden(self, Y):
         """Hidden states ``h = V y`` from hidden reciprocal variables.
@@ -304,9 +408,8 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         -------
         h : array of shape (n_samples, M)
         """
-        bk = self._fitted_backend()
-        Y, like = self._states(Y, self.n_hidden_, "Y", bk)
-        return _backend.convert_like(bk.xp.matmul(Y, bk.xp.matrix_transpose(self.hidden_modes_)), *like)
+        check_is_fitted(self, "hidden_modes_")
+        return self._project(Y, "hidden_modes_", self.n_hidden_, "Y", inverse=True)
 
     def _pair(self, X, H):
         bk = self._fitted_backend()
@@ -399,6 +502,10 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         side : {"left", "right", "both"}, default="both"
             See :func:`apply_random_rotations`.
         random_state : int, RandomState or None
+            None means the projector's own ``random_state``, advanced at
+            each call (successive calls draw fresh rotations; a
+            fit-and-call sequence stays reproducible). An explicit value is
+            used as given.
 
         Returns
         -------
@@ -409,12 +516,24 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
         xp = bk.xp
         n_vis = round(0.1 * self.n_visible_) if n_rotations_visible is None else n_rotations_visible
         n_hid = round(0.1 * self.n_hidden_) if n_rotations_hidden is None else n_rotations_hidden
-        seed_visible, seed_hidden = (int(s) for s in check_random_state(random_state).randint(0, 2**31 - 1, size=2))
+        n_vis = check_int(n_vis, "n_rotations_visible", low=0)
+        n_hid = check_int(n_hid, "n_rotations_hidden", low=0)
+        seed_visible, seed_hidden = _backend.child_seeds(self._method_seed(random_state), 2)
         U = apply_random_rotations(self.visible_modes_, n_vis, angle=angle, side=side, random_state=seed_visible)
         V = apply_random_rotations(self.hidden_modes_, n_hid, angle=angle, side=side, random_state=seed_hidden)
         k = self.singular_values_.shape[0]
         weights = xp.matmul(U[:, :k] * self.singular_values_, xp.matrix_transpose(V[:, :k]))
         return xp.matrix_transpose(weights)
+
+    def _method_seed(self, random_state):
+        """``random_state`` of one method call: None is the projector's own, salted with a call counter."""
+        if random_state is not None:
+            return random_state
+        count = self.__dict__.get("_n_method_calls", 0)
+        self._n_method_calls = count + 1
+        if isinstance(self.random_state, numbers.Integral):
+            return _backend.seed_from(self.random_state, _METHOD_SALT, 1 + count) % (2**31)
+        return self.random_state
 
     def get_feature_names_out(self, input_features=None):
         """Names ``mode0, mode1, ...`` of the ``N`` reciprocal variables.
@@ -435,7 +554,7 @@ class ReciprocalSpaceProjector(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:
-            inner = get_tags(_default_estimator() if self.estimator is None else self.estimator)
+            inner = get_tags(self._default_estimator() if self.estimator is None else self.estimator)
         except (AttributeError, TypeError):  # not a scikit-learn estimator: keep the defaults
             inner = None
         if inner is not None:

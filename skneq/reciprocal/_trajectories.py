@@ -1,10 +1,11 @@
-"""Training-trajectory analysis of an RBM's energy landscape (seed 003).
+"""Training-trajectory analysis of an RBM's energy landscape.
 
-Built on :mod:`skneq.reciprocal` (SVD ``W = U S V^T``, reciprocal variables,
-saddle points, eq. 29, Marchenko-Pastur law, random plane rotations). The
-functions take RBM parameters at several training checkpoints, e.g. those
-stored by ``skneq.rbm.RBM(checkpoints=...)`` in ``history_``, and return the
-curves of seed 003:
+Toledo-Marin et al. (2025, arXiv:2503.21536). Built on the reciprocal-space
+view (SVD ``W = U S V^T``, reciprocal variables, saddle points, eq. 29,
+Marchenko-Pastur law, random plane rotations). The functions take RBM
+parameters at several training checkpoints, e.g. those stored by
+``skneq.RBM(checkpoints=...)`` in ``history_``, and return the curves of the
+paper:
 
 * ``singular_value_spectra``: singular values per checkpoint against the
   Marchenko-Pastur law of the initial weights (Sec. 3, eq. 21, Fig. 3a-d, f).
@@ -12,39 +13,35 @@ curves of seed 003:
   ``w_i`` of the leading modes (``z_1 = u_1`` and ``z_{M+1} = w_1`` in the
   paper's notation) for test data and Gibbs samples, against the
   constraint-potential minimum of eq. 29 and the saddle point (``u = w = 0``
-  by construction), per checkpoint (Sec. 5.3, Figs. 7-8).
-* ``rotation_divergence``: Jensen-Shannon divergence between the weight
-  distribution before and after random rotations of ``U`` and ``V``
-  (Sec. 5.1, Fig. 4): ~0 for Gaussian (initial) weights, large once training
-  broke the rotational symmetry.
-* ``rotate_visible_modes`` / ``hierarchical_rotation_samples``: samples whose
-  last visible step uses rotated modes ``U_R`` (Sec. 5.2, Fig. 6): a pi
-  rotation in the plane of the two top modes changes images globally,
-  rotations that keep the top five modes fixed only locally.
+  by construction), per checkpoint (Sec. 5.3, Figs. 7-8). Modes are
+  followed across checkpoints by :func:`track_modes` (overlap matching and
+  sign alignment), so "mode 1" is the same mode at every epoch.
+* ``log_likelihood_curve``: the log-likelihood per checkpoint between its
+  AIS and reverse-AIS bounds (Fig. 1).
+
+The rotation probes of Sec. 5.1-5.2 (Figs. 4 and 6) are in
+:mod:`skneq.reciprocal._rotations`.
 
 Parameters are ``(W, b, c)`` with ``W = components_`` of shape
-(n_hidden, n_visible); seed 003 writes ``W`` transposed (N visible x M
-hidden), as :mod:`skneq.reciprocal` does internally.
+(n_hidden, n_visible) (``layout="hidden_by_visible"`` of
+:meth:`ReciprocalSpaceProjector.from_parameters`); the paper writes ``W``
+transposed (N visible x M hidden), as the projector does internally.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import _backend
-from ..rbm._kernels import gibbs_vhv, hidden_probabilities, sample_hidden, visible_probabilities
-from ._projector import (
-    ReciprocalSpaceProjector,
-    apply_random_rotations,
-    jensen_shannon_divergence,
-    marchenko_pastur_pdf,
-    marchenko_pastur_support,
-)
-from ..thermodynamics import rbm_parameters
+from .._validation import check_array_xp, check_int, check_option, check_real, check_unit_interval
+from ..rbm._kernels import free_energy, gibbs_vhv, hidden_probabilities, sample_hidden
+from ..thermodynamics._params import rbm_parameters
+from ._functions import marchenko_pastur_pdf, marchenko_pastur_support
+from ._projector import ReciprocalSpaceProjector
+from ._tracking import track_modes
 
 __all__ = [
     "training_checkpoints",
@@ -52,11 +49,8 @@ __all__ = [
     "singular_value_spectra",
     "SymmetryBreakingCurves",
     "symmetry_breaking_curves",
-    "RotationDivergence",
-    "rotation_divergence",
-    "rotate_visible_modes",
-    "HierarchicalRotation",
-    "hierarchical_rotation_samples",
+    "LogLikelihoodCurve",
+    "log_likelihood_curve",
 ]
 
 
@@ -89,7 +83,7 @@ def training_checkpoints(source, *, include_initial=True):
     if hasattr(source, "history_") or hasattr(source, "initial_params_"):
         if include_initial and getattr(source, "initial_params_", None) is not None:
             out.append((0, tuple(source.initial_params_)))
-        entries = getattr(source, "history_", None) or []
+        entries = _history_entries(getattr(source, "history_", None))
     elif isinstance(source, (list, tuple)):
         entries = source
     else:
@@ -99,7 +93,7 @@ def training_checkpoints(source, *, include_initial=True):
         )
     for k, entry in enumerate(entries):
         if isinstance(entry, dict):
-            if "params" in entry:
+            if entry.get("params") is not None:
                 out.append((int(entry.get("epoch", k)), tuple(entry["params"])))
         elif isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], numbers.Integral):
             out.append((int(entry[0]), tuple(entry[1])))
@@ -113,18 +107,31 @@ def training_checkpoints(source, *, include_initial=True):
             "or pass a list of (epoch, (W, b, c))."
         )
     out.sort(key=lambda item: item[0])
-    return out
+    seen, unique = set(), []
+    for epoch, params in out:  # an epoch-0 record in history_ and initial_params_ are the same model
+        if epoch not in seen:
+            seen.add(epoch)
+            unique.append((epoch, params))
+    return unique
 
 
-def _projector(params, backend=None):
-    """A prefit ReciprocalSpaceProjector for raw parameters ``(W, b, c)``."""
-    from sklearn.neural_network import BernoulliRBM
+def _history_entries(history):
+    """``history_`` as a list of record dicts: a dict of equal-length lists, or the older list of dicts."""
+    if not history:
+        return []
+    if isinstance(history, dict):
+        keys = list(history)
+        n_records = len(history.get("epoch", []))
+        records = [{key: history[key][i] for key in keys} for i in range(n_records)]
+        return [r for r in records if r.get("params") is not None]
+    return list(history)
 
+
+def _projector(params, backend=None, random_state=0):
+    """A fitted ReciprocalSpaceProjector and the validated ``(W, b, c)`` and backend of ``params``."""
     W, b, c, bk = rbm_parameters(params, backend=backend)
-    shell = BernoulliRBM(n_components=W.shape[0])
-    shell.components_, shell.intercept_visible_, shell.intercept_hidden_ = W, b, c
-    shell.n_features_in_ = W.shape[1]
-    return ReciprocalSpaceProjector(shell, prefit=True, backend=bk.xp).fit(None), (W, b, c), bk
+    projector = ReciprocalSpaceProjector.from_parameters(W, b, c, random_state=random_state, backend=bk.xp)
+    return projector, (W, b, c), bk
 
 
 # --------------------------------------------------------------------------
@@ -178,7 +185,7 @@ def _mp_cdf(shape, sigma, n_grid=4001):
 
 
 def singular_value_spectra(source, *, sigma=None, edge_tolerance=0.05):
-    """Singular-value spectra across checkpoints vs Marchenko-Pastur (seed 003 eq. 21, Fig. 3).
+    """Singular-value spectra across checkpoints vs Marchenko-Pastur (Toledo-Marin et al. eq. 21, Fig. 3).
 
     Parameters
     ----------
@@ -205,9 +212,8 @@ def singular_value_spectra(source, *, sigma=None, edge_tolerance=0.05):
     if sigma is None:
         W0 = np.asarray(_backend.to_numpy(rbm_parameters(checkpoints[0][1])[0]))
         sigma = float(W0.std())
-    sigma = float(sigma)
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive (initial weights all equal?), got {sigma}")
+    sigma = check_real(sigma, "sigma (the initial weights' standard deviation)", low=0.0, low_inclusive=False)
+    edge_tolerance = check_real(edge_tolerance, "edge_tolerance", low=0.0)
     support = marchenko_pastur_support(shape, sigma)
     spectra = np.asarray(spectra, dtype=np.float64)
     grid, cdf = _mp_cdf(shape, sigma)
@@ -247,6 +253,15 @@ class SymmetryBreakingCurves:
     saddle_x, saddle_y : ndarray
         Saddle point ``(x0, y0)`` of each mode in ``(x, y)`` coordinates.
     singular_values : ndarray
+    mode_index : ndarray of int
+        Per-checkpoint index (order by singular value) of each tracked mode.
+    mode_sign : ndarray of int
+        +1 or -1: the sign that aligns that column with the reference
+        orientation (already applied to every curve above).
+    overlaps : ndarray
+        ``|u_i(t) . u_i(t')|`` of each tracked mode with its match at the
+        neighbouring checkpoint ``t'`` on the side of the reference (1 at
+        the reference; NaN when ``track=False``).
     """
 
     epochs: np.ndarray
@@ -264,11 +279,14 @@ class SymmetryBreakingCurves:
     saddle_x: np.ndarray
     saddle_y: np.ndarray
     singular_values: np.ndarray
+    mode_index: np.ndarray = None
+    mode_sign: np.ndarray = None
+    overlaps: np.ndarray = None
 
 
 def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_samples=500, n_gibbs_steps=100,
-                             gibbs_init="data", random_state=None, backend=None):
-    """Symmetry-breaking curves of seed 003 Figs. 7-8.
+                             gibbs_init="data", track="last", random_state=None, backend=None):
+    """Symmetry-breaking curves of Toledo-Marin et al. (arXiv:2503.21536), Figs. 7-8.
 
     Per checkpoint: the mean and spread of the rotated coordinates
     ``(u_i, w_i)`` (eq. 19) of the test data and of Gibbs samples, the
@@ -283,7 +301,8 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
     X : array of shape (n_samples, n_visible)
         Test data (values in [0, 1]).
     modes : sequence of int
-        Mode indices, 0 = largest singular value.
+        Mode indices, 0 = largest singular value, at the reference
+        checkpoint of ``track``.
     hidden : {"sample", "mean"}
         Hidden units of the data: drawn from ``p(h | v)`` (joint states, as
         the Gibbs samples) or set to ``p(h = 1 | v)``.
@@ -291,233 +310,156 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
         Gibbs chains and sweeps per checkpoint.
     gibbs_init : {"data", "random"}
         Chains start from rows of ``X`` or from uniform random states.
+    track : {"last", "first"} or False, default="last"
+        Follow each mode across checkpoints with :func:`track_modes` (the
+        per-checkpoint order by singular value swaps modes and the SVD may
+        flip their signs, which draws zig-zags that are not physics).
+        ``"last"``: ``modes`` index the trained model's modes, followed back
+        to the initialisation (the leading mode of a random initial ``W`` is
+        itself random, so following it forward follows no learned feature);
+        ``"first"``: the first checkpoint's modes, followed forward. False
+        keeps the per-checkpoint ordering and signs.
     random_state : int, RandomState or None
     backend : None or str
 
     Returns
     -------
     SymmetryBreakingCurves
+        ``mode_index[t, k]`` is the per-checkpoint index of tracked mode
+        ``modes[k]`` and ``overlaps[t, k]`` its overlap with the same mode
+        at the previous checkpoint (1 at the first).
     """
-    from .._validation import check_array_xp, check_unit_interval
-
-    if hidden not in ("sample", "mean"):
-        raise ValueError(f"hidden must be 'sample' or 'mean', got {hidden!r}")
-    if gibbs_init not in ("data", "random"):
-        raise ValueError(f"gibbs_init must be 'data' or 'random', got {gibbs_init!r}")
-    modes = tuple(int(m) for m in np.atleast_1d(modes))
+    check_option(hidden, "hidden", ("sample", "mean"))
+    check_option(gibbs_init, "gibbs_init", ("data", "random"))
+    n_gibbs_samples = check_int(n_gibbs_samples, "n_gibbs_samples")
+    n_gibbs_steps = check_int(n_gibbs_steps, "n_gibbs_steps", low=0)
+    modes = tuple(check_int(m, "modes", low=0) for m in np.atleast_1d(modes).tolist())
     X = check_array_xp(X, name="X")
     checkpoints = training_checkpoints(source)
-    rows = {k: [] for k in SymmetryBreakingCurves.__dataclass_fields__ if k not in ("epochs", "modes")}
-    for k, (epoch, params) in enumerate(checkpoints):
-        projector, (W, b, c), bk = _projector(params, backend)
+    fitted = [_projector(params, backend) for _, params in checkpoints]
+    n_shared = int(fitted[0][0].singular_values_.shape[0])
+    if any(m >= n_shared for m in modes):
+        raise ValueError(f"modes must lie in [0, {n_shared}), got {modes}")
+    n_visible = fitted[0][1][0].shape[1]
+    if X.shape[1] != n_visible:
+        raise ValueError(f"X has {X.shape[1]} features, the model {n_visible} visible units")
+    if track not in ("last", "first", False):
+        raise ValueError(f"track must be 'last', 'first' or False, got {track!r}")
+    if track:
+        mats = [_backend.to_numpy(p.visible_modes_)[:, :n_shared] for p, _, _ in fitted]
+        step = -1 if track == "last" else 1
+        tracking = track_modes(mats[::step])
+        order, signs, overlaps = (a[::step] for a in (tracking.order, tracking.signs, tracking.overlaps))
+    else:
+        order = np.tile(np.arange(n_shared), (len(fitted), 1))
+        signs = np.ones_like(order)
+        overlaps = np.full(order.shape, np.nan)
+    rows = {k: [] for k in SymmetryBreakingCurves.__dataclass_fields__
+            if k not in ("epochs", "modes", "mode_index", "mode_sign", "overlaps")}
+    seeds = _backend.child_seeds(random_state, len(checkpoints))
+    for k, (projector, (W, b, c), bk) in enumerate(fitted):
         xp = bk.xp
-        n_shared = int(projector.singular_values_.shape[0])
-        if any(m < 0 or m >= n_shared for m in modes):
-            raise ValueError(f"modes must lie in [0, {n_shared}), got {modes}")
-        if X.shape[1] != W.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features, the model {W.shape[1]} visible units")
+        idx = [int(order[k, m]) for m in modes]
+        sign = np.asarray([signs[k, m] for m in modes], dtype=np.float64)
         Xb = bk.asarray(X)
         check_unit_interval(Xb, xp, what="symmetry_breaking_curves")
-        rng = _backend.make_rng(bk, random_state, k)
+        rng = _backend.make_rng(bk, seeds[k])
         H = hidden_probabilities(Xb, W, c, xp=xp) if hidden == "mean" else sample_hidden(Xb, W, c, rng, xp=xp)[0]
-        stats = {"data": _uw_stats(projector, Xb, H, modes, xp)}
+        stats = {"data": _uw_stats(projector, Xb, H, idx, sign)}
         if gibbs_init == "data":
-            V0 = xp.take(Xb, rng.integers(Xb.shape[0], (int(n_gibbs_samples),)), axis=0)
+            V0 = xp.take(Xb, rng.integers(Xb.shape[0], (n_gibbs_samples,)), axis=0)
             V0 = rng.bernoulli(V0)  # gray levels become binary states
         else:
-            V0 = rng.bernoulli(xp.full((int(n_gibbs_samples), W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
-        V, _ = gibbs_vhv(V0, W, b, c, rng, int(n_gibbs_steps), xp=xp)
+            V0 = rng.bernoulli(xp.full((n_gibbs_samples, W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
+        V, _ = gibbs_vhv(V0, W, b, c, rng, n_gibbs_steps, xp=xp)
         H, _ = sample_hidden(V, W, c, rng, xp=xp)
-        stats["gibbs"] = _uw_stats(projector, V, H, modes, xp)
+        stats["gibbs"] = _uw_stats(projector, V, H, idx, sign)
         for name in ("data", "gibbs"):
             for key, value in stats[name].items():
                 rows[f"{name}_{key}"].append(value)
+        # A flipped mode pair (u_i, v_i) -> (-u_i, -v_i) flips x_i, y_i, the
+        # saddle and (u_i, w_i): multiplying by the sign keeps one orientation.
         cmin = projector.constraint_minimum()
-        idx = list(modes)
-        rows["constraint_u"].append(_backend.to_numpy(cmin.u)[idx])
-        rows["constraint_w"].append(_backend.to_numpy(cmin.w)[idx])
+        rows["constraint_u"].append(sign * _backend.to_numpy(cmin.u)[idx])
+        rows["constraint_w"].append(sign * _backend.to_numpy(cmin.w)[idx])
         saddles = _backend.to_numpy(projector.saddle_points_)
-        rows["saddle_x"].append(saddles[idx, 0])
-        rows["saddle_y"].append(saddles[idx, 1])
+        rows["saddle_x"].append(sign * saddles[idx, 0])
+        rows["saddle_y"].append(sign * saddles[idx, 1])
         rows["singular_values"].append(_backend.to_numpy(projector.singular_values_)[idx])
     arrays = {key: np.asarray(value, dtype=np.float64) for key, value in rows.items()}
-    return SymmetryBreakingCurves(np.asarray([e for e, _ in checkpoints]), modes, **arrays)
+    return SymmetryBreakingCurves(
+        np.asarray([e for e, _ in checkpoints]), modes, mode_index=order[:, list(modes)],
+        mode_sign=signs[:, list(modes)], overlaps=overlaps[:, list(modes)], **arrays,
+    )
 
 
-def _uw_stats(projector, V, H, modes, xp):
+def _uw_stats(projector, V, H, idx, sign):
     u, w = projector.rotated_coordinates(V, H)
-    u, w = _backend.to_numpy(u)[:, list(modes)], _backend.to_numpy(w)[:, list(modes)]
+    u = _backend.to_numpy(u)[:, idx] * sign
+    w = _backend.to_numpy(w)[:, idx] * sign
     return {"u_mean": u.mean(0), "u_std": u.std(0), "w_mean": w.mean(0), "w_std": w.std(0)}
 
 
 # --------------------------------------------------------------------------
-# Rotational symmetry (Fig. 4) and hierarchical learning (Fig. 6)
+# Log-likelihood per checkpoint (Fig. 1)
 # --------------------------------------------------------------------------
 
 
 @dataclass
-class RotationDivergence:
-    """Jensen-Shannon divergence (nats) between ``W`` and randomly rotated ``W_R``.
+class LogLikelihoodCurve:
+    """Mean log-likelihood per checkpoint with its annealing bounds (nats per sample).
+
+    ``log p(v) = -F(v) - log Z``; forward AIS under-estimates ``log Z`` in
+    expectation (Jarzynski + Jensen) and reverse AIS over-estimates it, so
+    ``upper`` (from AIS) and ``lower`` (from reverse AIS) bracket the true
+    value, stochastically; ``bennett`` combines both works.
 
     Attributes
     ----------
-    mean, std : float
-        Over ``values``.
-    values : ndarray of shape (n_repeats,)
-        One divergence per independent set of rotations.
+    epochs : ndarray of shape (n_checkpoints,)
+    upper, lower, bennett : ndarray of shape (n_checkpoints,)
     """
 
-    mean: float
-    std: float
-    values: np.ndarray
+    epochs: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    bennett: np.ndarray
 
 
-def rotation_divergence(model, *, n_rotations_visible=None, n_rotations_hidden=None, n_repeats=5, bins=100,
-                        random_state=None):
-    """Rotational symmetry breaking of the weights (seed 003 Sec. 5.1, Fig. 4).
-
-    Applies ``n_rotations`` consecutive random plane rotations to ``U`` and
-    ``V`` (``U_R = R U R^T``; default ``0.1 N`` and ``0.1 M`` as in the
-    paper), rebuilds ``W_R = U_R S V_R^T`` and measures the Jensen-Shannon
-    divergence between the distributions of the entries of ``W`` and
-    ``W_R``. Gaussian i.i.d. weights (an initialised RBM) are rotationally
-    invariant in law, so the divergence is at its finite-sample floor;
-    trained weights are not.
+def log_likelihood_curve(source, X, *, n_chains=100, n_betas=1000, random_state=None):
+    """Log-likelihood of ``X`` per checkpoint between AIS and reverse-AIS bounds (Fig. 1).
 
     Parameters
     ----------
-    model : RBM or tuple (W, b, c)
-    n_rotations_visible, n_rotations_hidden : int or None
-    n_repeats : int
-        Independent sets of rotations.
-    bins : int
-        Histogram bins of ``jensen_shannon_divergence``.
+    source : RBM or list of checkpoints
+        See ``training_checkpoints``.
+    X : array of shape (n_samples, n_visible)
+        Data in [0, 1] (also the base model of the annealing, the logit of its mean).
+    n_chains, n_betas : int
+        Annealing runs per direction and intermediate temperatures
+        (:func:`skneq.thermodynamics.annealing_works`).
     random_state : int, RandomState or None
 
     Returns
     -------
-    RotationDivergence
+    LogLikelihoodCurve
     """
-    projector, (W, _, _), _ = _projector(model)
-    seeds = np.random.default_rng(_backend.seed_from(random_state)).integers(0, 2**31 - 1, int(n_repeats))
-    values = []
-    for seed in seeds:
-        W_R = projector.rotated_components(n_rotations_visible, n_rotations_hidden, random_state=int(seed))
-        values.append(jensen_shannon_divergence(W, W_R, bins=bins))
-    values = np.asarray(values)
-    return RotationDivergence(float(values.mean()), float(values.std()), values)
+    from ..thermodynamics import annealing_works
 
-
-_HOW = ("pi_top", "keep_top")
-
-
-def rotate_visible_modes(model, how="pi_top", *, n_top=None, n_rotations=10, angle=None, random_state=None):
-    """Couplings with rotated visible modes ``U_R = U R^T`` (seed 003 Sec. 5.2, Fig. 6).
-
-    Parameters
-    ----------
-    model : RBM or tuple (W, b, c)
-    how : {"pi_top", "keep_top"}
-        ``"pi_top"``: one rotation by pi about all but the ``n_top`` (default
-        2) leading modes, i.e. in the plane of the two leading modes, which
-        flips both (``u_i -> -u_i``). ``"keep_top"``: ``n_rotations``
-        (default 10) random-plane rotations that always leave the ``n_top``
-        (default 5) leading modes fixed.
-    n_top : int or None
-    n_rotations : int
-        For ``"keep_top"``.
-    angle : float or None
-        For ``"keep_top"``; None draws each angle uniformly.
-    random_state : int, RandomState or None
-
-    Returns
-    -------
-    components : array of shape (n_hidden, n_visible)
-        ``W_R`` in ``components_`` layout, same singular values and hidden
-        modes as ``W``.
-    """
-    if how not in _HOW:
-        raise ValueError(f"how must be one of {_HOW}, got {how!r}")
-    projector, _, bk = _projector(model)
-    xp = bk.xp
-    U = projector.visible_modes_
-    n_visible = U.shape[0]
-    if how == "pi_top":
-        n_top = 2 if n_top is None else int(n_top)
-        if n_top != 2:
-            raise ValueError("how='pi_top' rotates in the plane of exactly the 2 leading modes (n_top=2)")
-        U_R = apply_random_rotations(U, 1, angle=math.pi, side="right", fixed_axes=list(range(2, n_visible)),
-                                     random_state=random_state)
-    else:
-        n_top = 5 if n_top is None else int(n_top)
-        if not 0 <= n_top <= n_visible - 2:
-            raise ValueError(f"n_top must leave at least two free modes, got {n_top} of {n_visible}")
-        U_R = apply_random_rotations(U, int(n_rotations), angle=angle, side="right", fixed_axes=list(range(n_top)),
-                                     random_state=random_state)
-    k = projector.singular_values_.shape[0]
-    W_R = xp.matmul(U_R[:, :k] * projector.singular_values_, xp.matrix_transpose(projector.hidden_modes_[:, :k]))
-    return xp.matrix_transpose(W_R)
-
-
-@dataclass
-class HierarchicalRotation:
-    """Gibbs samples rendered with original and rotated visible modes.
-
-    Attributes
-    ----------
-    original, rotated : ndarray of shape (n_samples, n_visible)
-        ``p(v = 1 | h)`` of the last visible step with ``W`` and ``W_R``.
-    hidden : ndarray of shape (n_samples, n_hidden)
-        The hidden states both are rendered from.
-    mean_abs_change : float
-        ``mean |rotated - original|``: large for global (leading-mode)
-        rotations, small for local ones.
-    """
-
-    original: np.ndarray
-    rotated: np.ndarray
-    hidden: np.ndarray
-    mean_abs_change: float
-
-
-def hierarchical_rotation_samples(model, n_samples=16, how="pi_top", *, n_top=None, n_rotations=10, angle=None,
-                                  n_steps=1000, init=None, random_state=None):
-    """Samples whose last visible step uses rotated modes (seed 003 Fig. 6).
-
-    Gibbs chains of ``model`` give hidden states ``h``; the images are
-    ``p(v = 1 | h) = sigmoid(U S V^T h + b)`` with the original ``U`` and with
-    ``U_R`` from ``rotate_visible_modes``.
-
-    Parameters
-    ----------
-    model : RBM or tuple (W, b, c)
-    n_samples : int
-    how, n_top, n_rotations, angle
-        See ``rotate_visible_modes``.
-    n_steps : int
-        Gibbs sweeps before rendering.
-    init : array of shape (n_init, n_visible) or None
-        Chains start from rows of ``init`` (binarized by a Bernoulli draw),
-        else from uniform random states.
-    random_state : int, RandomState or None
-
-    Returns
-    -------
-    HierarchicalRotation
-    """
-    W, b, c, bk = rbm_parameters(model)
-    xp = bk.xp
-    rng = _backend.make_rng(bk, random_state)
-    W_R = rotate_visible_modes((W, b, c), how, n_top=n_top, n_rotations=n_rotations, angle=angle,
-                               random_state=_backend.seed_from(random_state, 1) % (2**31))
-    n_samples = int(n_samples)
-    if init is None:
-        V = rng.bernoulli(xp.full((n_samples, W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
-    else:
-        init = bk.asarray(init)
-        V = rng.bernoulli(xp.take(init, rng.integers(init.shape[0], (n_samples,)), axis=0))
-    V, _ = gibbs_vhv(V, W, b, c, rng, int(n_steps), xp=xp)
-    H, _ = sample_hidden(V, W, c, rng, xp=xp)
-    original = _backend.to_numpy(visible_probabilities(H, W, b, xp=xp))
-    rotated = _backend.to_numpy(visible_probabilities(H, W_R, b, xp=xp))
-    return HierarchicalRotation(original, rotated, _backend.to_numpy(H), float(np.mean(np.abs(rotated - original))))
+    n_chains = check_int(n_chains, "n_chains")
+    n_betas = check_int(n_betas, "n_betas", low=2)
+    X = check_array_xp(X, name="X")
+    checkpoints = training_checkpoints(source)
+    seeds = _backend.child_seeds(random_state, len(checkpoints))
+    rows = {"upper": [], "lower": [], "bennett": []}
+    for (epoch, params), seed in zip(checkpoints, seeds):
+        W, b, c, bk = rbm_parameters(params)
+        if X.shape[1] != W.shape[1]:
+            raise ValueError(f"X has {X.shape[1]} features, the model {W.shape[1]} visible units")
+        Xb = bk.asarray(X)
+        check_unit_interval(Xb, bk.xp, what="log_likelihood_curve")
+        mean_free_energy = float(bk.xp.mean(free_energy(Xb, W, b, c, xp=bk.xp)))
+        works = annealing_works((W, b, c), n_chains=n_chains, n_betas=n_betas, X=Xb, random_state=seed)
+        for key, method in (("upper", "jarzynski"), ("lower", "reverse"), ("bennett", "bennett")):
+            rows[key].append(-mean_free_energy - float(works.log_partition(method)))
+    return LogLikelihoodCurve(np.asarray([e for e, _ in checkpoints]), *(np.asarray(rows[k]) for k in rows))

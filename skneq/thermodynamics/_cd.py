@@ -1,4 +1,5 @@
-"""Contrastive divergence as a thermodynamic process (seed 004 Sec. 4.2), exactly on small models."""
+"""Contrastive divergence as a thermodynamic process (Salazar 2017, arXiv:1704.08724, Sec. 4.2),
+exactly on small models."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dataclasses import dataclass
 from .. import _backend
 from ..rbm import _exact as jc
 from ..rbm._kernels import exact_log_partition
+from .._validation import check_int
 from ._params import _model_beta, rbm_parameters
 
-__all__ = ["CDTerms", "contrastive_divergence_terms"]
+__all__ = ["CDTerms", "contrastive_divergence_terms", "CDLimit", "contrastive_divergence_limit"]
 
 
 @dataclass
@@ -52,12 +54,13 @@ def _entropy(p, log_p, *, xp):
 
 
 def contrastive_divergence_terms(model, X, n_steps=1, *, beta=None):
-    """Split the CD_n objective into energy and entropy terms, exactly (seed 004 Sec. 4.2).
+    """Split the CD_n objective into energy and entropy terms, exactly (Salazar 2017, Sec. 4.2).
 
     .. math:: CD_n = KL(p_D \\| p) - KL(p_n \\| p)
               = \\beta (\\langle E \\rangle_D - \\langle E \\rangle_n) + (S_n - S_D)
 
-    where ``log Z`` cancels. ``CD_0 = 0`` and ``CD_n`` grows to
+    where ``log Z`` cancels. The paper writes the entropy term ``S_n + S_0``
+    with ``S_0 = sum_s p_D log p_D = -S_D``: the same thing. ``CD_0 = 0`` and ``CD_n`` grows to
     ``KL(p_D || p)`` as ``n -> infinity`` (a Markov kernel leaving ``p``
     invariant can only bring ``p_n`` closer to it). Enumerates the joint
     states, so ``n_visible + n_hidden <= 12``.
@@ -79,9 +82,7 @@ def contrastive_divergence_terms(model, X, n_steps=1, *, beta=None):
     from .._validation import check_array_xp, check_binary
 
     beta = _model_beta(model, beta)
-    n_steps = int(n_steps)
-    if n_steps < 0:
-        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+    n_steps = check_int(n_steps, "n_steps", low=0)
     W, b, c, bk = rbm_parameters(model)
     xp = bk.xp
     n_hidden, n_visible = W.shape
@@ -128,3 +129,54 @@ def contrastive_divergence_terms(model, X, n_steps=1, *, beta=None):
         entropy_n=float(S_n),
         log_partition=float(log_Z),
     )
+
+
+@dataclass
+class CDLimit:
+    """``CD_inf = beta <W> - beta Delta F`` (Salazar 2017, end of Sec. 4.2), over joint states.
+
+    The process: the data law ``p_D`` is the equilibrium of the energy
+    ``E_D = -log(p_D) / beta`` (``Z_D = 1``, ``F_D = 0``); the energy is
+    switched to the RBM's ``E`` at once (work ``W = E - E_D`` on each state,
+    averaged over ``p_D``), then the system relaxes at fixed ``E`` (heat only).
+
+    Attributes
+    ----------
+    cd_infinity : float
+        ``beta <W> - beta Delta F``.
+    mean_work : float
+        ``beta <W> = beta <E>_D - S_D``.
+    delta_free_energy : float
+        ``beta Delta F = beta (F - F_D) = -log Z``.
+    kl_data : float
+        ``KL(p_D || p)``, which ``CD_n`` tends to as ``n -> infinity``; equals
+        ``cd_infinity`` (the paper's identity).
+    """
+
+    cd_infinity: float
+    mean_work: float
+    delta_free_energy: float
+    kl_data: float
+
+
+def contrastive_divergence_limit(model, X, *, beta=None):
+    """``CD_inf`` as the dissipated work of a quench from the data law (Salazar 2017, Sec. 4.2).
+
+    Parameters
+    ----------
+    model : RBM or tuple (W, visible_bias, hidden_bias)
+    X : array of shape (n_samples, n_visible)
+        Binary data defining ``p_D(v)``.
+    beta : float or None
+        None uses the estimator's ``beta`` (1 for tuples).
+
+    Returns
+    -------
+    CDLimit
+        ``cd_infinity >= 0`` (the second law) and ``== kl_data``.
+    """
+    terms = contrastive_divergence_terms(model, X, 0, beta=beta)
+    beta = _model_beta(model, beta)
+    mean_work = beta * terms.mean_energy_data - terms.entropy_data
+    delta_free_energy = -terms.log_partition
+    return CDLimit(mean_work - delta_free_energy, mean_work, delta_free_energy, terms.kl_data)

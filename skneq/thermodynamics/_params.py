@@ -1,25 +1,75 @@
-"""Parameter adapter shared by the thermodynamics tools: fitted RBM or ``(W, b, c)``."""
+"""The analysis protocol between the thermodynamics / reciprocal tools and the RBM family.
+
+An analysis never guesses a model from its attribute names. It accepts:
+
+* an estimator implementing the private protocol ``_parameters()`` ->
+  ``(W, visible_bias, hidden_bias)`` with ``W`` of shape
+  ``(n_components, n_features)`` (skneq's ``RBM``), plus ``beta``;
+* a fitted :class:`sklearn.neural_network.BernoulliRBM` (recognised by its
+  type, read through its documented fitted attributes);
+* a plain tuple ``(W, visible_bias, hidden_bias)`` in the same layout.
+
+Anything else that looks like an estimator (e.g. a fitted PCA) gets a
+``TypeError`` naming the protocol.
+"""
 
 from __future__ import annotations
 
-import math
+from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend
+from .._validation import check_beta, check_option
 from ..rbm._kernels import JOINT_KERNELS
 
 __all__ = ["rbm_parameters"]
 
 
+def _raw_parameters(model):
+    """``(W, visible_bias, hidden_bias)`` as given by the model, not yet converted."""
+    if isinstance(model, (tuple, list)):
+        if len(model) != 3:
+            raise ValueError(
+                "Expected a fitted RBM or a tuple (W, visible_bias, hidden_bias) of 3 arrays; "
+                f"got a sequence of length {len(model)}."
+            )
+        return tuple(model)
+    protocol = getattr(type(model), "_parameters", None)
+    if callable(protocol):
+        check_is_fitted(model)
+        W, b, c = tuple(model._parameters())[:3]
+        return W, b, c
+    from sklearn.neural_network import BernoulliRBM
+
+    if isinstance(model, BernoulliRBM):
+        check_is_fitted(model, ("components_", "intercept_visible_", "intercept_hidden_"))
+        return model.components_, model.intercept_visible_, model.intercept_hidden_
+    from ..rbm import RBM
+
+    if isinstance(model, RBM):  # until RBM implements ``_parameters`` (same layout)
+        check_is_fitted(model, "components_")
+        return model.components_, model.intercept_visible_, model.intercept_hidden_
+    if hasattr(model, "get_params") or hasattr(model, "fit"):
+        raise TypeError(
+            f"{type(model).__name__} does not implement the RBM analysis protocol "
+            "(_parameters() -> (W, visible_bias, hidden_bias)); pass a fitted skneq RBM, a fitted "
+            "sklearn.neural_network.BernoulliRBM or a tuple (W, visible_bias, hidden_bias)."
+        )
+    raise ValueError(
+        "Expected a fitted RBM (skneq RBM or sklearn BernoulliRBM) or a tuple "
+        f"(W, visible_bias, hidden_bias); got {type(model).__name__}."
+    )
+
+
 def rbm_parameters(model, *, backend=None, dtype=None):
-    """``(W, b, c, bk)`` from a fitted RBM or an explicit ``(W, b, c)`` tuple.
+    """``(W, b, c, bk)`` of a fitted RBM or of explicit arrays, validated.
 
     Parameters
     ----------
     model : estimator or tuple
-        An object with ``components_`` (n_hidden, n_visible),
-        ``intercept_visible_`` and ``intercept_hidden_`` (a fitted
-        ``skneq.rbm.RBM`` or ``sklearn.neural_network.BernoulliRBM``), or a
-        tuple ``(W, b, c)`` of arrays in that layout.
+        A fitted estimator implementing ``_parameters()`` (skneq's ``RBM``),
+        a fitted :class:`sklearn.neural_network.BernoulliRBM`, or a tuple
+        ``(W, visible_bias, hidden_bias)`` with ``W`` of shape
+        ``(n_hidden, n_visible)`` (``components_`` layout).
     backend : None, str or Backend
         Compute backend; None keeps the parameters' own namespace and device.
     dtype : None, str or dtype
@@ -30,21 +80,19 @@ def rbm_parameters(model, *, backend=None, dtype=None):
     -------
     W : array of shape (n_hidden, n_visible)
     b : array of shape (n_visible,)
+        Visible bias.
     c : array of shape (n_hidden,)
+        Hidden bias.
     bk : Backend
-    """
-    if hasattr(model, "components_") or hasattr(model, "get_params"):
-        from sklearn.utils.validation import check_is_fitted
 
-        check_is_fitted(model, ("components_", "intercept_visible_", "intercept_hidden_"))
-        W, b, c = model.components_, model.intercept_visible_, model.intercept_hidden_
-    elif isinstance(model, (tuple, list)) and len(model) == 3:
-        W, b, c = model
-    else:
-        raise ValueError(
-            "Expected a fitted RBM (with components_, intercept_visible_, intercept_hidden_) or a "
-            f"tuple (W, b, c); got {type(model).__name__}."
-        )
+    Raises
+    ------
+    TypeError
+        For an estimator that does not implement the protocol (e.g. a PCA).
+    ValueError
+        For arrays of inconsistent shapes or non-finite values.
+    """
+    W, b, c = _raw_parameters(model)
     if isinstance(backend, _backend.Backend):
         bk = backend
     elif backend is None:
@@ -75,20 +123,16 @@ def rbm_parameters(model, *, backend=None, dtype=None):
 
 
 def _model_beta(model, beta):
-    """``beta`` if given, else the estimator's own ``beta`` (1 for tuples)."""
+    """``beta`` if given, else the estimator's own ``beta`` (1 for tuples and BernoulliRBM)."""
     if beta is None:
         beta = 1.0 if isinstance(model, (tuple, list)) else getattr(model, "beta", 1.0)
     return _check_beta(beta)
 
 
 def _check_beta(beta, name="beta"):
-    beta = float(beta)
-    if not math.isfinite(beta) or beta < 0:
-        raise ValueError(f"{name} must be a finite non-negative inverse temperature, got {beta}")
-    return beta
+    """A finite non-negative inverse temperature (0 is the uniform distribution)."""
+    return check_beta(beta, name, allow_zero=True)
 
 
 def _check_kernel(kernel, allowed=JOINT_KERNELS):
-    if kernel not in allowed:
-        raise ValueError(f"kernel must be one of {allowed}, got {kernel!r}")
-    return kernel
+    return check_option(kernel, "kernel", allowed)

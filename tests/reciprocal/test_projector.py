@@ -1,4 +1,4 @@
-"""Tests of skneq.reciprocal (seed 003): every expected value is computed
+"""Tests of skneq.reciprocal (Toledo-Marin et al. 2025, arXiv:2503.21536): every expected value is computed
 independently here (direct energies, NumPy SVD, scipy quadrature and
 histograms, enumeration of all binary states, Gaussian matrices)."""
 
@@ -35,7 +35,7 @@ ATOL = 1e-10
 
 
 class FakeRBM(BaseEstimator):
-    """An already 'fitted' RBM with chosen parameters (BernoulliRBM attribute names)."""
+    """An already 'fitted' RBM with chosen parameters, implementing the analysis protocol."""
 
     def __init__(self, components=None, visible=None, hidden=None):
         self.components = components
@@ -47,6 +47,9 @@ class FakeRBM(BaseEstimator):
 
     def fit(self, X, y=None):  # pragma: no cover - only used with prefit=True
         return self
+
+    def _parameters(self):
+        return self.components_, self.intercept_visible_, self.intercept_hidden_
 
 
 def random_rbm(n_visible, n_hidden, seed, scale=1.0):
@@ -187,7 +190,7 @@ def test_constraint_minimum_equals_mean_over_all_states():
 
 def test_kernels_agree_on_every_backend(xpb):
     rbm = random_rbm(6, 4, seed=13)
-    ref = ReciprocalSpaceProjector(rbm, prefit=True).fit(None)
+    ref = ReciprocalSpaceProjector(rbm, prefit=True, null_space="lapack").fit(None)
     xp = xpb.xp
     dec = _rm.reciprocal_decomposition(
         xpb.asarray(rbm.components_.T), xpb.asarray(rbm.intercept_visible_), xpb.asarray(rbm.intercept_hidden_), xp=xp
@@ -253,7 +256,8 @@ def test_bad_input_raises_value_error():
         proj.transform_hidden(np.zeros((2, 4)))
     with pytest.raises(ValueError, match="same number of rows"):
         proj.mode_energies(np.zeros((2, 5)), np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="components_"):
+    # A fitted non-RBM does not implement the analysis protocol: TypeError, no guessing.
+    with pytest.raises(TypeError, match="_parameters"):
         ReciprocalSpaceProjector(FunctionTransformer()).fit(X)
     with pytest.raises(ValueError, match="prefit"):
         ReciprocalSpaceProjector(BernoulliRBM(), prefit="yes").fit(X)

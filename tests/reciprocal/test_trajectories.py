@@ -1,4 +1,4 @@
-"""Tests of skneq.landscape (seed 003 training-trajectory analyses).
+"""Tests of the training-trajectory analyses of skneq.reciprocal (Toledo-Marin et al. 2025, arXiv:2503.21536).
 
 References are independent: singular values from ``numpy.linalg.svd``, the
 rank-2 sign flip written with the SVD by hand, eq. 29 evaluated on the data
@@ -92,13 +92,13 @@ def test_symmetry_curves_data_mean_is_eq29_at_the_data_mean():
     # u and w are affine in (v, h): their data means equal eq. 29 evaluated at
     # <v> = data mean and <h> = mean of p(h=1|v) (hidden="mean"), exactly.
     from skneq.rbm._kernels import hidden_probabilities
-    from skneq.reciprocal._trajectories import _projector
+    from skneq.reciprocal import ReciprocalSpaceProjector
 
     W, b, c = gaussian_rbm(20, 8, 0.5, seed=3)
     X = (np.random.default_rng(4).random((50, 20)) < 0.3).astype(float)
     curves = symmetry_breaking_curves([(0, (W, b, c))], X, modes=(0, 2, 5), hidden="mean",
                                       n_gibbs_samples=10, n_gibbs_steps=2, random_state=0)
-    projector, _, _ = _projector((W, b, c))
+    projector = ReciprocalSpaceProjector.from_parameters(W, b, c)
     P_h = np.asarray(hidden_probabilities(X, W, c, xp=np))
     ref = constraint_potential_minimum(projector.visible_modes_, projector.hidden_modes_, projector.saddle_points_,
                                        X.mean(0), P_h.mean(0))
@@ -191,7 +191,7 @@ def test_rotation_divergence_gaussian_is_at_noise_floor_structured_is_not():
 
 def test_pi_rotation_flips_the_two_leading_modes_exactly():
     W, b, c = gaussian_rbm(30, 12, 0.2, seed=10)
-    W_R = np.asarray(rotate_visible_modes((W, b, c), "pi_top"))
+    W_R = np.asarray(rotate_visible_modes((W, b, c), "pi_top", planes="haar"))
     left, s, right_t = np.linalg.svd(W, full_matrices=False)
     # U -> U diag(-1, -1, 1, ...) turns W into W - 2 sum_{i<2} s_i u_i v_i^T.
     expected = W - 2 * (left[:, :2] * s[:2]) @ right_t[:2]
@@ -200,7 +200,7 @@ def test_pi_rotation_flips_the_two_leading_modes_exactly():
 
 def test_keep_top_rotations_fix_the_leading_modes_and_the_spectrum():
     W, b, c = gaussian_rbm(30, 12, 0.2, seed=11)
-    W_R = np.asarray(rotate_visible_modes((W, b, c), "keep_top", n_top=5, random_state=0))
+    W_R = np.asarray(rotate_visible_modes((W, b, c), "keep_top", n_top=5, planes="haar", random_state=0))
     np.testing.assert_allclose(np.linalg.svd(W_R, compute_uv=False), np.linalg.svd(W, compute_uv=False), rtol=1e-10)
     left, s, right_t = np.linalg.svd(W, full_matrices=False)
     top = (left[:, :5] * s[:5]) @ right_t[:5]
@@ -213,8 +213,8 @@ def test_keep_top_rotations_fix_the_leading_modes_and_the_spectrum():
 def test_leading_mode_rotation_is_global_other_rotations_local():
     W, b, c = gaussian_rbm(49, 10, 0.05, seed=12)
     W = spiked(W, [6.0, 4.0, 3.0, 2.5, 2.0], seed=13)
-    flip = hierarchical_rotation_samples((W, b, c), 64, "pi_top", n_steps=30, random_state=0)
-    keep = hierarchical_rotation_samples((W, b, c), 64, "keep_top", n_steps=30, random_state=0)
+    flip = hierarchical_rotation_samples((W, b, c), 64, "pi_top", n_steps=30, planes="haar", random_state=0)
+    keep = hierarchical_rotation_samples((W, b, c), 64, "keep_top", n_steps=30, planes="haar", random_state=0)
     np.testing.assert_array_equal(flip.hidden, keep.hidden)  # same chains, same seed
     assert flip.original.shape == (64, 49)
     assert flip.mean_abs_change > 5 * keep.mean_abs_change

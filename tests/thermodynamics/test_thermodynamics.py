@@ -102,7 +102,7 @@ def test_joint_transition_matrix_matches_brute_force(xpb, kernel):
 def test_detailed_balance_holds_for_reversible_kernels_and_fails_for_alternating(xpb, seed):
     # The issue's 3 x 2 RBM: reversible kernels balance to round-off (1e-10 is
     # ~1e6 times the float64 round-off of 32 x 32 products); the alternating
-    # sweep of seed 004 Sec. 2 violates it by ~1e-2.
+    # sweep of Salazar (2017) Sec. 2 violates it by ~1e-2.
     params = tuple(xpb.asarray(a) for a in random_rbm(3, 2, seed))
     for kernel in ("symmetric", "random_scan", "hidden_update", "visible_update", "visible", "hidden"):
         assert detailed_balance_violation(params, kernel) < 1e-10, kernel
@@ -138,7 +138,7 @@ def test_detailed_balance_violation_matrix_closed_form(xpb):
 
 
 class _ToyNonequilibriumMachine:
-    """Stands in for any object exposing an exact transition matrix (e.g. seed 000's NMM)."""
+    """Stands in for any object exposing an exact transition matrix (e.g. the NMM of Baiesi & Rosso 2025)."""
 
     def transition_matrix(self):
         return cyclic_chain(0.1)
@@ -163,7 +163,7 @@ def test_nonequilibrium_markov_machine_violates_detailed_balance_and_its_control
     M = nmm_transition_matrix(irreversible)
     np.testing.assert_allclose(np.asarray(M).sum(axis=1), 1.0, atol=1e-12)
     # Independent recognition weights break detailed balance of the latent
-    # chain M (seed 000); the tied control is a two-block Gibbs sampler of one
+    # chain M (Baiesi & Rosso 2025, arXiv:2501.11402); the tied control is a two-block Gibbs sampler of one
     # joint law, whose marginal chains are reversible to round-off.
     assert detailed_balance_violation(irreversible) > 1e-4
     assert detailed_balance_violation(control) < 1e-12

@@ -31,7 +31,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .. import _backend
 from .._validation import check_array_xp, check_int, check_option, validate_X
-from ..thermodynamics._params import rbm_parameters
+from .._protocol import rbm_parameters
 from . import _kernels as _rm
 from ._functions import apply_random_rotations, constraint_potential_minimum
 

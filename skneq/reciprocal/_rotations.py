@@ -20,7 +20,7 @@ import numpy as np
 from .. import _backend
 from .._validation import check_int, check_option, check_real
 from ..rbm._kernels import gibbs_vhv, sample_hidden, visible_probabilities
-from ..thermodynamics._params import rbm_parameters
+from .._protocol import rbm_parameters
 from . import _kernels as _rm
 from ._functions import apply_random_rotations, jensen_shannon_divergence
 from ._trajectories import _projector

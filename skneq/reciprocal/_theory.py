@@ -35,7 +35,7 @@ from .. import _backend
 from .._math import binary_states, logsumexp, sigmoid
 from .._validation import check_beta, check_int, check_option, check_probability, check_real
 from ..rbm._exact import _check_joint_size
-from ..thermodynamics._params import _model_beta
+from .._protocol import model_beta as _model_beta
 from ._kernels import _device
 from ._projector import ReciprocalSpaceProjector
 
@@ -59,7 +59,7 @@ _ROOT2 = math.sqrt(2.0)
 def _fit(model, random_state):
     if isinstance(model, ReciprocalSpaceProjector):
         return model
-    from ..thermodynamics._params import rbm_parameters
+    from .._protocol import rbm_parameters
 
     W, b, c, bk = rbm_parameters(model)
     return ReciprocalSpaceProjector.from_parameters(W, b, c, random_state=random_state, backend=bk.xp)
@@ -435,7 +435,7 @@ def critical_mode_counts(source, *, beta=1.0):
     lambda_c : float
     """
     from ._trajectories import training_checkpoints
-    from ..thermodynamics._params import rbm_parameters
+    from .._protocol import rbm_parameters
 
     lambda_c = critical_singular_value(beta)
     epochs, counts = [], []

@@ -38,7 +38,7 @@ import numpy as np
 from .. import _backend
 from .._validation import check_array_xp, check_int, check_option, check_real, check_unit_interval
 from ..rbm._kernels import free_energy, gibbs_vhv, hidden_probabilities, sample_hidden
-from ..thermodynamics._params import rbm_parameters
+from .._protocol import rbm_parameters
 from ._functions import marchenko_pastur_pdf, marchenko_pastur_support
 from ._projector import ReciprocalSpaceProjector
 from ._tracking import track_modes

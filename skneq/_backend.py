@@ -286,23 +286,34 @@ class BackendRandom:
 
             with cupy.cuda.Device(getattr(backend.device, "id", backend.device)):
                 self._gen = cupy.random.default_rng(seed)
-        elif self._kind == "torch":  # pragma: no cover - optional
+        elif self._kind == "torch" and _torch_device_type(backend.device) != "cpu":  # pragma: no cover - GPU
             import torch
 
             self._gen = torch.Generator(device=backend.device)
             self._gen.manual_seed(seed % (2**63))
         else:
+            # NumPy, array-api-strict and torch on the CPU draw with NumPy's
+            # generator: torch.from_numpy shares the host buffer (no copy), and
+            # the same seed gives the same numbers as NumPy, so a CPU fit is
+            # the same model on NumPy and torch up to float rounding.
+            if self._kind == "torch":
+                self._kind = "torch-cpu"
             self._gen = np.random.default_rng(seed)
 
     def _finish(self, a, dtype):
         if self._kind in ("numpy", "cupy", "torch"):
             return a if a.dtype == dtype else self.xp.astype(a, dtype)
+        if self._kind == "torch-cpu":
+            import torch
+
+            a = torch.from_numpy(a)  # shares the fresh host buffer: no copy
+            return a if dtype is None or a.dtype == dtype else a.to(dtype)
         return to_device(a, self.xp, self.backend.device, dtype=dtype)
 
     def uniform(self, shape, dtype=None):
         """Uniform [0, 1) floats of ``shape``."""
         dtype = self.backend.dtype if dtype is None else dtype
-        if self._kind == "torch":  # pragma: no cover
+        if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
             return torch.rand(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
@@ -312,7 +323,7 @@ class BackendRandom:
     def normal(self, shape, dtype=None):
         """Standard normal floats of ``shape``."""
         dtype = self.backend.dtype if dtype is None else dtype
-        if self._kind == "torch":  # pragma: no cover
+        if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
             return torch.randn(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
@@ -321,24 +332,24 @@ class BackendRandom:
 
     def integers(self, high, shape):
         """Integers uniform in ``[0, high)`` (int64)."""
-        if self._kind == "torch":  # pragma: no cover
+        if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
             return torch.randint(0, high, shape, generator=self._gen, device=self.backend.device)
         a = self._gen.integers(0, high, size=shape)
         if self._kind in ("numpy", "cupy"):
             return a
-        return to_device(a, self.xp, self.backend.device)
+        return self._finish(a, None)
 
     def permutation(self, n):
         """A random permutation of ``range(n)`` (int64)."""
         if self._kind in ("numpy", "cupy"):
             return self._gen.permutation(n)
-        if self._kind == "torch":  # pragma: no cover
+        if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
             return torch.randperm(n, generator=self._gen, device=self.backend.device)
-        return to_device(self._gen.permutation(n), self.xp, self.backend.device)
+        return self._finish(self._gen.permutation(n), None)
 
     def bernoulli(self, p):
         """Binary samples with probabilities ``p`` (same dtype as ``p``)."""
@@ -404,6 +415,11 @@ class BackendRandom:
 
         u = self.uniform(tuple(logits.shape), dtype=logits.dtype)
         return self.xp.argmax(logits + gumbel_from_uniform(u, xp=self.xp), axis=axis)
+
+
+def _torch_device_type(device) -> str:
+    """``"cpu"``, ``"cuda"``, ... of a torch device (or device string)."""
+    return getattr(device, "type", str(device).split(":")[0])
 
 
 def _is_float32(dtype) -> bool:

@@ -367,6 +367,14 @@ class BackendRandom:
         Gibbs hot loop.
         """
         xp = self.xp
+        if self._kind == "torch-cpu":
+            # Same draw and same in-place pass as NumPy, on views of the tensors'
+            # host buffers (no copies): torch on the CPU gives NumPy's samples.
+            import torch
+
+            as_np = lambda t: t if t is None else t.detach().numpy()  # noqa: E731
+            out = self._bernoulli_logits_numpy(as_np(logits), as_np(bias), overwrite)
+            return torch.from_numpy(out)
         if self._kind != "numpy":
             if bias is not None:
                 logits = logits + bias
@@ -375,13 +383,17 @@ class BackendRandom:
             u = self.uniform(tuple(logits.shape), dtype=logits.dtype)
             e = xp.exp(-xp.abs(logits))
             return xp.astype(u * (1.0 + e) < xp.where(logits >= 0, xp.ones_like(e), e), logits.dtype)
+        return self._bernoulli_logits_numpy(logits, bias, overwrite)
+
+    def _bernoulli_logits_numpy(self, logits, bias, overwrite):
+        """The NumPy path of :meth:`bernoulli_logits` (in place where allowed)."""
         if logits.dtype == np.float32:
             # The 24-bit integers of Generator.random(dtype=float32), read from
             # the raw 64-bit stream two at a time (40% cheaper than random()):
             # u = k / 2^24 and u (1 + e) < 1  <=>  k (1 + e) < 2^24, exactly.
             u, one = self._uint24_as_float32(logits.shape), np.float32(2.0**24)
         else:
-            u, one = self.uniform(tuple(logits.shape), dtype=logits.dtype), 1.0
+            u, one = self._gen.random(logits.shape, dtype=np.float64).astype(logits.dtype, copy=False), 1.0
         out = logits if overwrite else None
         e = np.negative(logits, out=out) if bias is None else np.subtract(-bias, logits, out=out)
         with np.errstate(over="ignore"):  # e^-x = inf, and inf * u, give the right 0

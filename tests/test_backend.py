@@ -163,3 +163,93 @@ def test_non_numpy_inputs_work_without_scipy_array_api(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "device1" in out.stdout and "ValueError Input X contains NaN" in out.stdout
+
+
+# --------------------------------------------------------------------------
+# torch as a second real backend
+# --------------------------------------------------------------------------
+
+
+def test_torch_cpu_draws_the_numpy_stream():
+    """On the CPU torch draws from NumPy's generator (shared buffer, no copy):
+    the same seed gives the same numbers as NumPy, so a CPU fit is the same
+    model on both. A torch.Generator would give a different stream."""
+    torch = pytest.importorskip("torch", reason="torch is not importable")
+    np_bk = _backend.resolve(None, "numpy", "float32")
+    t_bk = _backend.resolve(None, "torch", "float32")
+    assert t_bk.name == "torch" and str(t_bk.device) == "cpu"
+    a, b = _backend.make_rng(np_bk, 5), _backend.make_rng(t_bk, 5)
+    for draw in (lambda r: r.uniform((4, 3)), lambda r: r.normal((6,)), lambda r: r.integers(7, (5,)),
+                 lambda r: r.permutation(9)):
+        x, y = draw(a), draw(b)
+        assert isinstance(y, torch.Tensor)
+        np.testing.assert_array_equal(_backend.to_numpy(y), x)
+    u = _backend.make_rng(t_bk, 5).uniform((3,), dtype=torch.float64)
+    assert u.dtype == torch.float64
+
+
+def test_estimators_on_torch_tensors_follow_the_input():
+    """Tensors in, tensors out (array_api_dispatch and backend="torch"), and the
+    same RBM as NumPy for the same seed on the CPU."""
+    torch = pytest.importorskip("torch", reason="torch is not importable")
+    from skneq import RBM
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((30, 8)) < 0.4).astype(np.float32)
+    Xt = torch.asarray(X)
+    ref = RBM(n_components=3, n_iter=2, batch_size=10, random_state=0).fit(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        rbm = RBM(n_components=3, n_iter=2, batch_size=10, random_state=0).fit(Xt)
+        H = rbm.transform(Xt)
+        assert isinstance(rbm.components_, torch.Tensor) and isinstance(H, torch.Tensor)
+        assert isinstance(rbm.score(Xt), float)
+    np.testing.assert_allclose(_backend.to_numpy(rbm.components_), ref.components_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_backend.to_numpy(H), ref.transform(X), rtol=1e-5, atol=1e-6)
+    # An explicit backend: NumPy in, torch inside, NumPy out.
+    forced = RBM(n_components=3, n_iter=2, batch_size=10, random_state=0, backend="torch").fit(X)
+    assert isinstance(forced.components_, torch.Tensor)
+    assert isinstance(forced.transform(X), np.ndarray)
+    np.testing.assert_allclose(_backend.to_numpy(forced.components_), ref.components_, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# GPU check script (benchmarks/gpu_check.sh): exercised without a GPU
+# --------------------------------------------------------------------------
+
+
+def _gpu_check_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+    spec = importlib.util.spec_from_file_location("gpu_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_check_dry_run_lists_every_step():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(["bash", str(root / "benchmarks" / "gpu_check.sh"), "--dry-run"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    for step in ("pip install", "pytest -m gpu", "784x500", "PCD-100", "512 chains", "300k", "10k x 10k"):
+        assert step in out.stdout, step
+
+
+def test_gpu_check_smoke_writes_its_section(tmp_path, capsys):
+    """The GPU steps on NumPy at tiny sizes, written between the markers of a
+    copy of the benchmarks page (text around the section kept)."""
+    gpu_check = _gpu_check_module()
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\nbefore\n\n{gpu_check.START}\nold figures\n{gpu_check.END}\n\nafter\n")
+    rc = gpu_check.main(["--smoke", "--only", "device", "rbm", "chaotic", "aai", "--output", str(doc)])
+    assert rc == 0, capsys.readouterr().out
+    text = doc.read_text()
+    assert "old figures" not in text and text.startswith("# Benchmarks\n\nbefore") and text.endswith("after\n")
+    for row in ("| rbm | RBM Gibbs sweep", "| rbm | RBM PCD-2 update", "| chaotic |", "| aai | adversarial_accuracy"):
+        assert row in text, row
+    assert "FAILED" not in text and "--smoke" in text

@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- gpu-check:start -->", "<!-- gpu-check:end -->"
+if str(ROOT) not in sys.path:  # measure the checked-out skneq, not an installed one
+    sys.path.insert(0, str(ROOT))
 BUDGET_S = 480.0  # steps; pip install and start-up fit in the rest of 10 minutes
 
 #: Paper sizes (GPU run) and tiny sizes (``--smoke`` on NumPy).

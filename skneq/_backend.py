@@ -37,6 +37,7 @@ __all__ = [
     "resolve",
     "backend_of",
     "namespace_of",
+    "compute_namespace",
     "to_numpy",
     "to_device",
     "make_rng",
@@ -126,6 +127,20 @@ def namespace_of(*arrays):
         return _compat_numpy, "cpu"
     xp = array_api_compat.array_namespace(*arrays)
     return xp, array_api_compat.device(arrays[0])
+
+
+def compute_namespace(*arrays):
+    """Namespace and device to compute on for inputs that may live in different places.
+
+    The first input that is not a host NumPy array (or non-array: lists,
+    SciPy sparse matrices) decides: device arrays are never copied to the
+    host; host data move to the device instead. All NumPy: NumPy on the CPU.
+    """
+    for a in arrays:
+        xp, device = namespace_of(a)
+        if namespace_name(xp) != "numpy":
+            return xp, device
+    return _compat_numpy, "cpu"
 
 
 def backend_of(array) -> Backend:

@@ -253,3 +253,15 @@ def test_gpu_check_smoke_writes_its_section(tmp_path, capsys):
     for row in ("| rbm | RBM Gibbs sweep", "| rbm | RBM PCD-2 update", "| chaotic |", "| aai | adversarial_accuracy"):
         assert row in text, row
     assert "FAILED" not in text and "--smoke" in text
+
+
+def test_compute_namespace_prefers_the_device_array():
+    strict = pytest.importorskip("array_api_strict")
+    import scipy.sparse as sp
+
+    dev = strict.asarray(np.ones((2, 2)), device=strict.Device("device1"))
+    for pair in ((np.ones(2), dev), (dev, np.ones(2)), (sp.csr_matrix(np.eye(2)), dev)):
+        xp, device = _backend.compute_namespace(*pair)
+        assert _backend.namespace_name(xp) == "array_api_strict" and device == strict.Device("device1")
+    xp, device = _backend.compute_namespace(np.ones(2), [1, 2])
+    assert _backend.namespace_name(xp) == "numpy" and device == "cpu"

@@ -82,12 +82,7 @@ def _check_pair(X_data, X_generated, *, names=("X_data", "X_generated"), same_sh
             f"{names[0]} has {A.shape[0]} samples but {names[1]} has {B.shape[0]}; the singular "
             "values of a sample matrix grow like sqrt(n_samples), so compare equal numbers."
         )
-    xp_a, dev_a = _backend.namespace_of(A)  # sparse counts as NumPy on the host
-    xp_b, dev_b = _backend.namespace_of(B)
-    if _backend.namespace_name(xp_a) == "numpy" and _backend.namespace_name(xp_b) != "numpy":
-        xp, device = xp_b, dev_b
-    else:
-        xp, device = xp_a, dev_a
+    xp, device = _backend.compute_namespace(A, B)  # sparse counts as host data
     bk = _backend.Backend(xp, device, _backend.accurate_dtype(xp, device))
     A, B = (X if is_sparse(X) else _backend.to_device(X, xp, device) for X in (A, B))
     return A, B, bk

@@ -130,11 +130,12 @@ def test_hidden_probabilities_same_on_every_backend(xpb):
     np.testing.assert_allclose(xpb.to_numpy(got), ref, rtol=1e-13)
 
 
-def test_estimator_to_numpy_pickles():
-    pytest.importorskip("array_api_strict")
+@pytest.mark.parametrize("backend", ["array_api_strict", "torch"])
+def test_estimator_to_numpy_pickles(backend):
+    pytest.importorskip(backend, reason=f"{backend} is not importable")
     from skneq import RBM, estimator_to_numpy
 
-    rbm = RBM(n_components=2, n_iter=1, backend="array_api_strict", random_state=0).fit(np.eye(4))
+    rbm = RBM(n_components=2, n_iter=1, backend=backend, random_state=0).fit(np.eye(4))
     host = estimator_to_numpy(rbm)
     assert isinstance(host.components_, np.ndarray) and host.backend is None
     again = pickle.loads(pickle.dumps(host))
@@ -163,6 +164,31 @@ def test_non_numpy_inputs_work_without_scipy_array_api(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "device1" in out.stdout and "ValueError Input X contains NaN" in out.stdout
+
+
+def test_torch_inputs_work_without_scipy_array_api():
+    """The same with torch tensors (estimator and metric), SCIPY_ARRAY_API unset."""
+    pytest.importorskip("torch", reason="torch is not importable")
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, torch\n"
+        "from skneq import RBM\n"
+        "from skneq.metrics import aai_error\n"
+        "X = torch.asarray(np.eye(6))\n"
+        "rbm = RBM(n_components=2, n_iter=1, backend='torch', random_state=0).fit(X)\n"
+        "print(type(rbm.transform(X)).__name__, aai_error(X, X + 100.0))\n"
+        "try:\n"
+        "    rbm.transform(torch.full((2, 6), float('nan')))\n"
+        "except ValueError as e:\n"
+        "    print('ValueError', e)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SCIPY_ARRAY_API"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Tensor 0.25" in out.stdout and "ValueError Input X contains NaN" in out.stdout
 
 
 # --------------------------------------------------------------------------

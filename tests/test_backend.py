@@ -291,3 +291,24 @@ def test_compute_namespace_prefers_the_device_array():
         assert _backend.namespace_name(xp) == "array_api_strict" and device == strict.Device("device1")
     xp, device = _backend.compute_namespace(np.ones(2), [1, 2])
     assert _backend.namespace_name(xp) == "numpy" and device == "cpu"
+
+
+@pytest.mark.filterwarnings("ignore:overflow")
+def test_native_elementwise_kernels_match_the_reference(xpb):
+    """Where a namespace has its own fused kernel (torch, CuPy), it gives the
+    reference values, including far tails; elsewhere there is none."""
+    native = {name: _backend.native_elementwise(xpb.xp, name) for name in ("sigmoid", "softplus", "logaddexp")}
+    if xpb.name in ("numpy", "array_api_strict"):
+        assert all(f is None for f in native.values())
+        return
+    x = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 40.0, 800.0])
+    X = xpb.asarray(x, dtype=xpb.xp.float64)
+    np.testing.assert_allclose(xpb.to_numpy(native["sigmoid"](X)), 0.5 * (1 + np.tanh(x / 2)), atol=1e-15)
+    np.testing.assert_allclose(xpb.to_numpy(native["softplus"](X)), np.logaddexp(0, x), rtol=1e-14)
+    np.testing.assert_allclose(xpb.to_numpy(native["logaddexp"](X, -X)), np.logaddexp(x, -x), rtol=1e-14)
+
+
+def test_is_numpy_namespace():
+    assert _backend.is_numpy_namespace(np) and _backend.is_numpy_namespace(_backend.resolve().xp)
+    strict = pytest.importorskip("array_api_strict")
+    assert not _backend.is_numpy_namespace(strict)

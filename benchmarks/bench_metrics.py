@@ -39,6 +39,10 @@ import tracemalloc
 
 import numpy as np
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
 
 def make_data(n, n_features, kind, seed=0):
     """Binary images with MNIST-like sparsity, or the same with Gaussian jitter."""
@@ -130,7 +134,9 @@ def bench_spectrum(n, n_features):
 
 def spawn(impl, n, n_features, kind):
     cmd = [sys.executable, __file__, "--worker", impl, str(n), str(n_features), kind]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    # Measure the checked-out skneq, not whichever one is installed.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

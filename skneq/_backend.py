@@ -37,6 +37,9 @@ __all__ = [
     "resolve",
     "backend_of",
     "namespace_of",
+    "compute_namespace",
+    "is_numpy_namespace",
+    "native_elementwise",
     "to_numpy",
     "to_device",
     "make_rng",
@@ -126,6 +129,50 @@ def namespace_of(*arrays):
         return _compat_numpy, "cpu"
     xp = array_api_compat.array_namespace(*arrays)
     return xp, array_api_compat.device(arrays[0])
+
+
+def is_numpy_namespace(xp) -> bool:
+    """True for NumPy (plain or wrapped by array-api-compat): the one "is this NumPy" test."""
+    return namespace_name(xp) == "numpy"
+
+
+def native_elementwise(xp, name):
+    """The namespace's own fused kernel for an elementwise function, or None.
+
+    ``name`` is ``"sigmoid"``, ``"softplus"`` or ``"logaddexp"``. torch and
+    CuPy have fused, numerically stable kernels for them, one dispatch
+    instead of the four or five of the generic Array API formulas in
+    ``skneq._math`` (on small torch-CPU mini-batches the dispatch dominates:
+    torch's sigmoid cuts an RBM epoch at 784 x 16 by about a quarter).
+    NumPy (``_math`` has in-place NumPy paths) and other namespaces get None.
+    """
+    kind = namespace_name(xp)
+    if kind == "torch":
+        import torch
+
+        return {"sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
+                "logaddexp": torch.logaddexp}.get(name)
+    if kind == "cupy":  # pragma: no cover - needs a GPU
+        import cupy
+        from cupyx.scipy import special
+
+        return {"sigmoid": special.expit, "softplus": lambda x: cupy.logaddexp(0.0, x),
+                "logaddexp": cupy.logaddexp}.get(name)
+    return None
+
+
+def compute_namespace(*arrays):
+    """Namespace and device to compute on for inputs that may live in different places.
+
+    The first input that is not a host NumPy array (or non-array: lists,
+    SciPy sparse matrices) decides: device arrays are never copied to the
+    host; host data move to the device instead. All NumPy: NumPy on the CPU.
+    """
+    for a in arrays:
+        xp, device = namespace_of(a)
+        if namespace_name(xp) != "numpy":
+            return xp, device
+    return _compat_numpy, "cpu"
 
 
 def backend_of(array) -> Backend:
@@ -286,23 +333,34 @@ class BackendRandom:
 
             with cupy.cuda.Device(getattr(backend.device, "id", backend.device)):
                 self._gen = cupy.random.default_rng(seed)
-        elif self._kind == "torch":  # pragma: no cover - optional
+        elif self._kind == "torch" and _torch_device_type(backend.device) != "cpu":  # pragma: no cover - GPU
             import torch
 
             self._gen = torch.Generator(device=backend.device)
             self._gen.manual_seed(seed % (2**63))
         else:
+            # NumPy, array-api-strict and torch on the CPU draw with NumPy's
+            # generator: torch.from_numpy shares the host buffer (no copy), and
+            # the same seed gives the same numbers as NumPy, so a CPU fit is
+            # the same model on NumPy and torch up to float rounding.
+            if self._kind == "torch":
+                self._kind = "torch-cpu"
             self._gen = np.random.default_rng(seed)
 
     def _finish(self, a, dtype):
         if self._kind in ("numpy", "cupy", "torch"):
             return a if a.dtype == dtype else self.xp.astype(a, dtype)
+        if self._kind == "torch-cpu":
+            import torch
+
+            a = torch.from_numpy(a)  # shares the fresh host buffer: no copy
+            return a if dtype is None or a.dtype == dtype else a.to(dtype)
         return to_device(a, self.xp, self.backend.device, dtype=dtype)
 
     def uniform(self, shape, dtype=None):
         """Uniform [0, 1) floats of ``shape``."""
         dtype = self.backend.dtype if dtype is None else dtype
-        if self._kind == "torch":  # pragma: no cover
+        if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
             return torch.rand(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
@@ -312,7 +370,7 @@ class BackendRandom:
     def normal(self, shape, dtype=None):
         """Standard normal floats of ``shape``."""
         dtype = self.backend.dtype if dtype is None else dtype
-        if self._kind == "torch":  # pragma: no cover
+        if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
             return torch.randn(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
@@ -321,24 +379,24 @@ class BackendRandom:
 
     def integers(self, high, shape):
         """Integers uniform in ``[0, high)`` (int64)."""
-        if self._kind == "torch":  # pragma: no cover
+        if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
             return torch.randint(0, high, shape, generator=self._gen, device=self.backend.device)
         a = self._gen.integers(0, high, size=shape)
         if self._kind in ("numpy", "cupy"):
             return a
-        return to_device(a, self.xp, self.backend.device)
+        return self._finish(a, None)
 
     def permutation(self, n):
         """A random permutation of ``range(n)`` (int64)."""
         if self._kind in ("numpy", "cupy"):
             return self._gen.permutation(n)
-        if self._kind == "torch":  # pragma: no cover
+        if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
             return torch.randperm(n, generator=self._gen, device=self.backend.device)
-        return to_device(self._gen.permutation(n), self.xp, self.backend.device)
+        return self._finish(self._gen.permutation(n), None)
 
     def bernoulli(self, p):
         """Binary samples with probabilities ``p`` (same dtype as ``p``)."""
@@ -356,6 +414,14 @@ class BackendRandom:
         Gibbs hot loop.
         """
         xp = self.xp
+        if self._kind == "torch-cpu":
+            # Same draw and same in-place pass as NumPy, on views of the tensors'
+            # host buffers (no copies): torch on the CPU gives NumPy's samples.
+            import torch
+
+            as_np = lambda t: t if t is None else t.detach().numpy()  # noqa: E731
+            out = self._bernoulli_logits_numpy(as_np(logits), as_np(bias), overwrite)
+            return torch.from_numpy(out)
         if self._kind != "numpy":
             if bias is not None:
                 logits = logits + bias
@@ -364,13 +430,17 @@ class BackendRandom:
             u = self.uniform(tuple(logits.shape), dtype=logits.dtype)
             e = xp.exp(-xp.abs(logits))
             return xp.astype(u * (1.0 + e) < xp.where(logits >= 0, xp.ones_like(e), e), logits.dtype)
+        return self._bernoulli_logits_numpy(logits, bias, overwrite)
+
+    def _bernoulli_logits_numpy(self, logits, bias, overwrite):
+        """The NumPy path of :meth:`bernoulli_logits` (in place where allowed)."""
         if logits.dtype == np.float32:
             # The 24-bit integers of Generator.random(dtype=float32), read from
             # the raw 64-bit stream two at a time (40% cheaper than random()):
             # u = k / 2^24 and u (1 + e) < 1  <=>  k (1 + e) < 2^24, exactly.
             u, one = self._uint24_as_float32(logits.shape), np.float32(2.0**24)
         else:
-            u, one = self.uniform(tuple(logits.shape), dtype=logits.dtype), 1.0
+            u, one = self._gen.random(logits.shape, dtype=np.float64).astype(logits.dtype, copy=False), 1.0
         out = logits if overwrite else None
         e = np.negative(logits, out=out) if bias is None else np.subtract(-bias, logits, out=out)
         with np.errstate(over="ignore"):  # e^-x = inf, and inf * u, give the right 0
@@ -404,6 +474,11 @@ class BackendRandom:
 
         u = self.uniform(tuple(logits.shape), dtype=logits.dtype)
         return self.xp.argmax(logits + gumbel_from_uniform(u, xp=self.xp), axis=axis)
+
+
+def _torch_device_type(device) -> str:
+    """``"cpu"``, ``"cuda"``, ... of a torch device (or device string)."""
+    return getattr(device, "type", str(device).split(":")[0])
 
 
 def _is_float32(dtype) -> bool:

@@ -23,8 +23,21 @@ def _backend_params():
         params.append(pytest.param(("array_api_strict", "device1"), id="strict-device1"))
     except ImportError:  # pragma: no cover
         pass
+    # torch on the CPU: a second real backend (its own Generator, dtype
+    # promotion and in-place rules). Skipped with a reason where torch is not
+    # importable, so `pip install ".[test]"` alone still passes.
+    params.append(pytest.param(("torch", "cpu"), id="torch"))
     params.append(pytest.param(("cupy", None), id="cupy", marks=pytest.mark.gpu))
     return params
+
+
+def _has_torch():
+    try:
+        import torch  # noqa: F401
+
+        return True
+    except Exception:
+        return False
 
 
 def _has_gpu():
@@ -51,6 +64,9 @@ class XPBackend:
 
             self.xp = array_api_strict
             self.device = array_api_strict.Device(device_name)
+        elif name == "torch":
+            self.xp = _backend._import_namespace("torch")
+            self.device = self.xp.asarray(0, device=device_name).device
         elif name == "cupy":
             self.xp = _backend._import_namespace("cupy")
             self.device = self.xp.asarray(0).device
@@ -72,10 +88,12 @@ class XPBackend:
 
 @pytest.fixture(params=_backend_params())
 def xpb(request):
-    """Each backend in turn: numpy, array-api-strict (CPU and device1), cupy."""
+    """Each backend in turn: numpy, array-api-strict (CPU and device1), torch (CPU), cupy."""
     name, device_name = request.param
     if name == "cupy" and not _has_gpu():
         pytest.skip("CuPy tests need a CUDA GPU")
+    if name == "torch" and not _has_torch():
+        pytest.skip("torch is not importable: pip install torch==2.13.0 (CPU build) to run the torch rows")
     return XPBackend(name, device_name)
 
 

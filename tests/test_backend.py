@@ -130,11 +130,12 @@ def test_hidden_probabilities_same_on_every_backend(xpb):
     np.testing.assert_allclose(xpb.to_numpy(got), ref, rtol=1e-13)
 
 
-def test_estimator_to_numpy_pickles():
-    pytest.importorskip("array_api_strict")
+@pytest.mark.parametrize("backend", ["array_api_strict", "torch"])
+def test_estimator_to_numpy_pickles(backend):
+    pytest.importorskip(backend, reason=f"{backend} is not importable")
     from skneq import RBM, estimator_to_numpy
 
-    rbm = RBM(n_components=2, n_iter=1, backend="array_api_strict", random_state=0).fit(np.eye(4))
+    rbm = RBM(n_components=2, n_iter=1, backend=backend, random_state=0).fit(np.eye(4))
     host = estimator_to_numpy(rbm)
     assert isinstance(host.components_, np.ndarray) and host.backend is None
     again = pickle.loads(pickle.dumps(host))
@@ -163,3 +164,151 @@ def test_non_numpy_inputs_work_without_scipy_array_api(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "device1" in out.stdout and "ValueError Input X contains NaN" in out.stdout
+
+
+def test_torch_inputs_work_without_scipy_array_api():
+    """The same with torch tensors (estimator and metric), SCIPY_ARRAY_API unset."""
+    pytest.importorskip("torch", reason="torch is not importable")
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, torch\n"
+        "from skneq import RBM\n"
+        "from skneq.metrics import aai_error\n"
+        "X = torch.asarray(np.eye(6))\n"
+        "rbm = RBM(n_components=2, n_iter=1, backend='torch', random_state=0).fit(X)\n"
+        "print(type(rbm.transform(X)).__name__, aai_error(X, X + 100.0))\n"
+        "try:\n"
+        "    rbm.transform(torch.full((2, 6), float('nan')))\n"
+        "except ValueError as e:\n"
+        "    print('ValueError', e)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SCIPY_ARRAY_API"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Tensor 0.25" in out.stdout and "ValueError Input X contains NaN" in out.stdout
+
+
+# --------------------------------------------------------------------------
+# torch as a second real backend
+# --------------------------------------------------------------------------
+
+
+def test_torch_cpu_draws_the_numpy_stream():
+    """On the CPU torch draws from NumPy's generator (shared buffer, no copy):
+    the same seed gives the same numbers as NumPy, so a CPU fit is the same
+    model on both. A torch.Generator would give a different stream."""
+    torch = pytest.importorskip("torch", reason="torch is not importable")
+    np_bk = _backend.resolve(None, "numpy", "float32")
+    t_bk = _backend.resolve(None, "torch", "float32")
+    assert t_bk.name == "torch" and str(t_bk.device) == "cpu"
+    a, b = _backend.make_rng(np_bk, 5), _backend.make_rng(t_bk, 5)
+    for draw in (lambda r: r.uniform((4, 3)), lambda r: r.normal((6,)), lambda r: r.integers(7, (5,)),
+                 lambda r: r.permutation(9)):
+        x, y = draw(a), draw(b)
+        assert isinstance(y, torch.Tensor)
+        np.testing.assert_array_equal(_backend.to_numpy(y), x)
+    u = _backend.make_rng(t_bk, 5).uniform((3,), dtype=torch.float64)
+    assert u.dtype == torch.float64
+
+
+def test_estimators_on_torch_tensors_follow_the_input():
+    """Tensors in, tensors out (array_api_dispatch and backend="torch"), and the
+    same RBM as NumPy for the same seed on the CPU."""
+    torch = pytest.importorskip("torch", reason="torch is not importable")
+    from skneq import RBM
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((30, 8)) < 0.4).astype(np.float32)
+    Xt = torch.asarray(X)
+    ref = RBM(n_components=3, n_iter=2, batch_size=10, random_state=0).fit(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        rbm = RBM(n_components=3, n_iter=2, batch_size=10, random_state=0).fit(Xt)
+        H = rbm.transform(Xt)
+        assert isinstance(rbm.components_, torch.Tensor) and isinstance(H, torch.Tensor)
+        assert isinstance(rbm.score(Xt), float)
+    np.testing.assert_allclose(_backend.to_numpy(rbm.components_), ref.components_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_backend.to_numpy(H), ref.transform(X), rtol=1e-5, atol=1e-6)
+    # An explicit backend: NumPy in, torch inside, NumPy out.
+    forced = RBM(n_components=3, n_iter=2, batch_size=10, random_state=0, backend="torch").fit(X)
+    assert isinstance(forced.components_, torch.Tensor)
+    assert isinstance(forced.transform(X), np.ndarray)
+    np.testing.assert_allclose(_backend.to_numpy(forced.components_), ref.components_, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# GPU check script (benchmarks/gpu_check.sh): exercised without a GPU
+# --------------------------------------------------------------------------
+
+
+def _gpu_check_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+    spec = importlib.util.spec_from_file_location("gpu_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_check_dry_run_lists_every_step():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(["bash", str(root / "benchmarks" / "gpu_check.sh"), "--dry-run"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    for step in ("pip install", "pytest -m gpu", "784x500", "PCD-100", "512 chains", "300k", "10k x 10k"):
+        assert step in out.stdout, step
+
+
+def test_gpu_check_smoke_writes_its_section(tmp_path, capsys):
+    """The GPU steps on NumPy at tiny sizes, written between the markers of a
+    copy of the benchmarks page (text around the section kept)."""
+    gpu_check = _gpu_check_module()
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\nbefore\n\n{gpu_check.START}\nold figures\n{gpu_check.END}\n\nafter\n")
+    rc = gpu_check.main(["--smoke", "--only", "device", "rbm", "chaotic", "aai", "--output", str(doc)])
+    assert rc == 0, capsys.readouterr().out
+    text = doc.read_text()
+    assert "old figures" not in text and text.startswith("# Benchmarks\n\nbefore") and text.endswith("after\n")
+    for row in ("| rbm | RBM Gibbs sweep", "| rbm | RBM PCD-2 update", "| chaotic |", "| aai | adversarial_accuracy"):
+        assert row in text, row
+    assert "FAILED" not in text and "--smoke" in text
+
+
+def test_compute_namespace_prefers_the_device_array():
+    strict = pytest.importorskip("array_api_strict")
+    import scipy.sparse as sp
+
+    dev = strict.asarray(np.ones((2, 2)), device=strict.Device("device1"))
+    for pair in ((np.ones(2), dev), (dev, np.ones(2)), (sp.csr_matrix(np.eye(2)), dev)):
+        xp, device = _backend.compute_namespace(*pair)
+        assert _backend.namespace_name(xp) == "array_api_strict" and device == strict.Device("device1")
+    xp, device = _backend.compute_namespace(np.ones(2), [1, 2])
+    assert _backend.namespace_name(xp) == "numpy" and device == "cpu"
+
+
+@pytest.mark.filterwarnings("ignore:overflow")
+def test_native_elementwise_kernels_match_the_reference(xpb):
+    """Where a namespace has its own fused kernel (torch, CuPy), it gives the
+    reference values, including far tails; elsewhere there is none."""
+    native = {name: _backend.native_elementwise(xpb.xp, name) for name in ("sigmoid", "softplus", "logaddexp")}
+    if xpb.name in ("numpy", "array_api_strict"):
+        assert all(f is None for f in native.values())
+        return
+    x = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 40.0, 800.0])
+    X = xpb.asarray(x, dtype=xpb.xp.float64)
+    np.testing.assert_allclose(xpb.to_numpy(native["sigmoid"](X)), 0.5 * (1 + np.tanh(x / 2)), atol=1e-15)
+    np.testing.assert_allclose(xpb.to_numpy(native["softplus"](X)), np.logaddexp(0, x), rtol=1e-14)
+    np.testing.assert_allclose(xpb.to_numpy(native["logaddexp"](X, -X)), np.logaddexp(x, -x), rtol=1e-14)
+
+
+def test_is_numpy_namespace():
+    assert _backend.is_numpy_namespace(np) and _backend.is_numpy_namespace(_backend.resolve().xp)
+    strict = pytest.importorskip("array_api_strict")
+    assert not _backend.is_numpy_namespace(strict)

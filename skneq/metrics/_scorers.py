@@ -2,14 +2,15 @@
 
 A scorer samples from a fitted generator and compares the samples with the
 held-out ``X`` of a cross-validation split, so that ``GridSearchCV`` and
-``cross_val_score`` can select generative models on seed 002's indices
-(appendix B) instead of a likelihood.
+``cross_val_score`` can select generative models on the indices of Fournier & Urbani
+(2024, arXiv:2405.10822, appendix B) instead of a likelihood.
 """
 
 from __future__ import annotations
 
-import numbers
+import numpy as np
 
+from .._validation import check_int
 from ._samples import aai_error, second_moment_error, spectrum_error
 
 __all__ = [
@@ -113,15 +114,17 @@ def make_generative_scorer(metric, *, n_samples=None, greater_is_better=False, r
         metric = _METRICS[metric]
     if not callable(metric):
         raise ValueError(f"metric must be callable or a metric name, got {metric!r}.")
-    if n_samples is not None and (not isinstance(n_samples, numbers.Integral) or n_samples < 1):
-        raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}.")
+    if n_samples is not None:
+        n_samples = check_int(n_samples, "n_samples", low=1)  # 2.7 and True refused, never truncated
+    if not isinstance(greater_is_better, (bool, np.bool_)):
+        raise ValueError(f"greater_is_better must be True or False, got {greater_is_better!r}.")
     sign = 1.0 if greater_is_better else -1.0
     return _GenerativeScorer(metric, n_samples, sign, random_state, dict(metric_kwargs))
 
 
-#: Scorer returning ``-aai_error(X, samples)`` (eq. B4 of seed 002).
+#: Scorer returning ``-aai_error(X, samples)`` (eq. B4 of Fournier & Urbani).
 aai_error_scorer = make_generative_scorer(aai_error)
-#: Scorer returning ``-second_moment_error(X, samples)`` (eq. B1 of seed 002).
+#: Scorer returning ``-second_moment_error(X, samples)`` (eq. B1 of Fournier & Urbani).
 second_moment_error_scorer = make_generative_scorer(second_moment_error)
-#: Scorer returning ``-spectrum_error(X, samples)`` (eq. B2 of seed 002).
+#: Scorer returning ``-spectrum_error(X, samples)`` (eq. B2 of Fournier & Urbani).
 spectrum_error_scorer = make_generative_scorer(spectrum_error)

@@ -232,3 +232,112 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# --------------------------------------------------------------------------
+# Issue 11: offsets, sparse input, bounded memory, argument checks
+# --------------------------------------------------------------------------
+
+
+def test_aai_unchanged_by_a_common_offset(xpb):
+    """Distances do not depend on a common offset. The |a|^2 + |b|^2 - 2ab
+    expansion of uncentred data at +1e8 lost every digit (0.23, 0.20 instead
+    of 0.54, 0.51 here); the pooled data are now centred first."""
+    rng = np.random.default_rng(0)
+    D, G = rng.normal(size=(300, 5)), rng.normal(size=(300, 5)) + 0.3
+    expected = adversarial_accuracy(D, G)
+    assert expected == pytest.approx(brute_force_aai(D[:60], G[:60]), abs=1) and expected == (0.54, 0.51)
+    assert adversarial_accuracy(xpb.asarray(D + 1e8), xpb.asarray(G + 1e8)) == expected
+    assert adversarial_accuracy(xpb.asarray(D - 3e7), xpb.asarray(G - 3e7), chunk_size=64) == expected
+
+
+def test_aai_offset_binary_data_stay_exact(xpb):
+    """Integer-valued data are shifted by an integer: still exact, ties included."""
+    rng = np.random.default_rng(4)
+    D = (rng.random((35, 4)) < 0.5).astype(np.float64)
+    G = (rng.random((25, 4)) < 0.3).astype(np.float64)
+    for ties in ("strict", "half"):
+        expected = brute_force_aai(D, G, ties=ties)
+        got = adversarial_accuracy(xpb.asarray(D + 1e8), xpb.asarray(G + 1e8), ties=ties, chunk_size=6)
+        assert got == pytest.approx(expected, abs=0)
+
+
+SPARSE_FORMATS = ["csr", "csc", "lil"]
+
+
+def _sparse_pair(fmt, shape=(40, 9), seed=8):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    D = (rng.random(shape) < 0.2) * rng.integers(1, 3, shape).astype(np.float64)
+    G = (rng.random(shape) < 0.3).astype(np.float64)
+    return D, G, sp.csr_matrix(D).asformat(fmt), sp.csr_matrix(G).asformat(fmt)
+
+
+@pytest.mark.parametrize("fmt", SPARSE_FORMATS)
+def test_sample_metrics_accept_sparse_input(fmt):
+    """CSR, CSC and LIL give the numbers of the dense arrays (BernoulliRBM takes sparse X too)."""
+    D, G, Ds, Gs = _sparse_pair(fmt)
+    assert adversarial_accuracy(Ds, Gs, chunk_size=7) == pytest.approx(brute_force_aai(D, G), abs=0)
+    assert adversarial_accuracy(Ds, G, ties="half") == adversarial_accuracy(D, G, ties="half")
+    assert aai_error(Ds, Gs) == aai_error(D, G)
+    assert second_moment_error(Ds, Gs) == pytest.approx(second_moment_error(D, G), rel=1e-12)
+    assert spectrum_error(Ds, Gs) == pytest.approx(spectrum_error(D, G), rel=1e-9)
+    wide = _sparse_pair(fmt, shape=(6, 15))  # N_s < N_v: the other Gram matrix
+    assert spectrum_error(wide[2], wide[3]) == pytest.approx(spectrum_error(wide[0], wide[1]), rel=1e-9)
+    assert reconstruction_error(Ds, Gs) == pytest.approx(np.mean((D - G) ** 2), rel=1e-13)
+
+
+def test_sparse_input_with_a_device_array():
+    """Sparse data against device samples: computed on the device, one block at a time."""
+    strict = pytest.importorskip("array_api_strict")
+    D, G, Ds, _ = _sparse_pair("csr")
+    G_dev = strict.asarray(G, device=strict.Device("device1"))
+    assert adversarial_accuracy(Ds, G_dev) == pytest.approx(brute_force_aai(D, G), abs=0)
+    assert second_moment_error(Ds, G_dev) == pytest.approx(second_moment_error(D, G), rel=1e-12)
+
+
+def test_sparse_nan_is_refused():
+    import scipy.sparse as sp
+
+    bad = sp.csr_matrix(np.array([[np.nan, 1.0], [0.0, 1.0], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match="X_data"):
+        adversarial_accuracy(bad, np.ones((3, 2)))
+
+
+def test_sample_metrics_memory_is_bounded_by_working_memory():
+    """Sparse inputs are never densified whole and no full distance matrix is
+    formed: with working_memory = 8 MiB the metrics stay below a quarter of
+    ONE dense copy of one input (200 x 8,000 float64 = 12.2 MB). The NumPy
+    allocations are traced (sparse.toarray included); second_moment_error is
+    left out, its N_v x N_v covariances are its output."""
+    import tracemalloc
+
+    import scipy.sparse as sp
+    import sklearn
+
+    rng = np.random.default_rng(9)
+    D, G = (sp.random(200, 8000, density=0.01, format="csr", random_state=rng, data_rvs=np.ones) for _ in range(2))
+    dense_mb = 200 * 8000 * 8 / 2**20
+    with sklearn.config_context(working_memory=8):
+        for func in (adversarial_accuracy, reconstruction_error, spectrum_error):
+            tracemalloc.start()
+            func(D, G)
+            peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            assert peak_mb < dense_mb / 4, (func.__name__, peak_mb)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(chunk_size=True), "chunk_size"),  # a bool is not a count
+        (dict(chunk_size=np.float64(2.5)), "chunk_size"),
+        (dict(chunk_size="4"), "chunk_size"),
+        (dict(ties=None), "ties"),
+        (dict(ties="HALF"), "ties"),
+    ],
+)
+def test_aai_argument_checks_name_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        adversarial_accuracy(np.ones((3, 2)), np.zeros((3, 2)), **kwargs)

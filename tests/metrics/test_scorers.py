@@ -121,3 +121,27 @@ def test_scorer_errors(bernoulli_data):
         make_generative_scorer(aai_error, n_samples=0)
     with pytest.raises(TypeError, match="no sample method"):
         aai_error_scorer(object(), bernoulli_data)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_samples=2.7), "n_samples"),  # refused, never truncated to 2
+        (dict(n_samples=True), "n_samples"),
+        (dict(n_samples=-1), "n_samples"),
+        (dict(greater_is_better="yes"), "greater_is_better"),
+    ],
+)
+def test_scorer_arguments_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_generative_scorer(aai_error, **kwargs)
+
+
+def test_scorer_on_sparse_held_out_data(bernoulli_data):
+    """Held-out folds may be sparse (as BernoulliRBM's input may): same score as dense."""
+    import scipy.sparse as sp
+
+    model = IndependentBernoulli().fit(bernoulli_data[:300])
+    X_test = bernoulli_data[300:]
+    for scorer in (aai_error_scorer, second_moment_error_scorer, spectrum_error_scorer):
+        assert scorer(model, sp.csr_matrix(X_test)) == pytest.approx(scorer(model, X_test), rel=1e-12, abs=1e-15)

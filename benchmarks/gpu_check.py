@@ -172,7 +172,7 @@ def step_rbm(backend, sizes):
     X = _mnist()[:n_chains, :n_v]
     pcd_s = {}
     for name in dict.fromkeys(("numpy", backend)):
-        rbm = RBM(n_components=n_h, n_iter=0, n_gibbs_steps=sizes["pcd_steps"], n_chains=len(X),
+        rbm = RBM(n_components=n_h, n_iter=0, n_steps_per_update=sizes["pcd_steps"], n_chains=len(X),
                   batch_size=len(X), backend=name, random_state=0).fit(X)
         Xb = rbm._fitted_backend().asarray(X)
         pcd_s[name] = _best_of(lambda: rbm.partial_fit(Xb), 1 if name == "numpy" else reps, name)

@@ -201,7 +201,7 @@ def main(argv=None):
            f"{keep.mean_abs_change:.3f} for ten rotations that keep the five leading modes.")
 
     # Fig. 7: symmetry breaking of the leading mode, tracked across checkpoints.
-    curves = symmetry_breaking_curves(checkpoints, X_test, modes=(0,), n_gibbs_samples=300, n_gibbs_steps=200,
+    curves = symmetry_breaking_curves(checkpoints, X_test, modes=(0,), n_chains=300, n_steps=200,
                                       random_state=0)
     for ax, coord, name in ((axes[2, 0], "u", "$z_1 = u_1$"), (axes[2, 1], "w", "$z_{M+1} = w_1$")):
         for source, color in (("data", "g"), ("gibbs", "purple")):

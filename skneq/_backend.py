@@ -175,6 +175,16 @@ def compute_namespace(*arrays):
     return _compat_numpy, "cpu"
 
 
+def is_array(a) -> bool:
+    """True for an array of any supported namespace (not for lists, scalars or sparse matrices)."""
+    return array_api_compat.is_array_api_obj(a)
+
+
+def device_of(a):
+    """The device of array ``a``."""
+    return array_api_compat.device(a)
+
+
 def backend_of(array) -> Backend:
     """The ``Backend`` an array lives on: its namespace, device and dtype.
 

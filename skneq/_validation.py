@@ -38,7 +38,7 @@ def _dispatch_available():
 
 
 def _is_numpy_input(X):
-    return _backend.namespace_name(_backend.namespace_of(X)[0]) == "numpy"
+    return _backend.is_numpy_namespace(_backend.namespace_of(X)[0])
 
 
 def _check_in_namespace(a, *, name, ensure_2d=True, ensure_min_samples=1, dtype="numeric"):
@@ -66,7 +66,7 @@ def _check_in_namespace(a, *, name, ensure_2d=True, ensure_min_samples=1, dtype=
 def _array_api_context(X):
     """Turn sklearn's Array API dispatch on for non-NumPy inputs only."""
     xp_in, _ = _backend.namespace_of(X)
-    return config_context(array_api_dispatch=True) if _backend.namespace_name(xp_in) != "numpy" else contextlib.nullcontext()
+    return contextlib.nullcontext() if _backend.is_numpy_namespace(xp_in) else config_context(array_api_dispatch=True)
 
 
 def check_unit_interval(X, xp, *, what="X"):

@@ -265,7 +265,7 @@ class AnnealingWorks:
         (acceptance ratio of both, lowest variance). ``"jarzynski"`` /
         ``"forward"`` and ``"reverse"`` are accepted synonyms."""
         method = _SYNONYMS.get(method, method)
-        xp = _backend._import_namespace("numpy")
+        xp = _backend.resolve(None, "numpy").xp
         if method == "ais":
             self._need("forward")
             return jarzynski_log_partition(self.log_partition_base, self.forward, xp=xp)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import numbers
 
-import array_api_compat
 import numpy as np
 
 from .. import _backend
@@ -65,7 +64,7 @@ def _check_count(value, name, *, allow_zero=False):
 
 def _as_float_array(a, name):
     """``a`` as a floating array in its own namespace (NumPy for lists/scalars), checked finite and non-empty."""
-    if not array_api_compat.is_array_api_obj(a):
+    if not _backend.is_array(a):
         try:
             a = np.asarray(a, dtype=np.float64)
         except (TypeError, ValueError) as exc:

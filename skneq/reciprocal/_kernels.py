@@ -586,6 +586,6 @@ def sampled_projection_kurtosis(modes, p, n_samples, batch_size, rng, *, xp):
 
 
 def _device(a):
-    import array_api_compat
+    from .._backend import device_of
 
-    return array_api_compat.device(a)
+    return device_of(a)

@@ -52,7 +52,7 @@ _DEFAULT_N_COMPONENTS = 16
 def _as_array(a, name):
     if a is None:
         raise ValueError(f"{name} is required, got None.")
-    if _backend.array_api_compat.is_array_api_obj(a):
+    if _backend.is_array(a):
         return a
     try:
         return np.asarray(a, dtype=np.float64)

@@ -284,7 +284,7 @@ class SymmetryBreakingCurves:
     overlaps: np.ndarray = None
 
 
-def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_samples=500, n_gibbs_steps=100,
+def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_chains=500, n_steps=100,
                              gibbs_init="data", track="last", random_state=None, backend=None):
     """Symmetry-breaking curves of Toledo-Marin et al. (arXiv:2503.21536), Figs. 7-8.
 
@@ -306,7 +306,7 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
     hidden : {"sample", "mean"}
         Hidden units of the data: drawn from ``p(h | v)`` (joint states, as
         the Gibbs samples) or set to ``p(h = 1 | v)``.
-    n_gibbs_samples, n_gibbs_steps : int
+    n_chains, n_steps : int
         Gibbs chains and sweeps per checkpoint.
     gibbs_init : {"data", "random"}
         Chains start from rows of ``X`` or from uniform random states.
@@ -331,8 +331,8 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
     """
     check_option(hidden, "hidden", ("sample", "mean"))
     check_option(gibbs_init, "gibbs_init", ("data", "random"))
-    n_gibbs_samples = check_int(n_gibbs_samples, "n_gibbs_samples")
-    n_gibbs_steps = check_int(n_gibbs_steps, "n_gibbs_steps", low=0)
+    n_chains = check_int(n_chains, "n_chains")
+    n_steps = check_int(n_steps, "n_steps", low=0)
     modes = tuple(check_int(m, "modes", low=0) for m in np.atleast_1d(modes).tolist())
     X = check_array_xp(X, name="X")
     checkpoints = training_checkpoints(source)
@@ -367,11 +367,11 @@ def symmetry_breaking_curves(source, X, *, modes=(0,), hidden="sample", n_gibbs_
         H = hidden_probabilities(Xb, W, c, xp=xp) if hidden == "mean" else sample_hidden(Xb, W, c, rng, xp=xp)[0]
         stats = {"data": _uw_stats(projector, Xb, H, idx, sign)}
         if gibbs_init == "data":
-            V0 = xp.take(Xb, rng.integers(Xb.shape[0], (n_gibbs_samples,)), axis=0)
+            V0 = xp.take(Xb, rng.integers(Xb.shape[0], (n_chains,)), axis=0)
             V0 = rng.bernoulli(V0)  # gray levels become binary states
         else:
-            V0 = rng.bernoulli(xp.full((n_gibbs_samples, W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
-        V, _ = gibbs_vhv(V0, W, b, c, rng, n_gibbs_steps, xp=xp)
+            V0 = rng.bernoulli(xp.full((n_chains, W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
+        V, _ = gibbs_vhv(V0, W, b, c, rng, n_steps, xp=xp)
         H, _ = sample_hidden(V, W, c, rng, xp=xp)
         stats["gibbs"] = _uw_stats(projector, V, H, idx, sign)
         for name in ("data", "gibbs"):

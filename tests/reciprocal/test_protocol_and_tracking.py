@@ -184,7 +184,7 @@ def test_symmetry_curves_follow_a_mode_through_a_level_crossing():
 
     checkpoints = [(0, model([3.0, 2.0, 1.0, 0.5])), (1, model([2.0, 3.0, 1.0, 0.5]))]
     X = (rng.random((20, 10)) < 0.5).astype(float)
-    kwargs = dict(modes=(0, 1), n_gibbs_samples=5, n_gibbs_steps=1, random_state=0)
+    kwargs = dict(modes=(0, 1), n_chains=5, n_steps=1, random_state=0)
     tracked = symmetry_breaking_curves(checkpoints, X, track="first", **kwargs)
     ranked = symmetry_breaking_curves(checkpoints, X, track=False, **kwargs)
     np.testing.assert_allclose(tracked.singular_values[:, 0], [3.0, 2.0])

@@ -97,7 +97,7 @@ def test_symmetry_curves_data_mean_is_eq29_at_the_data_mean():
     W, b, c = gaussian_rbm(20, 8, 0.5, seed=3)
     X = (np.random.default_rng(4).random((50, 20)) < 0.3).astype(float)
     curves = symmetry_breaking_curves([(0, (W, b, c))], X, modes=(0, 2, 5), hidden="mean",
-                                      n_gibbs_samples=10, n_gibbs_steps=2, random_state=0)
+                                      n_chains=10, n_steps=2, random_state=0)
     projector = ReciprocalSpaceProjector.from_parameters(W, b, c)
     P_h = np.asarray(hidden_probabilities(X, W, c, xp=np))
     ref = constraint_potential_minimum(projector.visible_modes_, projector.hidden_modes_, projector.saddle_points_,
@@ -112,7 +112,7 @@ def test_symmetry_curves_data_mean_is_eq29_at_the_data_mean():
 def test_symmetry_curves_same_on_every_backend(xpb):
     W, b, c = gaussian_rbm(12, 5, 0.3, seed=14)
     X = (np.random.default_rng(15).random((30, 12)) < 0.4).astype(float)
-    kwargs = dict(modes=(0, 1), n_gibbs_samples=20, n_gibbs_steps=3, random_state=0)
+    kwargs = dict(modes=(0, 1), n_chains=20, n_steps=3, random_state=0)
     ref = symmetry_breaking_curves([(0, (W, b, c))], X, **kwargs)
     got = symmetry_breaking_curves([(0, tuple(xpb.asarray(a) for a in (W, b, c)))], xpb.asarray(X), **kwargs)
     for name in ("data_u_mean", "gibbs_w_std", "constraint_u", "saddle_y", "singular_values"):
@@ -127,7 +127,7 @@ def test_symmetry_curves_at_initialisation_sit_at_eq29_minimum():
     W, b, c = gaussian_rbm(64, 16, 0.01, seed=5)
     b, c = np.zeros(64), np.zeros(16)
     X = (np.random.default_rng(6).random((800, 64)) < 0.5).astype(float)
-    curves = symmetry_breaking_curves([(0, (W, b, c))], X, modes=(0, 1), n_gibbs_samples=800, n_gibbs_steps=5,
+    curves = symmetry_breaking_curves([(0, (W, b, c))], X, modes=(0, 1), n_chains=800, n_steps=5,
                                       gibbs_init="random", random_state=1)
     for source in ("data", "gibbs"):
         for coord in ("u", "w"):
@@ -145,7 +145,7 @@ def test_symmetry_breaking_during_rbm_training():
     prototypes = (rng.random((2, 36)) < 0.5).astype(float)
     X = np.abs(prototypes[rng.integers(0, 2, 400)] - (rng.random((400, 36)) < 0.05))
     rbm = rbm_module.RBM(n_components=8, n_iter=12, learning_rate=0.05, checkpoints=3, random_state=0).fit(X)
-    curves = symmetry_breaking_curves(rbm, X[:200], modes=(0,), n_gibbs_samples=200, n_gibbs_steps=50,
+    curves = symmetry_breaking_curves(rbm, X[:200], modes=(0,), n_chains=200, n_steps=50,
                                       random_state=0)
     assert curves.epochs[0] == 0 and curves.epochs.size >= 3
     # Two prototypes: the leading mode learns their difference, its singular

@@ -2,7 +2,8 @@
 :class:`sklearn.neural_network.BernoulliRBM`.
 
 The estimator is scikit-learn glue over the kernels of :mod:`skneq.rbm._kernels`
-(sampling, free energy), :mod:`skneq.rbm._update` (the training hot path),
+(sampling, free energy), :mod:`skneq.rbm._update` (the training hot path, PT
+negative phase through :mod:`skneq.rbm._ladder`),
 :mod:`skneq.rbm._annealing` (AIS, reverse AIS, Bennett; through
 :mod:`skneq.rbm._likelihood`) and :mod:`skneq._optim`.
 """
@@ -19,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend, _optim
 from .._base import GenerativeMixin, dense_rows, row_chunks
-from .._math import MEAN_CLIP, logit_clipped_mean, softplus
+from .._math import MEAN_CLIP, logit_clipped_mean
 from .._validation import check_beta, check_int, is_sparse, validate_X
 from . import _kernels as _k
 from ._checkpoint import CheckpointMixin
@@ -27,6 +28,7 @@ from ._ladder import SwapCounter, path_ladder
 from ._likelihood import LikelihoodMixin
 from ._sampling import SamplingMixin
 from ._threads import one_blas_thread
+from ._rows import MONITOR_ROWS, RowsMixin
 from ._update import MinibatchUpdate
 
 __all__ = ["RBM", "HIDDEN_OFFSET_RATE", "MONITOR_ROWS"]
@@ -34,11 +36,9 @@ __all__ = ["RBM", "HIDDEN_OFFSET_RATE", "MONITOR_ROWS"]
 # Offset of the hidden-mean centering parameter, updated as an exponential
 # moving average (Melchior et al. 2016 use 0.01 for the sliding factor).
 HIDDEN_OFFSET_RATE = 0.01
-# Rows (a fixed random subset) on which the pseudo-log-likelihood is monitored.
-MONITOR_ROWS = 1000
 
 
-class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, GenerativeMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
           BaseEstimator):
     """Bernoulli restricted Boltzmann machine with PCD / CD / random-restart
     training, centering, temperature, real sampling and exact or annealed
@@ -580,32 +580,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         """Mean training log-likelihood without refreshing the counter streams."""
         return float(bk.xp.mean(self._log_likelihood_rows(X, bk, self.log_partition_)))
 
-    def _pseudo_log_likelihood(self, X, bk, rng):
-        """Mean pseudo-log-likelihood (one random bit per sample), as BernoulliRBM.
-
-        On a random subset of at most ``MONITOR_ROWS`` rows drawn, like the
-        flipped bits, from the monitoring stream ``rng``: data sorted by class
-        are still represented, and training draws nothing for it.
-        """
-        xp = bk.xp
-        n = X.shape[0]
-        rows = rng.permutation(n)[: min(MONITOR_ROWS, n)]
-        V = xp.astype(self._rows(X, rows, bk, bk.dtype) > 0.5, bk.dtype)
-        flip = rng.integers(V.shape[1], (V.shape[0],))
-        mask = xp.astype(xp.arange(V.shape[1], device=bk.device)[None, :] == flip[:, None], bk.dtype)
-        V_flipped = V + mask * (1 - 2 * V)
-        W, b, c = self._parameters()
-        fe = _k.free_energy(V, W, b, c, self.beta, xp=xp)
-        fe_flipped = _k.free_energy(V_flipped, W, b, c, self.beta, xp=xp)
-        return float(xp.mean(-softplus(-self.beta * (fe_flipped - fe), xp=xp))) * V.shape[1]
-
-    # ------------------------------------------------------------------
-    # transformer and free energy (bounded memory); sampling in _sampling
-    # ------------------------------------------------------------------
-    def _map_rows(self, X, bk, fn, bytes_per_row):
-        parts = [fn(self._rows(X, rows, bk, bk.dtype)) for rows in row_chunks(X.shape[0], bytes_per_row)]
-        return parts[0] if len(parts) == 1 else bk.xp.concat(parts, axis=0)
-
     def transform(self, X):
         """Hidden activation probabilities ``P(h=1 | v)``, shape (n_samples, n_components).
 
@@ -616,19 +590,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         H = self._map_rows(X, bk, lambda V: _k.hidden_probabilities(V, W, c, self.beta, xp=bk.xp),
                            4 * (X.shape[1] + 2 * W.shape[0]))
         return _backend.convert_like(H, xp_in, dev_in)
-
-    def free_energy(self, X):
-        """Free energy ``F(v) = -(1/beta) log sum_h exp(-beta E(v, h))``, shape (n_samples,).
-
-        Computed in float64 (as ``score_samples``), in chunks of rows sized by
-        ``working_memory``.
-        """
-        X, bk, (xp_in, dev_in) = self._validate_fitted_rows(X)
-        dt, n_hidden = bk.accurate_dtype(), self.components_.shape[0]
-        parts = [-self._log_unnormalized(self._rows(X, rows, bk, dt), bk) / self.beta
-                 for rows in row_chunks(X.shape[0], 8 * (2 * X.shape[1] + 2 * n_hidden))]
-        F = parts[0] if len(parts) == 1 else bk.xp.concat(parts)
-        return _backend.convert_like(F, xp_in, dev_in)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

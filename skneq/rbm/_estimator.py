@@ -78,12 +78,10 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         at the mini-batch (CD), chains restarted at uniformly random
         states for every update ("rdm", the out-of-equilibrium short-run
         training of Toledo-Marin et al. 2025, Sec. 2), or persistent
-        parallel-tempering chains ("pt", Desjardins et al. 2010): every
-        chain has one replica per rung of a ladder along the annealing path
-        from the data-mean base model (rung 0, sampled exactly) to the model,
-        swaps between neighbouring rungs accepted by the Metropolis rule on
-        the joint energy (see ``sample(method="parallel_tempering")``); the
-        model's replicas are the negative phase.
+        parallel-tempering chains ("pt", Desjardins et al. 2010; one replica
+        per rung of a ladder from the data-mean base model to the model, as
+        ``sample(method="parallel_tempering")``), whose model replicas are
+        the negative phase.
     n_steps_per_update : int, default=1
         Gibbs sweeps per update (the k of CD-k / PCD-k / Rdm-k); PT sweeps
         (each at every rung) for "pt".
@@ -188,6 +186,9 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
     belief networks", ICML 2008 (AIS).
     Y. Burda, R. Grosse and R. Salakhutdinov, "Accurate and conservative
     estimates of MRF log-likelihood using reverse annealing", AISTATS 2015.
+    G. Desjardins, A. Courville, Y. Bengio, P. Vincent and O. Delalleau,
+    "Tempered Markov chain Monte Carlo for training of restricted Boltzmann
+    machines", AISTATS 2010 (parallel tempering).
     D. S. P. Salazar, "Nonequilibrium thermodynamics of restricted Boltzmann
     machines", Phys. Rev. E 96, 022131 (2017), arXiv:1704.08724.
     J. Q. Toledo-Marin, A. Maiti, G. C. Fox and R. G. Melko, "Exploring the

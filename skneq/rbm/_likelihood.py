@@ -38,11 +38,12 @@ __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCO
            "FIT_AIS_CHAINS", "FIT_PT_SWEEPS", "AIS_PT_TEMPERATURES"]
 
 #: ``score`` (the cached ``log_partition_``) enumerates the smaller layer
-#: exactly up to this many units, else uses AIS. Blockwise enumeration at
-#: 784 visible units, one thread of this project's 2-core CPU: 16 units
-#: 0.4 s, 20 units 4.9 s (the row-by-row enumeration it replaces took 41 s),
-#: each further unit doubles the time; ``log_partition("exact")`` goes up to
-#: ``_enumeration.MAX_ENUMERATED_UNITS`` (30) on request.
+#: exactly up to this many units, else uses the AIS sandwich. The one such
+#: limit of ``score``; chosen where blockwise enumeration (whose time doubles
+#: with every unit; see the enumeration times written by
+#: ``benchmarks/bench_ais.py``) still costs about as much as the AIS sandwich
+#: it replaces at 784 visible units on a 2-core CPU. ``log_partition("exact")``
+#: goes up to ``_enumeration.MAX_ENUMERATED_UNITS`` (30) on request.
 MAX_SCORE_EXACT_UNITS = 22
 # AIS settings of the log Z cached for score when the model is too large to
 # enumerate; log_partition(...) lets users spend more.
@@ -226,8 +227,8 @@ class LikelihoodMixin:
         method : {"exact", "ais", "reverse_ais", "bennett"}, default="exact"
             * ``"exact"``: enumerate the smaller layer in blocks (Gray-code
               order, float64; ``skneq.rbm._enumeration``), up to 30 units;
-              at 784 visible units about 5 s for 20 hidden units on one
-              CPU core, doubling with every further unit.
+              the time doubles with every unit (at 784 visible units a few
+              seconds for 20-22 hidden units on one CPU core).
             * ``"ais"``: forward annealed importance sampling from the base
               model (a stochastic lower bound).
             * ``"reverse_ais"``: anneal model samples back to the base model

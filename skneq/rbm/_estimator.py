@@ -71,9 +71,8 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         Print one line per epoch (epoch, pseudo-log-likelihood, time).
         ``history_`` and the fit never depend on it.
     random_state : int, RandomState instance or None, default=None
-        Seeds the named streams (``skneq._base.STREAMS``): "initialization"
-        (weights, starting chains), "training" (mini-batch order, negative
-        phase), "monitoring", and the methods' generators.
+        Seeds initialisation, mini-batch order and Gibbs sampling (separate
+        named streams), and the methods' generators.
     method : {"pcd", "cd", "rdm", "pt"}, default="pcd"
         Negative phase: persistent chains (Tieleman 2008), chains restarted
         at the mini-batch (CD), chains restarted at uniformly random
@@ -476,8 +475,8 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         """
         self._check_counts()
         X, bk = self._validate_training_input(X, reset=True)
-        self._initialize(X, bk, self._rng(bk, "initialization"))
-        rng = self._rng(bk, "training")
+        rng = self._training_rng(bk)
+        self._initialize(X, bk, rng)
         self._train(X, bk, rng, self.n_iter, self._checkpoint_epochs(), shuffle=True)
         return self
 
@@ -498,11 +497,20 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
             raise ValueError("continue_fit needs a model loaded from a checkpoint written during fit "
                              "(RBM(checkpoint_path=...)); use partial_fit to train further")
         X, bk = self._validate_training_input(X, reset=False)
-        rng = self._rng(bk, "training")
+        rng = self._training_rng(bk)
         rng._gen.bit_generator.state = state
         del self._resume_rng_state
         self._train(X, bk, rng, self.n_iter - self.n_iter_, self._checkpoint_epochs(), shuffle=True)
         return self
+
+    def _training_rng(self, bk, salt=None):
+        """The training stream: seeded by ``random_state`` in ``fit``; salted with
+        the updates done in ``partial_fit`` (so ``n_updates_`` is the stream
+        position a checkpoint needs). Monitoring and the methods have their own
+        streams (``GenerativeMixin._rng``), so nothing else draws from it."""
+        if salt is None:
+            return _backend.make_rng(bk, self.random_state)
+        return _backend.make_rng(bk, self.random_state, salt)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -520,11 +528,9 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         if first_call:
             self._check_counts()
         X, bk = self._validate_training_input(X, reset=first_call)
+        rng = self._training_rng(bk, 0 if first_call else self.n_updates_ + 1)
         if first_call:
-            self._initialize(X, bk, self._rng(bk, "initialization"))
-        # The "training" stream salted with the updates done: n_updates_ is the
-        # stream position a checkpoint needs.
-        rng = self._rng(bk, "training", 0 if first_call else self.n_updates_ + 1)
+            self._initialize(X, bk, rng)
         self._train(X, bk, rng, 1, self._checkpoint_epochs(), shuffle=False)
         return self
 

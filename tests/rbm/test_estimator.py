@@ -387,11 +387,7 @@ def test_fit_on_array_api_strict_device1_without_host_copies():
     rng = np.random.default_rng(0)
     X = (rng.random((60, 12)) < 0.3).astype(np.float64)
     X_dev = strict.asarray(X, device=dev)
-    # random_state=1: NumPy and other namespaces test u < sigmoid(x) by two float32
-    # formulas (skneq._backend.bernoulli_logits) that can round a borderline draw
-    # apart; with the named streams seeds 0 and 2 meet one in epoch 2 (a chain
-    # flips, weights then differ by 2e-4), seeds 1 and 3 none in two epochs.
-    rbm = RBM(n_components=3, n_iter=2, batch_size=10, backend="array_api_strict", random_state=1)
+    rbm = RBM(n_components=3, n_iter=2, batch_size=10, backend="array_api_strict", random_state=0)
     import sklearn
 
     with sklearn.config_context(array_api_dispatch=True):
@@ -402,7 +398,7 @@ def test_fit_on_array_api_strict_device1_without_host_copies():
     assert H.device == dev and log_p.device == dev and S.device == dev
     assert rbm.components_.device == dev
     # The same training on NumPy gives the same numbers (same seed, same streams).
-    ref = RBM(n_components=3, n_iter=2, batch_size=10, random_state=1).fit(X)
+    ref = RBM(n_components=3, n_iter=2, batch_size=10, random_state=0).fit(X)
     np.testing.assert_allclose(_backend.to_numpy(rbm.components_), ref.components_, rtol=1e-5, atol=1e-6)
     # estimator_to_numpy gives a host copy that pickles and predicts with NumPy.
     from skneq import estimator_to_numpy

@@ -5,14 +5,18 @@
 samples; ``MAX_EXACT_UNITS``), ``_update`` (the PCD / CD / Rdm training hot
 path), ``_annealing`` (THE annealed importance sampling code: forward and
 reverse works, Jarzynski and Bennett estimates, ``AnnealingWorks``) and
-``_exact`` (joint-state transition matrices of small models). ``_likelihood``
-(log Z, its interval and the log-likelihood) and ``_checkpoint`` (``.npz``
-checkpoints, ``from_parameters``) are the estimator's mixins.
+``_exact`` (joint-state transition matrices of small models), ``_enumeration``
+(exact log Z of mid-size models by blockwise Gray-code enumeration) and
+``_tempering`` (parallel-tempering sweeps and swaps). ``_ladder`` is the
+estimator's PT ladder along the annealing path (sampling, ``method="pt"``
+training, reverse-AIS starts). ``_likelihood`` (log Z, its interval and the
+log-likelihood; ``MAX_SCORE_EXACT_UNITS``), ``_sampling`` and ``_checkpoint``
+(``.npz`` checkpoints, ``from_parameters``) are the estimator's mixins.
 """
 
 from ._annealing import AnnealingWorks
 from ._estimator import RBM
 from ._kernels import MAX_EXACT_UNITS
-from ._likelihood import LikelihoodWarning
+from ._likelihood import MAX_SCORE_EXACT_UNITS, LikelihoodWarning
 
-__all__ = ["RBM", "AnnealingWorks", "LikelihoodWarning", "MAX_EXACT_UNITS"]
+__all__ = ["RBM", "AnnealingWorks", "LikelihoodWarning", "MAX_EXACT_UNITS", "MAX_SCORE_EXACT_UNITS"]

@@ -17,6 +17,8 @@ key                         content
 ``hidden_offset``           hidden centering offset, shape (n_components,)
 ``persistent_chains``       visible chain states, shape (n_chains, n_features)
 ``persistent_hidden``       hidden chain states, shape (n_chains, n_components)
+``tempering_chains``        ``method="pt"`` only: visible states of every rung,
+                            shape (n_temperatures, n_chains, n_features)
 ``initial_W/b/c``           parameters at initialisation
 ``optimizer_state_i_j``     array ``j`` (for W, b, c) of moment ``i`` of the optimiser
 ``optimizer_step``          Adam's step counter (0 for the other rules)
@@ -106,6 +108,8 @@ class CheckpointMixin:
         gen = getattr(training_rng, "_gen", None)
         if gen is not None and hasattr(gen, "bit_generator") and isinstance(gen, np.random.Generator):
             arrays["training_rng_state"] = np.asarray(json.dumps(gen.bit_generator.state))
+        if "tempering_chains_" in self.__dict__:
+            arrays["tempering_chains"] = np_(self.tempering_chains_)
         if hasattr(self, "feature_names_in_"):
             arrays["feature_names_in"] = np.asarray(self.feature_names_in_, dtype=str)
         with open(path, "wb") as f:
@@ -145,6 +149,8 @@ class CheckpointMixin:
         rbm.visible_mean_, rbm.visible_offset_, rbm.hidden_offset_ = (
             on(data["visible_mean"]), on(data["visible_offset"]), on(data["hidden_offset"]))
         rbm.persistent_chains_, rbm.persistent_hidden_ = on(data["persistent_chains"]), on(data["persistent_hidden"])
+        if "tempering_chains" in data:
+            rbm.tempering_chains_ = on(data["tempering_chains"])
         rbm.initial_params_ = tuple(np.array(data[f"initial_{n}"]) for n in "Wbc")
         n_moments = 2 if rbm.optimizer == "adam" else 1
         moments = tuple(tuple(on(data[f"optimizer_state_{i}_{j}"]) for j in range(3)) for i in range(n_moments))

@@ -2,7 +2,8 @@
 :class:`sklearn.neural_network.BernoulliRBM`.
 
 The estimator is scikit-learn glue over the kernels of :mod:`skneq.rbm._kernels`
-(sampling, free energy), :mod:`skneq.rbm._update` (the training hot path),
+(sampling, free energy), :mod:`skneq.rbm._update` (the training hot path, PT
+negative phase through :mod:`skneq.rbm._ladder`),
 :mod:`skneq.rbm._annealing` (AIS, reverse AIS, Bennett; through
 :mod:`skneq.rbm._likelihood`) and :mod:`skneq._optim`.
 """
@@ -19,13 +20,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend, _optim
 from .._base import GenerativeMixin, dense_rows, row_chunks
-from .._math import MEAN_CLIP, logit_clipped_mean, softplus
+from .._math import MEAN_CLIP, logit_clipped_mean
 from .._validation import check_beta, check_int, is_sparse, validate_X
 from . import _kernels as _k
 from ._checkpoint import CheckpointMixin
+from ._ladder import SwapCounter, path_ladder
 from ._likelihood import LikelihoodMixin
 from ._sampling import SamplingMixin
 from ._threads import one_blas_thread
+from ._rows import MONITOR_ROWS, RowsMixin
 from ._update import MinibatchUpdate
 
 __all__ = ["RBM", "HIDDEN_OFFSET_RATE", "MONITOR_ROWS"]
@@ -33,11 +36,9 @@ __all__ = ["RBM", "HIDDEN_OFFSET_RATE", "MONITOR_ROWS"]
 # Offset of the hidden-mean centering parameter, updated as an exponential
 # moving average (Melchior et al. 2016 use 0.01 for the sliding factor).
 HIDDEN_OFFSET_RATE = 0.01
-# Rows (a fixed random subset) on which the pseudo-log-likelihood is monitored.
-MONITOR_ROWS = 1000
 
 
-class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, GenerativeMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
           BaseEstimator):
     """Bernoulli restricted Boltzmann machine with PCD / CD / random-restart
     training, centering, temperature, real sampling and exact or annealed
@@ -72,13 +73,21 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, mini-batch order and Gibbs sampling (separate
         named streams), and the methods' generators.
-    method : {"pcd", "cd", "rdm"}, default="pcd"
+    method : {"pcd", "cd", "rdm", "pt"}, default="pcd"
         Negative phase: persistent chains (Tieleman 2008), chains restarted
-        at the mini-batch (CD), or chains restarted at uniformly random
+        at the mini-batch (CD), chains restarted at uniformly random
         states for every update ("rdm", the out-of-equilibrium short-run
-        training of Toledo-Marin et al. 2025, Sec. 2).
+        training of Toledo-Marin et al. 2025, Sec. 2), or persistent
+        parallel-tempering chains ("pt", Desjardins et al. 2010; one replica
+        per rung of a ladder from the data-mean base model to the model, as
+        ``sample(method="parallel_tempering")``), whose model replicas are
+        the negative phase.
     n_steps_per_update : int, default=1
-        Gibbs sweeps per update (the k of CD-k / PCD-k / Rdm-k).
+        Gibbs sweeps per update (the k of CD-k / PCD-k / Rdm-k); PT sweeps
+        (each at every rung) for "pt".
+    n_temperatures : int, default=10
+        Rungs of the "pt" ladder: 0, then geometric from 0.05 to 1.
+        Ignored by the other methods.
     n_chains : int or None, default=None
         Number of persistent (or random-restart) chains, independent of
         ``batch_size``; ``None`` uses ``batch_size``. Ignored by "cd".
@@ -128,7 +137,11 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
     hidden_offset_ : array of shape (n_components,)
         Hidden centering offset (zeros when ``centering=False``).
     persistent_chains_ : array of shape (n_chains, n_features)
-        Visible states of the persistent chains ("pcd").
+        Visible states of the persistent chains ("pcd"; the model's replicas
+        for "pt").
+    tempering_chains_ : array of shape (n_temperatures, n_chains, n_features)
+        "pt" only: visible states of every rung's replicas (the model's
+        last), saved by checkpoints so training resumes exactly.
     persistent_hidden_ : array of shape (n_chains, n_components)
         Hidden states of the persistent chains, drawn from ``P(h | v)`` at
         the last update (as ``BernoulliRBM``'s ``h_samples_``).
@@ -149,7 +162,10 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         ``epoch``, ``n_updates``, ``time``, ``pseudo_log_likelihood``
         (always; on a fixed random subset of at most 1000 rows, bits drawn
         from the "monitoring" stream), ``log_likelihood`` and ``params``
-        (``(W, b, c)`` NumPy copies; ``None`` except at checkpoint epochs).
+        (``(W, b, c)`` NumPy copies; ``None`` except at checkpoint epochs);
+        with ``method="pt"`` also ``swap_acceptance``: per epoch a list of
+        ``n_temperatures - 1`` floats, the fraction of swaps accepted
+        between rungs ``k`` and ``k + 1`` during that epoch.
     n_iter_ : int
         Epochs done (``partial_fit`` counts one per call).
     n_updates_ : int
@@ -170,6 +186,9 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
     belief networks", ICML 2008 (AIS).
     Y. Burda, R. Grosse and R. Salakhutdinov, "Accurate and conservative
     estimates of MRF log-likelihood using reverse annealing", AISTATS 2015.
+    G. Desjardins, A. Courville, Y. Bengio, P. Vincent and O. Delalleau,
+    "Tempered Markov chain Monte Carlo for training of restricted Boltzmann
+    machines", AISTATS 2010 (parallel tempering).
     D. S. P. Salazar, "Nonequilibrium thermodynamics of restricted Boltzmann
     machines", Phys. Rev. E 96, 022131 (2017), arXiv:1704.08724.
     J. Q. Toledo-Marin, A. Maiti, G. C. Fox and R. G. Melko, "Exploring the
@@ -197,8 +216,9 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         "n_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
-        "method": [StrOptions({"pcd", "cd", "rdm"})],
+        "method": [StrOptions({"pcd", "cd", "rdm", "pt"})],
         "n_steps_per_update": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_temperatures": [Interval(numbers.Integral, 2, None, closed="left")],
         "n_chains": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "centering": ["boolean"],
         "visible_bias_init": [StrOptions({"data_mean", "zero"})],
@@ -224,6 +244,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         random_state=None,
         method="pcd",
         n_steps_per_update=1,
+        n_temperatures=10,
         n_chains=None,
         centering=True,
         visible_bias_init="data_mean",
@@ -245,6 +266,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         self.random_state = random_state
         self.method = method
         self.n_steps_per_update = n_steps_per_update
+        self.n_temperatures = n_temperatures
         self.n_chains = n_chains
         self.centering = centering
         self.visible_bias_init = visible_bias_init
@@ -286,10 +308,10 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
 
     def _check_counts(self):
         # sklearn's Interval(Integral) lets bools through (True is an int).
-        for name in ("n_components", "batch_size", "n_iter", "n_steps_per_update", "n_chains"):
+        for name in ("n_components", "batch_size", "n_iter", "n_steps_per_update", "n_chains", "n_temperatures"):
             value = getattr(self, name)
             if value is not None:
-                check_int(value, name, low=0 if name == "n_iter" else 1)
+                check_int(value, name, low={"n_iter": 0, "n_temperatures": 2}.get(name, 1))
 
     def _validate_fitted_rows(self, X):
         """Validate X after fit (dense on the fitted backend, or CSR on the host)."""
@@ -365,12 +387,21 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         else:
             self.hidden_offset_ = xp.zeros_like(c)
         clipped = xp.clip(mean, MEAN_CLIP, 1 - MEAN_CLIP)
-        self.persistent_chains_ = rng.bernoulli(xp.broadcast_to(clipped, (self._n_chains(), W.shape[1])))
+        if self.method == "pt":
+            # Every rung starts at a sample of the base model (the data-mean
+            # independent units).
+            self.tempering_chains_ = rng.bernoulli(
+                xp.broadcast_to(clipped, (self.n_temperatures, self._n_chains(), W.shape[1])))
+            self.persistent_chains_ = xp.asarray(self.tempering_chains_[-1, ...], copy=True)
+        else:
+            self.__dict__.pop("tempering_chains_", None)
+            self.persistent_chains_ = rng.bernoulli(xp.broadcast_to(clipped, (self._n_chains(), W.shape[1])))
         self.persistent_hidden_ = rng.bernoulli(
             _k.hidden_probabilities(self.persistent_chains_, W, c, self.beta, xp=xp))
         self.optimizer_state_ = _optim.init(self.optimizer, (W, b, c), xp=xp)
         self.initial_params_ = tuple(_backend.to_numpy(p).copy() for p in (W, b, c))
-        self._init_history("pseudo_log_likelihood", "log_likelihood", "params")
+        self._init_history("pseudo_log_likelihood", "log_likelihood", "params",
+                           *(("swap_acceptance",) if self.method == "pt" else ()))
         self.n_iter_ = 0
         self.n_updates_ = 0
         self.__dict__.pop("_n_method_calls", None)  # a fit-and-call sequence is reproducible
@@ -398,21 +429,34 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         values = X.data if is_sparse(X) else X
         vxp = _backend.namespace_of(values)[0]
         self._data_is_fractional = self.method == "cd" and bool(vxp.any((values != 0) & (values != 1)))
+        pt = {}
+        if self.method == "pt":
+            pt = dict(replicas=self.tempering_chains_, betas=path_ladder(self.n_temperatures),
+                      base_bias=xp.astype(self._base_bias(bk, None, self.beta), bk.dtype),
+                      first_sweep=self.n_updates_ * self.n_steps_per_update)
         self._minibatch_update = MinibatchUpdate(
             self.persistent_chains_, self.persistent_hidden_, min(self.batch_size, X.shape[0]),
-            xp.astype(self.visible_offset_, bk.dtype), self.method,
+            xp.astype(self.visible_offset_, bk.dtype), self.method, **pt,
         )
         if self.method == "pcd":
             # A view: the chains advance in the update's buffer.
             self.persistent_chains_ = self._minibatch_update.chains
 
+    def _sync_chains(self, update):
+        """Fitted chain attributes from the running update's buffers."""
+        if self.method == "pcd":
+            self.persistent_chains_ = update.xp.asarray(update.chains, copy=True)  # frees the buffer
+            self.persistent_hidden_ = update.hidden_chains
+        elif self.method == "pt":
+            self.tempering_chains_ = update.replicas
+            self.persistent_chains_ = update.xp.asarray(update.replicas[-1, ...], copy=True)
+            self.persistent_hidden_ = update.hidden_chains
+
     def _finish_training(self):
         update = self.__dict__.pop("_minibatch_update", None)
         self.__dict__.pop("_data_is_fractional", None)
         if update is not None:
-            if self.method == "pcd":
-                self.persistent_chains_ = update.xp.asarray(update.chains, copy=True)  # frees the buffer
-                self.persistent_hidden_ = update.hidden_chains
+            self._sync_chains(update)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -502,6 +546,8 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
                     epoch = self.n_iter_ + 1
                     learning_rate = self._epoch_learning_rate(epoch) if shuffle else self.learning_rate
                     order = rng.permutation(n_samples) if shuffle else None
+                    if self.method == "pt":  # swap rates of this epoch only
+                        self._minibatch_update.counter = SwapCounter(self.n_temperatures - 1)
                     for start in range(0, n_samples, self.batch_size):
                         # Slice stops stay in bounds: the Array API leaves overshoot unspecified.
                         stop = min(start + self.batch_size, n_samples)
@@ -510,8 +556,9 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
                     self.n_iter_ = epoch
                     self._record_epoch(epoch, time.perf_counter() - tic, X, bk, epoch in checkpoint_epochs)
                     if shuffle and self.checkpoint_path is not None and epoch in checkpoint_epochs:
-                        if self.method == "pcd":
-                            self.persistent_hidden_ = self._minibatch_update.hidden_chains
+                        self._sync_chains(self._minibatch_update)
+                        if self.method == "pcd":  # the chains stay a view of the update's buffer
+                            self.persistent_chains_ = self._minibatch_update.chains
                         self.save_checkpoint(self.checkpoint_path.format(epoch=epoch), training_rng=rng)
             finally:
                 self._finish_training()
@@ -521,6 +568,8 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         pll = self._pseudo_log_likelihood(X, bk, self._rng(bk, "monitoring", epoch))
         record = {"epoch": epoch, "n_updates": self.n_updates_, "time": elapsed, "pseudo_log_likelihood": pll,
                   "log_likelihood": None, "params": None}
+        if self.method == "pt":
+            record["swap_acceptance"] = self._minibatch_update.counter.rates()
         if checkpoint:
             record["params"] = tuple(_backend.to_numpy(p).copy() for p in self._parameters())
             if self.checkpoint_log_likelihood:
@@ -532,32 +581,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         """Mean training log-likelihood without refreshing the counter streams."""
         return float(bk.xp.mean(self._log_likelihood_rows(X, bk, self.log_partition_)))
 
-    def _pseudo_log_likelihood(self, X, bk, rng):
-        """Mean pseudo-log-likelihood (one random bit per sample), as BernoulliRBM.
-
-        On a random subset of at most ``MONITOR_ROWS`` rows drawn, like the
-        flipped bits, from the monitoring stream ``rng``: data sorted by class
-        are still represented, and training draws nothing for it.
-        """
-        xp = bk.xp
-        n = X.shape[0]
-        rows = rng.permutation(n)[: min(MONITOR_ROWS, n)]
-        V = xp.astype(self._rows(X, rows, bk, bk.dtype) > 0.5, bk.dtype)
-        flip = rng.integers(V.shape[1], (V.shape[0],))
-        mask = xp.astype(xp.arange(V.shape[1], device=bk.device)[None, :] == flip[:, None], bk.dtype)
-        V_flipped = V + mask * (1 - 2 * V)
-        W, b, c = self._parameters()
-        fe = _k.free_energy(V, W, b, c, self.beta, xp=xp)
-        fe_flipped = _k.free_energy(V_flipped, W, b, c, self.beta, xp=xp)
-        return float(xp.mean(-softplus(-self.beta * (fe_flipped - fe), xp=xp))) * V.shape[1]
-
-    # ------------------------------------------------------------------
-    # transformer and free energy (bounded memory); sampling in _sampling
-    # ------------------------------------------------------------------
-    def _map_rows(self, X, bk, fn, bytes_per_row):
-        parts = [fn(self._rows(X, rows, bk, bk.dtype)) for rows in row_chunks(X.shape[0], bytes_per_row)]
-        return parts[0] if len(parts) == 1 else bk.xp.concat(parts, axis=0)
-
     def transform(self, X):
         """Hidden activation probabilities ``P(h=1 | v)``, shape (n_samples, n_components).
 
@@ -568,19 +591,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, GenerativeMixin, Clas
         H = self._map_rows(X, bk, lambda V: _k.hidden_probabilities(V, W, c, self.beta, xp=bk.xp),
                            4 * (X.shape[1] + 2 * W.shape[0]))
         return _backend.convert_like(H, xp_in, dev_in)
-
-    def free_energy(self, X):
-        """Free energy ``F(v) = -(1/beta) log sum_h exp(-beta E(v, h))``, shape (n_samples,).
-
-        Computed in float64 (as ``score_samples``), in chunks of rows sized by
-        ``working_memory``.
-        """
-        X, bk, (xp_in, dev_in) = self._validate_fitted_rows(X)
-        dt, n_hidden = bk.accurate_dtype(), self.components_.shape[0]
-        parts = [-self._log_unnormalized(self._rows(X, rows, bk, dt), bk) / self.beta
-                 for rows in row_chunks(X.shape[0], 8 * (2 * X.shape[1] + 2 * n_hidden))]
-        F = parts[0] if len(parts) == 1 else bk.xp.concat(parts)
-        return _backend.convert_like(F, xp_in, dev_in)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,14 +1,20 @@
 """Log partition function and log-likelihood of :class:`skneq.RBM` (a mixin).
 
 Everything that turns fitted parameters into ``log Z`` and ``log p(v)``:
-exact enumeration of the smaller layer (``_kernels.exact_log_partition``) up
-to ``MAX_EXACT_UNITS`` units, else the annealing code of ``_annealing`` (the
-one used by ``skneq.thermodynamics.annealing_works`` too). The ``log Z`` that
-``score`` uses is cached, keyed on the parameter values and ``beta``, and
+exact blockwise enumeration of the smaller layer
+(``_enumeration.log_partition_enumerated``; ``score`` up to
+``MAX_SCORE_EXACT_UNITS`` units), else the annealing code of ``_annealing``
+(the one used by ``skneq.thermodynamics.annealing_works`` too). The ``log Z``
+that ``score`` uses is cached, keyed on the parameter values and ``beta``, and
 comes with an interval: exact models have a zero-width one; larger models
 report the forward-AIS (stochastically low) and reverse-AIS (stochastically
 high) estimates and use Bennett's acceptance ratio of both works, with a
 warning when the two disagree by more than ``LOG_PARTITION_TOL`` nats.
+Reverse AIS needs samples at equilibrium (Burda et al. 2015,
+arXiv:1412.8566): exact samples when the smaller layer has at most
+``MAX_EXACT_UNITS`` units, else parallel tempering along the annealing path
+(``_ladder``), never the persistent training chains, which are out of
+equilibrium.
 """
 
 from __future__ import annotations
@@ -23,16 +29,32 @@ from .._base import row_chunks
 from .._validation import check_array_xp, check_beta, check_int, check_option
 from . import _annealing
 from . import _kernels as _k
+from ._enumeration import MAX_ENUMERATED_UNITS, log_partition_enumerated
 from ._kernels import MAX_EXACT_UNITS
+from ._ladder import SwapCounter, base_states, path_ladder, pt_run
 from ._threads import one_blas_thread
 
-__all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "FIT_AIS_BETAS", "FIT_AIS_CHAINS", "FIT_AIS_STEPS"]
+__all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCORE_EXACT_UNITS", "FIT_AIS_BETAS",
+           "FIT_AIS_CHAINS", "FIT_PT_SWEEPS", "AIS_PT_TEMPERATURES"]
 
+#: ``score`` (the cached ``log_partition_``) enumerates the smaller layer
+#: exactly up to this many units, else uses the AIS sandwich. The one such
+#: limit of ``score``; chosen where blockwise enumeration (whose time doubles
+#: with every unit; see the enumeration times written by
+#: ``benchmarks/bench_ais.py``) still costs about as much as the AIS sandwich
+#: it replaces at 784 visible units on a 2-core CPU. ``log_partition("exact")``
+#: goes up to ``_enumeration.MAX_ENUMERATED_UNITS`` (30) on request.
+MAX_SCORE_EXACT_UNITS = 22
 # AIS settings of the log Z cached for score when the model is too large to
 # enumerate; log_partition(...) lets users spend more.
 FIT_AIS_BETAS = 1000
 FIT_AIS_CHAINS = 100
-FIT_AIS_STEPS = 1000
+#: PT sweeps (every rung each) that draw the reverse-AIS starting states of
+#: the cached log Z; within 0.2 nats of exact samples' reverse AIS at 784 x 20
+#: with 100 sweeps of 16 rungs (``benchmarks/bench_ais.py``).
+FIT_PT_SWEEPS = 100
+#: Rungs of the PT ladder (0, then geometric from 0.05 to 1) for reverse AIS.
+AIS_PT_TEMPERATURES = 16
 # Width of the forward/reverse sandwich above which score's log Z is flagged:
 # an error of 1 nat in log Z shifts every sample's log-likelihood by 1 nat,
 # already the size of the differences that model comparisons look at.
@@ -68,6 +90,28 @@ class LikelihoodMixin:
         W, b, c = self._params64(bk)
         return _k.log_unnormalized_visible(V, W, b, c, self.beta, xp=bk.xp)
 
+    def _base_bias(self, bk, base, beta, X=None):
+        """``b_A`` (float64 on ``bk``) of the base model ``base`` (see ``annealing_works``)."""
+        xp, dt = bk.xp, bk.accurate_dtype()
+        n_visible = self.components_.shape[1]
+        if X is not None:
+            X, _, _ = self._validate_fitted_rows(X)
+            base = "data_mean" if base is None else base
+            mean = self._column_mean(X, _backend.Backend(xp, bk.device, dt))
+        else:
+            mean = xp.astype(self.visible_mean_, dt)
+        if base is None or (isinstance(base, str) and base == "data_mean"):
+            return _annealing.base_visible_bias(mean[None, :], xp=xp)
+        if isinstance(base, str):
+            check_option(base, "base", _annealing.BASES)
+            if base == "visible_bias":
+                return xp.astype(self.intercept_visible_, dt) * beta
+            return xp.zeros((n_visible,), dtype=dt, device=bk.device)
+        b_A = _backend.to_device(np.asarray(_backend.to_numpy(base), dtype=np.float64), xp, bk.device, dtype=dt)
+        if tuple(b_A.shape) != (n_visible,) or not bool(xp.all(xp.isfinite(b_A))):
+            raise ValueError(f"base must be one of {_annealing.BASES} or a finite array of shape ({n_visible},)")
+        return b_A
+
     def _annealing_args(self, bk, *, beta, n_betas, n_chains, n_steps, base, X, model_samples, schedule=None):
         """Validated arguments of the annealing methods (one place for both)."""
         xp = bk.xp
@@ -77,24 +121,7 @@ class LikelihoodMixin:
         n_steps = check_int(n_steps, "n_steps", low=0)
         n_visible = self.components_.shape[1]
         dt = bk.accurate_dtype()
-        if X is not None:
-            X, _, _ = self._validate_fitted_rows(X)
-            base = "data_mean" if base is None else base
-            mean = self._column_mean(X, _backend.Backend(xp, bk.device, dt))
-        else:
-            mean = xp.astype(self.visible_mean_, dt)
-        if base is None or (isinstance(base, str) and base == "data_mean"):
-            b_A = _annealing.base_visible_bias(mean[None, :], xp=xp)
-        elif isinstance(base, str):
-            check_option(base, "base", _annealing.BASES)
-            if base == "visible_bias":
-                b_A = xp.astype(self.intercept_visible_, dt) * beta
-            else:
-                b_A = xp.zeros((n_visible,), dtype=dt, device=bk.device)
-        else:
-            b_A = _backend.to_device(np.asarray(_backend.to_numpy(base), dtype=np.float64), xp, bk.device, dtype=dt)
-            if tuple(b_A.shape) != (n_visible,) or not bool(xp.all(xp.isfinite(b_A))):
-                raise ValueError(f"base must be one of {_annealing.BASES} or a finite array of shape ({n_visible},)")
+        b_A = self._base_bias(bk, base, beta, X)
         if model_samples is not None:
             model_samples = check_model_samples(model_samples, n_visible, _backend.Backend(xp, bk.device, dt))
         if schedule is not None:
@@ -103,8 +130,9 @@ class LikelihoodMixin:
                     model_samples=model_samples, schedule=schedule)
 
     # ------------------------------------------------------------ public API
-    def annealing_works(self, direction="both", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
-                        model_samples=None, schedule=None, beta=None, random_state=None):
+    def annealing_works(self, direction="both", *, n_betas=10000, n_chains=100, n_steps=200,
+                        n_temperatures=AIS_PT_TEMPERATURES, base=None, X=None, model_samples=None, schedule=None,
+                        beta=None, random_state=None):
         """Works of annealing between an independent-unit base model and this RBM.
 
         The forward process anneals samples of the base model to the RBM,
@@ -119,10 +147,17 @@ class LikelihoodMixin:
             Temperatures of the schedule (``_annealing.default_betas``).
         n_chains : int, default=100
             Annealing runs per direction.
-        n_steps : int, default=1000
-            Gibbs sweeps, started from the persistent chains, that draw the
-            reverse runs' starting states when the smaller layer has more than
-            ``MAX_EXACT_UNITS`` (20) units; below that, exact samples.
+        n_steps : int, default=200
+            Parallel-tempering sweeps that draw the reverse runs' starting
+            states when the smaller layer has more than ``MAX_EXACT_UNITS``
+            (20) units (at most that, exact samples): ``n_chains`` chains of
+            ``n_temperatures`` replicas along the annealing path from this
+            base model to the RBM, started at exact base samples (see
+            :meth:`sample` with ``method="parallel_tempering"``). Persistent
+            training chains are not used: they lag the model and bias
+            reverse AIS.
+        n_temperatures : int, default=16
+            Rungs of that ladder: 0, then geometric from 0.05 to 1.
         base : {"data_mean", "visible_bias", "uniform"}, array or None
             Base model: independent visible units with bias the logit of the
             training mean (``None``, ``"data_mean"``; of ``X`` when given),
@@ -145,35 +180,55 @@ class LikelihoodMixin:
         Returns
         -------
         works : AnnealingWorks
-            NumPy arrays of the forward and reverse works and ``log Z_A``.
+            NumPy arrays of the forward and reverse works and ``log Z_A``;
+            ``extra["reverse_start"]`` says where the reverse runs started
+            ("exact", "given" or "parallel tempering ...") and, after PT,
+            ``extra["swap_acceptance"]`` lists its swap rates per rung pair.
         """
         check_option(direction, "direction", ("forward", "reverse", "both"))
+        n_temperatures = check_int(n_temperatures, "n_temperatures", low=2)
         bk = self._fitted_backend()
         bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
         args = self._annealing_args(bk, beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base,
                                     X=X, model_samples=model_samples, schedule=schedule)
         rng = self._method_rng(bk64, "log_partition", random_state)
-        return self._run_annealing(bk64, direction, rng, **args)
+        return self._run_annealing(bk64, direction, rng, n_temperatures=n_temperatures, **args)
 
     def _run_annealing(self, bk64, direction, rng, *, beta, n_betas, n_chains, n_steps, b_A, model_samples,
-                       schedule=None):
+                       schedule=None, n_temperatures=AIS_PT_TEMPERATURES):
+        xp = bk64.xp
         W, b, c = self._params64(bk64)
-        chains = self.__dict__.get("persistent_chains_")
+        extra = {}
         with one_blas_thread(bk64):
-            return _annealing.run_annealing(
-                W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=bk64.xp,
-                n_steps=n_steps, model_samples=model_samples, chain_init=chains, beta=beta, schedule=schedule,
+            if direction != "forward" and model_samples is None and min(W.shape) > MAX_EXACT_UNITS:
+                # Equilibrium samples for reverse AIS: PT along the same path
+                # (its hot end is the base model, sampled exactly).
+                betas = path_ladder(n_temperatures)
+                counter = SwapCounter(len(betas) - 1)
+                V = base_states(b_A, len(betas), n_chains, rng, xp=xp)
+                V, _ = pt_run(V, beta * W, beta * b, beta * c, b_A, betas, n_steps, rng, xp=xp, counter=counter)
+                model_samples = V[-1, ...]
+                extra = {"reverse_start": f"parallel tempering ({len(betas)} rungs along the annealing path, "
+                                          f"{n_steps} sweeps)", "swap_acceptance": counter.rates()}
+            works = _annealing.run_annealing(
+                W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
+                n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule,
             )
+        works.extra.update(extra)
+        return works
 
-    def log_partition(self, method="exact", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
-                      model_samples=None, schedule=None, beta=None, random_state=None):
+    def log_partition(self, method="exact", *, n_betas=10000, n_chains=100, n_steps=200,
+                      n_temperatures=AIS_PT_TEMPERATURES, base=None, X=None, model_samples=None, schedule=None,
+                      beta=None, random_state=None):
         """Log partition function ``log Z(beta)`` of the fitted model.
 
         Parameters
         ----------
         method : {"exact", "ais", "reverse_ais", "bennett"}, default="exact"
-            * ``"exact"``: enumerate the smaller layer (at most
-              ``MAX_EXACT_UNITS`` = 20 units).
+            * ``"exact"``: enumerate the smaller layer in blocks (Gray-code
+              order, float64; ``skneq.rbm._enumeration``), up to 30 units;
+              the time doubles with every unit (at 784 visible units a few
+              seconds for 20-22 hidden units on one CPU core).
             * ``"ais"``: forward annealed importance sampling from the base
               model (a stochastic lower bound).
             * ``"reverse_ais"``: anneal model samples back to the base model
@@ -181,7 +236,7 @@ class LikelihoodMixin:
               are at equilibrium).
             * ``"bennett"``: Bennett's acceptance ratio of forward and reverse
               works (Salazar 2017, arXiv:1704.08724, Sec. 5).
-        n_betas, n_chains, n_steps, base, X, model_samples, schedule, beta, random_state
+        n_betas, n_chains, n_steps, n_temperatures, base, X, model_samples, schedule, beta, random_state
             As in :meth:`annealing_works` (ignored by ``"exact"`` except
             ``beta``).
 
@@ -194,14 +249,22 @@ class LikelihoodMixin:
         bk = self._fitted_backend()
         if method == "exact":
             beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
-            W, b, c = self._params64(bk)
-            with one_blas_thread(bk):
-                return float(_k.exact_log_partition(W, b, c, beta, xp=bk.xp, max_units=MAX_EXACT_UNITS))
+            return self._exact_log_partition(bk, beta, MAX_ENUMERATED_UNITS)
         direction = {"ais": "forward", "reverse_ais": "reverse", "bennett": "both"}[method]
-        works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
-                                     model_samples=model_samples, schedule=schedule, beta=beta,
-                                     random_state=random_state)
+        works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
+                                     n_temperatures=n_temperatures, base=base, X=X, model_samples=model_samples,
+                                     schedule=schedule, beta=beta, random_state=random_state)
         return works.log_partition(method)
+
+    def _exact_log_partition(self, bk, beta, max_units):
+        """Exact ``log Z(beta)`` (float) by blockwise enumeration of the smaller layer."""
+        W, b, c = self._params64(bk)
+        n_enum = min(W.shape)
+        if n_enum > max_units:
+            raise ValueError(f"method='exact' enumerates 2^{n_enum} states, more than 2^{max_units}; "
+                             "use method='bennett' (forward and reverse AIS)")
+        with one_blas_thread(bk):
+            return float(log_partition_enumerated(W, b, c, beta, xp=bk.xp, max_units=max_units))
 
     # ------------------------------------------------------------ cached log Z
     def _cached_log_partition(self):
@@ -217,13 +280,13 @@ class LikelihoodMixin:
         if cached is not None and cached["beta"] == self.beta and _same_arrays(cached["params"], params):
             return cached["value"], cached["interval"], cached["method"]
         bk = self._fitted_backend()
-        if min(self.components_.shape) <= MAX_EXACT_UNITS:
-            value = self.log_partition("exact")
+        if min(self.components_.shape) <= MAX_SCORE_EXACT_UNITS:
+            value = self._exact_log_partition(bk, self.beta, MAX_SCORE_EXACT_UNITS)
             interval, method = (value, value), "exact"
         else:
             bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
             args = self._annealing_args(bk, beta=None, n_betas=FIT_AIS_BETAS, n_chains=FIT_AIS_CHAINS,
-                                        n_steps=FIT_AIS_STEPS, base=None, X=None, model_samples=None)
+                                        n_steps=FIT_PT_SWEEPS, base=None, X=None, model_samples=None)
             # The estimator's own fixed stream: score is reproducible and
             # never advances the counter of sample / gibbs.
             works = self._run_annealing(bk64, "both", self._rng(bk64, "log_partition"), **args)
@@ -245,11 +308,13 @@ class LikelihoodMixin:
     def log_partition_(self):
         """``log Z`` (float) of the fitted parameters, used by ``score_samples``.
 
-        Exact when the smaller layer has at most ``MAX_EXACT_UNITS`` (20)
-        units, else Bennett's estimate from forward and reverse AIS (1000
-        temperatures, 100 chains; reverse runs from the persistent chains
-        after 1000 sweeps) seeded by ``random_state``. Computed on first use
-        and cached while the parameters and ``beta`` stay the same.
+        Exact (blockwise enumeration) when the smaller layer has at most
+        ``MAX_SCORE_EXACT_UNITS`` (22) units, else Bennett's estimate from
+        forward and reverse AIS (1000 temperatures, 100 chains, data-mean
+        base; reverse runs from parallel-tempering samples: 16 rungs along
+        the annealing path, 100 sweeps from exact base samples) seeded by
+        ``random_state``. Computed on first use and cached while the
+        parameters and ``beta`` stay the same.
         """
         return self._cached_log_partition()[0]
 
@@ -268,7 +333,7 @@ class LikelihoodMixin:
     def log_partition_method_(self):
         """How ``log_partition_`` was obtained: ``"exact"`` or ``"bennett"``."""
         check_is_fitted(self, "components_")
-        return "exact" if min(self.components_.shape) <= MAX_EXACT_UNITS else "bennett"
+        return "exact" if min(self.components_.shape) <= MAX_SCORE_EXACT_UNITS else "bennett"
 
     # ------------------------------------------------------------ likelihood
     def _log_likelihood_rows(self, X, bk, log_Z):
@@ -283,8 +348,11 @@ class LikelihoodMixin:
     def score_samples(self, X):
         """Log-likelihood ``log p(v)`` in nats of each sample.
 
-        Uses ``log_partition_`` (exact when the smaller layer has at most 20
-        units, else Bennett's estimate; see ``log_partition_interval_``).
+        Uses ``log_partition_``: exact (blockwise enumeration) when the
+        smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (22) units, else
+        Bennett's acceptance ratio of forward AIS and reverse AIS started
+        from parallel-tempering samples (see ``log_partition_`` and
+        ``log_partition_interval_``, the forward/reverse sandwich).
         Computed in float64, in chunks of rows sized by scikit-learn's
         ``working_memory``. Unlike ``BernoulliRBM.score_samples`` this is the
         true log-likelihood, not a pseudo-likelihood.
@@ -302,7 +370,28 @@ class LikelihoodMixin:
         return _backend.convert_like(log_p, xp_in, dev_in)
 
     def score(self, X, y=None):
-        """Mean log-likelihood per sample in nats (a Python float); see ``score_samples``."""
+        """Mean log-likelihood per sample in nats (a Python float).
+
+        ``log p(v) = -beta F(v) - log Z`` averaged over the rows of ``X``,
+        with ``log Z = log_partition_``: exact blockwise enumeration when the
+        smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (22) units;
+        otherwise Bennett's acceptance-ratio estimate from forward AIS (1000
+        temperatures, 100 chains, a stochastic lower bound) and reverse AIS
+        (a stochastic upper bound) whose runs start from equilibrium samples
+        of parallel tempering along the annealing path (16 rungs, 100
+        sweeps), not from the persistent training chains. The sandwich is
+        ``log_partition_interval_``; a ``LikelihoodWarning`` is issued when it
+        is wider than ``LOG_PARTITION_TOL`` (1 nat). See ``score_samples``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        score : float
+        """
         X, bk, _ = self._validate_fitted_rows(X)
         return float(bk.xp.mean(self._log_likelihood_rows(X, bk, self.log_partition_)))
 

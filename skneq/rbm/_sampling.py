@@ -1,4 +1,5 @@
-"""Sampling methods of :class:`skneq.RBM` (a mixin): ``gibbs`` and ``sample``.
+"""Sampling methods of :class:`skneq.RBM` (a mixin): ``gibbs`` and ``sample``
+(block Gibbs or parallel tempering through :mod:`skneq.rbm._ladder`).
 
 Rows are processed in blocks of ``SAMPLE_BLOCK`` rows, block ``k`` drawing
 from its own stream ``(seed, k)`` where ``seed`` comes from the method's
@@ -8,12 +9,14 @@ the number of rows, and the numbers do not depend on how rows are grouped.
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend
 from .._math import MEAN_CLIP
-from .._validation import check_beta, check_int
+from .._validation import check_beta, check_int, check_option
 from . import _kernels as _k
+from ._ladder import PT_TEMPERATURES, SwapCounter, base_states, check_path_ladder, path_ladder, pt_run
 
 __all__ = ["SamplingMixin", "SAMPLE_BLOCK"]
 
@@ -64,11 +67,24 @@ class SamplingMixin:
                                  seed, bk)
         return _backend.convert_like(out, xp_in, dev_in)
 
-    def sample(self, n_samples=1, *, n_steps=1000, beta=None, init=None, random_state=None):
-        """Draw samples from the model by block-Gibbs sampling.
+    def sample(self, n_samples=1, *, n_steps=1000, method="gibbs", n_temperatures=PT_TEMPERATURES, betas=None,
+               base=None, init=None, beta=None, random_state=None, return_info=False):
+        """Draw samples from the model by block-Gibbs sampling or parallel tempering.
 
-        Chains start from independent units at the training mean (or from
-        ``init``) and run ``n_steps`` sweeps at inverse temperature ``beta``.
+        ``method="gibbs"``: chains start from independent units at the
+        training mean (or from ``init``) and run ``n_steps`` sweeps at inverse
+        temperature ``beta``. ``method="parallel_tempering"``: every chain
+        carries one replica per rung of a ladder along the annealing path
+        from the base model (independent visible units, the AIS base) to the
+        model, ``p_k ~ exp(-betas[k] beta E(v, h) + (1 - betas[k]) b_A . v)``;
+        each of the ``n_steps`` sweeps is one Gibbs sweep at every rung,
+        then swaps of neighbouring replicas accepted with the Metropolis
+        probability of eq. ``min(1, exp[(beta_k - beta_{k+1})(E'_k - E'_{k+1})])``
+        on the joint energy ``E' = beta E + b_A . v`` (Swendsen & Wang 1986;
+        Geyer 1991; see :mod:`skneq.rbm._tempering`). Replicas of the base
+        rung are exact samples, so PT crosses barriers that trap Gibbs chains
+        in one mode; it costs ``n_temperatures`` times a Gibbs sweep.
+
         Rows are processed in blocks of ``SAMPLE_BLOCK`` (1024), each with its
         own stream, so memory stays bounded and results do not depend on it.
 
@@ -76,37 +92,93 @@ class SamplingMixin:
         ----------
         n_samples : int, default=1
         n_steps : int, default=1000
+            Gibbs sweeps, or PT sweeps (each at every rung).
+        method : {"gibbs", "parallel_tempering"}, default="gibbs"
+        n_temperatures : int, default=10
+            Rungs of the default PT ladder: 0 (the base model), then
+            geometric from 0.05 to 1 (the model). Ignored by "gibbs" or when
+            ``betas`` is given.
+        betas : sequence of float or None
+            The PT ladder: strictly increasing values in [0, 1] ending at
+            exactly 1; 0 is the base model itself.
+        base : {"data_mean", "visible_bias", "uniform"}, array or None
+            Base model of the PT path, as in :meth:`annealing_works`
+            (default the logit of the training mean); ``"uniform"`` makes
+            the ladder plain temperatures ``exp(-betas[k] beta E)``.
+        init : array-like of shape (n_samples, n_features) or None
+            Starting visible states (of the model's replica for PT), e.g.
+            data for short-run sampling.
         beta : float or None
             Defaults to the model's ``beta``; 0 samples uniformly.
-        init : array-like of shape (n_samples, n_features) or None
-            Starting visible states, e.g. data for short-run sampling.
         random_state : int, RandomState or None
             None: the estimator's own ``random_state``, advanced per call;
             an explicit value is exactly reproducible.
+        return_info : bool, default=False
+            Also return a dict with ``"method"``, ``"betas"`` (the ladder,
+            a tuple; ``None`` for Gibbs) and ``"swap_acceptance"`` (NumPy
+            array of shape (n_temperatures - 1,): the fraction of accepted
+            swaps between rungs ``k`` and ``k + 1`` in this call; ``None`` for
+            Gibbs), as scikit-learn's ``return_std`` / ``return_distance``.
 
         Returns
         -------
         X : array of shape (n_samples, n_features)
             Binary samples on the fitted backend.
+        info : dict
+            Only with ``return_info=True``.
         """
         check_is_fitted(self, "components_")
         n_samples = check_int(n_samples, "n_samples", low=1)
         n_steps = check_int(n_steps, "n_steps", low=0)
+        check_option(method, "method", ("gibbs", "parallel_tempering"))
         beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
+        if not isinstance(return_info, bool):
+            raise ValueError(f"return_info must be True or False, got {return_info!r}")
         bk = self._fitted_backend()
         xp = bk.xp
-        if init is None:
-            mean = xp.clip(self.visible_mean_, MEAN_CLIP, 1 - MEAN_CLIP)
-
-            def start(rows, rng):
-                return rng.bernoulli(xp.broadcast_to(mean, (rows.stop - rows.start, mean.shape[0])))
-        else:
+        if method == "parallel_tempering":
+            if betas is None:
+                betas = path_ladder(check_int(n_temperatures, "n_temperatures", low=2))
+            else:
+                betas = check_path_ladder(betas)
+            b_A = xp.astype(self._base_bias(bk, base, beta), bk.dtype)
+        V0 = None
+        if init is not None:
             V0, _, _ = self._validate_fitted_rows(init)
             if V0.shape[0] != n_samples:
                 raise ValueError(f"init has {V0.shape[0]} rows but n_samples={n_samples}")
-
-            def start(rows, rng):
-                return self._rows(V0, rows, bk, bk.dtype)
         seed = self._block_seed(bk, "sampling", random_state)
-        return self._gibbs_blocks(start, n_samples, n_steps, beta, seed, bk)
+        if method == "gibbs":
+            if V0 is None:
+                mean = xp.clip(self.visible_mean_, MEAN_CLIP, 1 - MEAN_CLIP)
 
+                def start(rows, rng):
+                    return rng.bernoulli(xp.broadcast_to(mean, (rows.stop - rows.start, mean.shape[0])))
+            else:
+                def start(rows, rng):
+                    return self._rows(V0, rows, bk, bk.dtype)
+            out = self._gibbs_blocks(start, n_samples, n_steps, beta, seed, bk)
+            return (out, {"method": method, "betas": None, "swap_acceptance": None}) if return_info else out
+        out, rates = self._tempering_blocks(V0, n_samples, n_steps, beta, betas, b_A, seed, bk)
+        if return_info:
+            return out, {"method": method, "betas": betas, "swap_acceptance": np.asarray(rates)}
+        return out
+
+    def _tempering_blocks(self, V0, n_rows, n_sweeps, beta, betas, b_A, seed, bk):
+        """PT on blocks of ``SAMPLE_BLOCK`` chains (block ``k`` from stream ``(seed, k)``);
+        the model's replicas start at ``V0`` rows when given, every other replica
+        at an exact sample of the base model."""
+        xp = bk.xp
+        W, b, c = (beta * p for p in self._parameters())
+        counter = SwapCounter(len(betas) - 1)
+        parts = []
+        for k, start in enumerate(range(0, n_rows, SAMPLE_BLOCK)):
+            rows = slice(start, min(start + SAMPLE_BLOCK, n_rows))
+            rng = _backend.make_rng(bk, seed, k)
+            V = base_states(b_A, len(betas), rows.stop - rows.start, rng, xp=xp)
+            if V0 is not None:
+                V = xp.concat([V[:-1, ...], self._rows(V0, rows, bk, bk.dtype)[None, ...]], axis=0)
+            V, _ = pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, xp=xp, counter=counter)
+            parts.append(V[-1, ...])
+        out = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+        return out, counter.rates()

@@ -1,6 +1,7 @@
 """One stochastic-gradient update of a Bernoulli RBM on preallocated buffers.
 
-This is the training hot path of :class:`skneq.RBM`. Mathematically it is
+This is the training hot path of :class:`skneq.RBM` (PCD, CD, Rdm and the
+parallel-tempering negative phase "pt"). Mathematically it is
 :func:`skneq.rbm._kernels.hidden_probabilities`, :func:`skneq.rbm._kernels.gibbs_vhv`
 and the centered gradient of Melchior et al. (2016) in sequence (the tests check
 it against exactly that composition, with the textbook gradient in
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from .. import _backend
 from .._math import sigmoid
+from ._ladder import SwapCounter, pt_run
 
 __all__ = ["MinibatchUpdate"]
 
@@ -61,12 +63,30 @@ class MinibatchUpdate:
         Largest mini-batch size.
     visible_offset : array of shape (n_visible,)
         ``mu`` (zeros without centering).
-    method : {"pcd", "cd", "rdm"}
+    method : {"pcd", "cd", "rdm", "pt"}
+        "pt": the negative phase is the model's replica of persistent
+        parallel-tempering chains (``replicas``) along the annealing path
+        from the base ``base_bias`` (``skneq.rbm._ladder``); each update runs
+        ``n_steps`` PT sweeps with the current parameters, and the swaps
+        are counted in ``counter``.
+    replicas : array of shape (n_temperatures, n_chains, n_visible) or None
+        PT only: visible states of every rung, the model's last.
+    betas : tuple of float or None
+        PT only: the ladder, from 0 (or more) to 1.
+    base_bias : array of shape (n_visible,) or None
+        PT only: ``b_A`` of the base model.
+    first_sweep : int
+        PT only: sweeps done before (continues the even-odd swap parity).
     """
 
-    def __init__(self, chains, hidden_chains, n_data_max, visible_offset, method):
+    def __init__(self, chains, hidden_chains, n_data_max, visible_offset, method, *, replicas=None, betas=None,
+                 base_bias=None, first_sweep=0):
         bk = _backend.backend_of(visible_offset)  # buffers live where the offset does
         self.xp, self.method, self.n_hidden = bk.xp, method, hidden_chains.shape[1]
+        if method == "pt":
+            self.replicas, self.betas, self.base_bias = replicas, tuple(betas), base_bias
+            self.n_sweeps = int(first_sweep)
+            self.counter = SwapCounter(len(self.betas) - 1)
         self.n_chains_max = n_data_max if method == "cd" else chains.shape[0]
         self._chain0 = n_data_max
         self._mu_row = n_data_max + self.n_chains_max
@@ -143,7 +163,16 @@ class MinibatchUpdate:
         m0, m1 = self._chain0, self._chain0 + n_model
         self._set_sizes(n_data, n_model)
         S[:n_data, :] = V_data
-        if self.method == "pcd":
+        if self.method == "pt":
+            # beta E(v, h) of the model: the ladder's parameters at beta.
+            Wb, bb, cb = (W, b, c) if beta == 1.0 else (beta * W, beta * b, beta * c)
+            self.replicas, H_all = pt_run(self.replicas, Wb, bb, cb, self.base_bias, self.betas, n_steps, rng, xp=xp,
+                                          first_sweep=self.n_sweeps, counter=self.counter)
+            self.n_sweeps += int(n_steps)
+            V, self.hidden_chains = self.replicas[-1, ...], H_all[-1, ...]
+            n_steps = 0
+            H = None
+        elif self.method == "pcd":
             H = self.hidden_chains
         else:
             if self.method == "cd":

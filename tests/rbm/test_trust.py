@@ -13,7 +13,7 @@ import sklearn
 from threadpoolctl import threadpool_limits
 
 from skneq import RBM
-from skneq.rbm import MAX_EXACT_UNITS, AnnealingWorks, LikelihoodWarning
+from skneq.rbm import AnnealingWorks, LikelihoodWarning, MAX_SCORE_EXACT_UNITS
 from skneq.rbm import _likelihood
 
 from tests.rbm.test_estimator import all_states, brute_force_log_p_visible, make_model
@@ -241,15 +241,15 @@ def test_estimator_and_thermodynamics_annealing_are_one_code_path(small_data):
 
 
 def test_log_partition_interval_brackets_exact_value_on_a_large_model(monkeypatch):
-    # 21 x 21: too large for score's enumeration limit, small enough for a reference.
+    # 23 x 23: too large for score's enumeration limit (MAX_SCORE_EXACT_UNITS
+    # = 22, raised from 20 with the blockwise enumeration), small enough for
+    # a reference by blockwise enumeration (checked against brute force in
+    # test_enumeration.py and test_pt_estimator.py).
     rng = np.random.default_rng(1)
-    X = (rng.random((300, 21)) < 0.3).astype(float)
-    rbm = RBM(n_components=21, n_iter=3, random_state=0).fit(X)
-    assert min(rbm.components_.shape) > MAX_EXACT_UNITS and rbm.log_partition_method_ == "bennett"
-    from skneq.rbm._kernels import exact_log_partition
-
-    W, b, c = (np.asarray(p, dtype=np.float64) for p in rbm._parameters())
-    exact = float(exact_log_partition(W, b, c, xp=np, max_units=21))
+    X = (rng.random((300, 23)) < 0.3).astype(float)
+    rbm = RBM(n_components=23, n_iter=3, random_state=0).fit(X)
+    assert min(rbm.components_.shape) > MAX_SCORE_EXACT_UNITS and rbm.log_partition_method_ == "bennett"
+    exact = rbm.log_partition("exact")
     lo, hi = rbm.log_partition_interval_
     assert min(lo, hi) - 0.05 <= exact <= max(lo, hi) + 0.05 and abs(hi - lo) < 1.0
     assert rbm.log_partition_ == pytest.approx(exact, abs=0.05)

@@ -1,0 +1,57 @@
+"""Free energy and the pseudo-log-likelihood monitor of :class:`skneq.RBM`
+(a mixin): bounded-memory passes over the rows of ``X`` (chunks sized by
+scikit-learn's ``working_memory``). ``transform`` stays in the estimator's
+class body, where scikit-learn's ``set_output`` wraps it.
+"""
+
+from __future__ import annotations
+
+from .. import _backend
+from .._base import row_chunks
+from .._math import softplus
+from . import _kernels as _k
+
+__all__ = ["RowsMixin", "MONITOR_ROWS"]
+
+# Rows (a fixed random subset) on which the pseudo-log-likelihood is monitored.
+MONITOR_ROWS = 1000
+
+
+class RowsMixin:
+    """``free_energy``, the row-chunk mapper and the monitoring pseudo-log-likelihood."""
+
+    def _pseudo_log_likelihood(self, X, bk, rng):
+        """Mean pseudo-log-likelihood (one random bit per sample), as BernoulliRBM.
+
+        On a random subset of at most ``MONITOR_ROWS`` rows drawn, like the
+        flipped bits, from the monitoring stream ``rng``: data sorted by class
+        are still represented, and training draws nothing for it.
+        """
+        xp = bk.xp
+        n = X.shape[0]
+        rows = rng.permutation(n)[: min(MONITOR_ROWS, n)]
+        V = xp.astype(self._rows(X, rows, bk, bk.dtype) > 0.5, bk.dtype)
+        flip = rng.integers(V.shape[1], (V.shape[0],))
+        mask = xp.astype(xp.arange(V.shape[1], device=bk.device)[None, :] == flip[:, None], bk.dtype)
+        V_flipped = V + mask * (1 - 2 * V)
+        W, b, c = self._parameters()
+        fe = _k.free_energy(V, W, b, c, self.beta, xp=xp)
+        fe_flipped = _k.free_energy(V_flipped, W, b, c, self.beta, xp=xp)
+        return float(xp.mean(-softplus(-self.beta * (fe_flipped - fe), xp=xp))) * V.shape[1]
+
+    def _map_rows(self, X, bk, fn, bytes_per_row):
+        parts = [fn(self._rows(X, rows, bk, bk.dtype)) for rows in row_chunks(X.shape[0], bytes_per_row)]
+        return parts[0] if len(parts) == 1 else bk.xp.concat(parts, axis=0)
+
+    def free_energy(self, X):
+        """Free energy ``F(v) = -(1/beta) log sum_h exp(-beta E(v, h))``, shape (n_samples,).
+
+        Computed in float64 (as ``score_samples``), in chunks of rows sized by
+        ``working_memory``.
+        """
+        X, bk, (xp_in, dev_in) = self._validate_fitted_rows(X)
+        dt, n_hidden = bk.accurate_dtype(), self.components_.shape[0]
+        parts = [-self._log_unnormalized(self._rows(X, rows, bk, dt), bk) / self.beta
+                 for rows in row_chunks(X.shape[0], 8 * (2 * X.shape[1] + 2 * n_hidden))]
+        F = parts[0] if len(parts) == 1 else bk.xp.concat(parts)
+        return _backend.convert_like(F, xp_in, dev_in)

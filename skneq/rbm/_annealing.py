@@ -309,8 +309,8 @@ def check_schedule(schedule):
     return a
 
 
-def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_steps=1000, model_samples=None,
-                  chain_init=None, beta=1.0, schedule=None):
+def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_steps=200, model_samples=None,
+                  beta=1.0, schedule=None, n_temperatures=16):
     """Forward and/or reverse annealing works: the one code path of the package.
 
     Parameters
@@ -324,19 +324,19 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         Schedule length (``default_betas``) and runs per direction.
     rng : BackendRandom
     n_steps : int
-        Gibbs sweeps from ``chain_init`` that draw the reverse runs' starting
-        states when the model is too large for exact samples.
+        Parallel-tempering sweeps that draw the reverse runs' starting states
+        when the model is too large for exact samples.
     model_samples : array of shape (n, n_visible) or None
         Starting states of the reverse runs; default exact samples when the
-        smaller layer has at most ``MAX_EXACT_UNITS`` units, else Gibbs chains.
-    chain_init : array of shape (m, n_visible) or None
-        Where those Gibbs chains start (tiled to ``n_chains``), e.g. the
-        persistent chains of training; default uniformly random states.
+        smaller layer has at most ``MAX_EXACT_UNITS`` units, else parallel
+        tempering along the annealing path (``skneq.rbm._ladder``).
     beta : float
         Inverse temperature of the target model.
     schedule : ndarray of shape (n,) or None
         The path's inverse temperatures (``check_schedule``); None uses
         ``default_betas(n_betas)``.
+    n_temperatures : int
+        Rungs of the parallel-tempering ladder for the reverse starts.
 
     Returns
     -------
@@ -365,12 +365,18 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
             V, _ = exact_samples(W, b, c, n_chains, rng, beta, xp=xp)
             extra["reverse_start"] = "exact"
         else:
-            if chain_init is None:
-                V0 = xp.astype(rng.uniform((n_chains, n_visible), dtype=dt) < 0.5, dt)
-            else:
-                reps = -(-n_chains // chain_init.shape[0])
-                V0 = xp.concat([xp.astype(chain_init, dt)] * reps, axis=0)[:n_chains, ...]
-            V, _ = gibbs_vhv(V0, W, b, c, rng, n_steps, beta, xp=xp)
-            extra["reverse_start"] = f"gibbs ({n_steps} sweeps)"
+            # Equilibrium samples for reverse AIS: parallel tempering along the
+            # same path (its hot end is the base model, sampled exactly), not
+            # Gibbs chains that stay in the modes they start in.
+            from ._ladder import SwapCounter, base_states, path_ladder, pt_run
+
+            ladder = path_ladder(n_temperatures)
+            counter = SwapCounter(len(ladder) - 1)
+            V = base_states(b_A, len(ladder), n_chains, rng, xp=xp)
+            V, _ = pt_run(V, Wb, bb, cb, b_A, ladder, n_steps, rng, xp=xp, counter=counter)
+            V = V[-1, ...]
+            extra["reverse_start"] = (f"parallel tempering ({len(ladder)} rungs along the annealing path, "
+                                      f"{n_steps} sweeps)")
+            extra["swap_acceptance"] = counter.rates()
         reverse = _backend.to_numpy(reverse_ais_works(V, Wb, bb, cb, b_A, betas, rng, xp=xp))
     return AnnealingWorks(forward, reverse, log_Z_A, int(n_betas), _backend.to_numpy(b_A), extra)

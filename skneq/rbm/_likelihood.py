@@ -31,7 +31,6 @@ from . import _annealing
 from . import _kernels as _k
 from ._enumeration import MAX_ENUMERATED_UNITS, log_partition_enumerated
 from ._kernels import MAX_EXACT_UNITS
-from ._ladder import SwapCounter, base_states, path_ladder, pt_run
 from ._threads import one_blas_thread
 
 __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCORE_EXACT_UNITS", "FIT_AIS_BETAS",
@@ -198,24 +197,12 @@ class LikelihoodMixin:
                        schedule=None, n_temperatures=AIS_PT_TEMPERATURES):
         xp = bk64.xp
         W, b, c = self._params64(bk64)
-        extra = {}
         with one_blas_thread(bk64):
-            if direction != "forward" and model_samples is None and min(W.shape) > MAX_EXACT_UNITS:
-                # Equilibrium samples for reverse AIS: PT along the same path
-                # (its hot end is the base model, sampled exactly).
-                betas = path_ladder(n_temperatures)
-                counter = SwapCounter(len(betas) - 1)
-                V = base_states(b_A, len(betas), n_chains, rng, xp=xp)
-                V, _ = pt_run(V, beta * W, beta * b, beta * c, b_A, betas, n_steps, rng, xp=xp, counter=counter)
-                model_samples = V[-1, ...]
-                extra = {"reverse_start": f"parallel tempering ({len(betas)} rungs along the annealing path, "
-                                          f"{n_steps} sweeps)", "swap_acceptance": counter.rates()}
-            works = _annealing.run_annealing(
+            return _annealing.run_annealing(
                 W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
                 n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule,
+                n_temperatures=n_temperatures,
             )
-        works.extra.update(extra)
-        return works
 
     def log_partition(self, method="exact", *, n_betas=10000, n_chains=100, n_steps=200,
                       n_temperatures=AIS_PT_TEMPERATURES, base=None, X=None, model_samples=None, schedule=None,

@@ -58,8 +58,8 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
     return exact_samples(W, b, c, n_samples, rng, beta, xp=xp)
 
 
-def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_steps=1000, base=None, X=None,
-                    model_samples=None, schedule=None, beta=None, random_state=None, backend=None):
+def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_steps=200, n_temperatures=16,
+                    base=None, X=None, model_samples=None, schedule=None, beta=None, random_state=None, backend=None):
     """Works of forward and reverse annealed importance sampling (Salazar 2017, Sec. 5).
 
     AIS is a nonequilibrium process driven from a base model A
@@ -79,10 +79,13 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
         Temperatures of the schedule (``skneq.rbm._annealing.default_betas``).
     n_chains : int, default=100
         Annealing runs per direction.
-    n_steps : int, default=1000
-        Gibbs sweeps drawing the reverse runs' starting states when the
-        smaller layer is too large for exact samples (``MAX_EXACT_UNITS``);
-        from the persistent chains of an RBM, from random states for tuples.
+    n_steps : int, default=200
+        Parallel-tempering sweeps drawing the reverse runs' starting states
+        when the smaller layer is too large for exact samples
+        (``MAX_EXACT_UNITS``): equilibrium samples along the annealing path,
+        for an RBM and for tuples alike.
+    n_temperatures : int, default=16
+        Rungs of that parallel-tempering ladder.
     base : {"data_mean", "visible_bias", "uniform"}, array or None
         Base model; None uses the data mean when one is known (``X``, or the
         RBM's training mean), else ``"uniform"`` (``b_A = 0``).
@@ -106,13 +109,14 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     check_option(direction, "direction", ("forward", "reverse", "both"))
     if not isinstance(model, (tuple, list)) and hasattr(model, "annealing_works"):
         # The estimator's protocol: the same code, on its fitted backend.
-        return model.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
-                                     model_samples=model_samples, schedule=schedule, beta=beta,
-                                     random_state=random_state)
+        return model.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
+                                     n_temperatures=n_temperatures, base=base, X=X, model_samples=model_samples,
+                                     schedule=schedule, beta=beta, random_state=random_state)
     beta = _model_beta(model, beta)
     n_betas = check_int(n_betas, "n_betas", low=3)
     n_chains = check_int(n_chains, "n_chains", low=1)
     n_steps = check_int(n_steps, "n_steps", low=0)
+    n_temperatures = check_int(n_temperatures, "n_temperatures", low=2)
     W, b, c, bk = rbm_parameters(model, backend=backend)
     xp = bk.xp
     n_visible = W.shape[1]
@@ -144,7 +148,8 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
         schedule = check_schedule(schedule)
     rng = _backend.make_rng(bk, random_state, STREAMS["log_partition"])
     return run_annealing(W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
-                         n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule)
+                         n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule,
+                         n_temperatures=n_temperatures)
 
 
 @dataclass

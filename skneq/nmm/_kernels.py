@@ -1,4 +1,4 @@
-"""Math kernels of the nonequilibrium Markov machine (Baiesi & Rosso, paper 000).
+"""Math kernels of the nonequilibrium Markov machine (Baiesi & Rosso 2025, arXiv:2512.11415).
 
 Notation (paper eqs. 1-11): visible ``x`` in {0, 1}^D, latent ``z`` with
 ``L`` units. ``A[z, x] = p(x | z)`` has fields ``h = w z + a`` (eq. 8, 10);
@@ -43,10 +43,11 @@ __all__ = [
     "untie_reversible_gradient",
     "sample_chain_onehot",
     "sample_chain_sequential",
-    "gumbel_from_uniform",
     "latent_posterior_samples",
     "log_likelihood",
+    "subset_membership",
     "init_generative_weights",
+    "logit_of_means",
     "state_index",
 ]
 
@@ -242,12 +243,6 @@ def untie_reversible_gradient(grad_w, grad_wbar, grad_abar, x_mean, *, xp):
 # --------------------------------------------------------------------------
 
 
-def gumbel_from_uniform(U, *, xp):
-    """Standard Gumbel noise from uniforms in [0, 1)."""
-    tiny = xp.finfo(U.dtype).smallest_normal
-    return -xp.log(-xp.log(U + tiny) + tiny)
-
-
 def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp):
     """``T`` double steps of the one-hot chain for ``C`` chains at once.
 
@@ -402,6 +397,27 @@ def log_likelihood(X, H_states, log_occupancy, *, xp):
     return logsumexp(log_visible_given_latent(X, H_states, xp=xp) + log_occupancy, axis=1, xp=xp)
 
 
+def subset_membership(uniform, *, fraction=0.1, xp):
+    """Appendix A.1 subsets: column ``alpha`` marks a random ``fraction`` of the rows.
+
+    Parameters
+    ----------
+    uniform : array of shape (N, L)
+        Uniforms whose ranks per column select the subsets.
+
+    Returns
+    -------
+    member : array of shape (N, L)
+        1.0 for the rows in each column's subset.
+    n_sub : int
+        Rows per subset.
+    """
+    n = uniform.shape[0]
+    n_sub = max(1, int(round(fraction * n)))
+    ranks = xp.argsort(xp.argsort(uniform, axis=0), axis=0)
+    return xp.astype(ranks < n_sub, uniform.dtype), n_sub
+
+
 def init_generative_weights(X, n_latent, uniform, *, fraction=0.1, clip=1e-3, xp):
     """Appendix A.1: column ``alpha`` of ``w`` is the logit of the mean of a
     random ``fraction`` of the data, a different subset per column.
@@ -418,10 +434,11 @@ def init_generative_weights(X, n_latent, uniform, *, fraction=0.1, clip=1e-3, xp
     -------
     w : array of shape (D, L)
     """
-    n = X.shape[0]
-    n_sub = max(1, int(round(fraction * n)))
-    ranks = xp.argsort(xp.argsort(uniform, axis=0), axis=0)
-    member = xp.astype(ranks < n_sub, X.dtype)  # (N, L)
-    means = xp.matrix_transpose(X) @ member / n_sub
+    member, n_sub = subset_membership(xp.astype(uniform, X.dtype), fraction=fraction, xp=xp)
+    return logit_of_means(xp.matrix_transpose(X) @ member / n_sub, clip=clip, xp=xp)
+
+
+def logit_of_means(means, *, clip=1e-3, xp):
+    """``logit`` of ``means`` clipped to ``[clip, 1 - clip]`` (finite for all-0 or all-1 pixels)."""
     means = xp.clip(means, clip, 1.0 - clip)
     return xp.log(means) - xp.log1p(-means)

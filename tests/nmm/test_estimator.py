@@ -558,3 +558,154 @@ def test_latent_class_assignment_matches_prototypes():
     for s in range(3):
         d = ((images[s] - means) ** 2).sum(1)
         assert labels[s] == classes[np.argmin(d)]
+
+
+# ----------------------------------------------------------------------------
+# Glossary, random streams, monitoring, sparse input, memory, threads
+# ----------------------------------------------------------------------------
+def _prototype_data(n_per_class, D, noise=(0.05, 0.05, 0.05), seed=0):
+    """Three binary prototypes with pixel-flip noise, sorted by class (as MNIST loaders return them)."""
+    rng = np.random.default_rng(seed)
+    protos = (rng.random((3, D)) < 0.5).astype(float)
+    return np.concatenate([np.abs(p - (rng.random((n_per_class, D)) < q)) for p, q in zip(protos, noise)])
+
+
+_SMALL = dict(n_components=3, n_iter=3, n_updates_per_epoch=5, n_steps_per_update=8, n_estimate_steps=200,
+              n_rb_samples=16, n_bootstrap=0, random_state=0)
+
+
+def _params(m):
+    return [_backend.to_numpy(getattr(m, k)) for k in ("generative_weights_", "visible_bias_",
+                                                       "recognition_weights_", "latent_bias_")]
+
+
+def test_sticky_latent_states_do_not_crash_the_fit():
+    """Reversible control, learning_rate=0.5: states become sticky (M entries ~1e-17).
+
+    On 76e33ea this fit raised "M has no unique stationary distribution"
+    (the linear solve of p (I - M) = 0 lost the 1e-17 entries).
+    """
+    X = _prototype_data(100, 300)
+    m = NonequilibriumMarkovMachine(n_components=3, reversible=True, learning_rate=0.5, n_iter=10,
+                                    n_updates_per_epoch=10, n_steps_per_update=16, n_estimate_steps=200,
+                                    n_rb_samples=16, n_bootstrap=0, random_state=0).fit(X)
+    M = _backend.to_numpy(m.latent_transition_matrix_)
+    assert np.all(np.isfinite(M)) and np.isfinite(m.entropy_production_)
+
+
+def test_monitor_does_not_change_the_fit():
+    X = _prototype_data(40, 20)
+    on = NonequilibriumMarkovMachine(monitor=True, **_SMALL).fit(X)
+    off = NonequilibriumMarkovMachine(monitor=False, **_SMALL).fit(X)
+    for a, b in zip(_params(on), _params(off)):
+        np.testing.assert_array_equal(a, b)
+    assert on.entropy_production_ == off.entropy_production_
+    assert np.isfinite(on.history_["log_likelihood"]).all() and np.isnan(off.history_["log_likelihood"]).all()
+    assert on.history_["epoch"] == [1, 2, 3] and on.history_["n_updates"] == [5, 10, 15]
+    assert len({len(v) for v in on.history_.values()}) == 1
+
+
+def test_history_log_likelihood_uses_a_subset_covering_every_class():
+    """3000 class-sorted rows, the last class much noisier (lower likelihood).
+
+    ``X[:2000]`` (76e33ea) never sees that class: its record is ~7 nats per
+    sample too high (entropy 50 H(0.3) = 30.5 vs 50 H(0.05) = 9.9 nats). A
+    random subset of 2000 of the 3000 rows has a mean within ~0.2 nats of
+    the full mean (per-row spread ~10 nats, finite-population correction),
+    plus the difference of the epoch's occupancy from the final one.
+    """
+    X = _prototype_data(1000, 50, noise=(0.05, 0.05, 0.3))
+    m = NonequilibriumMarkovMachine(n_components=3, n_iter=4, n_updates_per_epoch=30, n_steps_per_update=16,
+                                    n_estimate_steps=2000, n_rb_samples=64, n_bootstrap=0, random_state=0).fit(X)
+    assert m.history_["log_likelihood"][-1] == pytest.approx(m.score(X), abs=1.5)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "lil"])
+def test_sparse_input_gives_the_dense_numbers(fmt):
+    import scipy.sparse as sp
+
+    X = _prototype_data(40, 20)
+    Xs = sp.csr_matrix(X).asformat(fmt)
+    dense = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    sparse = NonequilibriumMarkovMachine(**_SMALL).fit(Xs)
+    for a, b in zip(_params(dense), _params(sparse)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(dense.score_samples(X), sparse.score_samples(Xs))
+    np.testing.assert_array_equal(dense.transform(X), dense.transform(Xs))
+
+
+def test_methods_work_in_chunks_with_the_same_numbers():
+    from sklearn import config_context
+
+    X = _prototype_data(200, 30)
+    m = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    whole_ll, whole_t = m.score_samples(X), m.transform(X)
+    with config_context(working_memory=0.001):  # ~260 bytes per chunk: a few rows at a time
+        np.testing.assert_allclose(m.score_samples(X), whole_ll, rtol=1e-12)
+        # float32 products: chunks change the BLAS blocking, so agreement is to float32 round-off.
+        np.testing.assert_allclose(m.transform(X), whole_t, rtol=0, atol=1e-6)
+        assert m.sample(50).shape == (50, 30)
+
+
+def test_same_seed_same_model_whatever_the_blas_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    X = _prototype_data(100, 200)
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            fits.append(NonequilibriumMarkovMachine(n_components=6, n_iter=3, n_updates_per_epoch=10,
+                                                    n_estimate_steps=500, n_rb_samples=32, n_bootstrap=0,
+                                                    random_state=0).fit(X))
+    for a, b in zip(_params(fits[0]), _params(fits[1])):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_method_random_state_none_advances_and_explicit_seed_repeats():
+    X = _prototype_data(40, 20)
+    m = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    first, second = m.sample(50), m.sample(50)
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(m.sample(50, random_state=3), m.sample(50, random_state=3))
+    a, _ = m.sample_trajectory(30)
+    b, _ = m.sample_trajectory(30)
+    assert not np.array_equal(a, b)
+    # The sequence fit -> calls is reproducible from random_state.
+    m2 = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    np.testing.assert_array_equal(m2.sample(50), first)
+    with pytest.raises(ValueError, match="n_samples"):
+        m.sample(2.7)
+
+
+def test_feature_names_and_exact_protocol():
+    X = _prototype_data(40, 6)
+    m = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    assert list(m.get_feature_names_out()) == [f"nonequilibriummarkovmachine{k}" for k in range(3)]
+    P, p = m._exact_transition_matrix()
+    assert p is None and P.shape == (3, 3)
+    np.testing.assert_allclose(np.asarray(P).sum(axis=1), 1.0, atol=1e-12)
+    with pytest.raises(ValueError, match="kernel"):
+        m._exact_transition_matrix("joint")
+    with pytest.raises(ValueError, match="beta"):
+        m._exact_transition_matrix("latent", 0.5)
+
+
+def test_detailed_balance_violation_refuses_a_fitted_pca():
+    from sklearn.decomposition import PCA
+
+    from skneq.thermodynamics import detailed_balance_violation
+
+    X = _prototype_data(40, 6)
+    with pytest.raises(TypeError, match="PCA"):
+        detailed_balance_violation(PCA(n_components=2).fit(X))
+    m = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    assert detailed_balance_violation(m) > 0
+
+
+def test_fit_independent_runs_uses_child_seeds():
+    X = _prototype_data(20, 8)
+    template = NonequilibriumMarkovMachine(**{**_SMALL, "n_iter": 1})
+    runs = fit_independent_runs(template, X, 3, n_jobs=1, random_state=5)
+    assert [r.random_state for r in runs] == _backend.child_seeds(5, 3)
+    with pytest.raises(ValueError, match="n_runs"):
+        fit_independent_runs(template, X, 2.5)

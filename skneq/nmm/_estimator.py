@@ -435,18 +435,26 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
         return Up
 
     def _run_epoch(self, X, X_monitor, bk, rng):
-        xp = bk.xp
         t0 = time.perf_counter()
         occupancy = None
         for _ in range(self.n_updates_per_epoch):
             Up = self._gradient_step(X, bk, rng)
-            if self.monitor and self._n_matrix_states() is not None:
-                p = xp.sum(self._latent_posterior(Up, bk), axis=0)
-                occupancy = p if occupancy is None else occupancy + p
+            occupancy = self._accumulate_occupancy(occupancy, Up, bk)
+        self._finish_epoch(occupancy, X_monitor, bk, t0)
+
+    def _accumulate_occupancy(self, occupancy, Up, bk):
+        """Add the exact latent posteriors of the update's chain to the epoch's occupancy (monitor only)."""
+        if not self.monitor or self._n_matrix_states() is None:
+            return occupancy
+        p = bk.xp.sum(self._latent_posterior(Up, bk), axis=-2)
+        return p if occupancy is None else occupancy + p
+
+    def _finish_epoch(self, occupancy, X_monitor, bk, t0):
+        """Count the epoch and record ``history_`` (the monitor reads the model, draws from its own stream)."""
+        xp = bk.xp
         self.n_iter_ += 1
         record = dict(log_likelihood=math.nan, entropy_production=math.nan, mean_self_transition=math.nan)
         if self.monitor and occupancy is not None:
-            # Monitoring reads the model and draws from its own stream only.
             monitor_rng = self._rng(bk, "monitoring", 1 + self.n_iter_)
             occupancy = occupancy / xp.sum(occupancy)
             P = self._rb_samples(MONITOR_RB_SAMPLES, monitor_rng, bk)

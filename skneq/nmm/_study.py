@@ -26,21 +26,32 @@ def _fit_one(estimator, X, seed):
     return clone(estimator).set_params(random_state=seed).fit(X)
 
 
-def fit_independent_runs(estimator, X, n_runs=36, *, n_jobs=2, random_state=None, verbose=0):
-    """Fit ``n_runs`` independent copies of ``estimator`` in parallel with joblib.
+def fit_independent_runs(estimator, X, n_runs=36, *, batched=False, n_jobs=2, random_state=None, verbose=0):
+    """Fit ``n_runs`` independent copies of ``estimator``: the study of Sec. IV (36 runs).
 
-    The study of Sec. IV (36 runs). Seeds are drawn from ``random_state``.
-    Runs go through :class:`joblib.Parallel`, so they use whatever joblib
-    backend is active: wrap the call in
-    ``with joblib.parallel_backend("dask"):`` to spread them over a
-    ``dask.distributed`` cluster.
+    Seeds are ``skneq._backend.child_seeds(random_state, n_runs)``; run ``k``
+    is ``clone(estimator).set_params(random_state=seeds[k])``.
+
+    * ``batched=False``: the runs go through :class:`joblib.Parallel`, so they
+      use whatever joblib backend is active: wrap the call in
+      ``with joblib.parallel_backend("dask"):`` to spread them over a
+      ``dask.distributed`` cluster.
+    * ``batched=True`` (one-hot latent): all runs train in this process as
+      one array program with a leading run axis -- one set of matrix
+      products per step for all runs, the form that fills a GPU. Each run
+      draws its own random numbers in the order of a separate fit with its
+      seed, so the models equal the joblib path's up to round-off in the
+      first steps (batched products may sum in another order); training is
+      chaotic, so after many epochs they agree in distribution, not run by
+      run. ``n_jobs`` is ignored.
 
     Parameters
     ----------
     estimator : NonequilibriumMarkovMachine
         Unfitted template (cloned per run).
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
     n_runs : int, default=36
+    batched : bool, default=False
     n_jobs : int, default=2
     random_state : int, RandomState or None
     verbose : int, default=0
@@ -48,10 +59,14 @@ def fit_independent_runs(estimator, X, n_runs=36, *, n_jobs=2, random_state=None
 
     Returns
     -------
-    models : list of fitted estimators, in seed order
+    models : list of fitted estimators, in seed order, each usable alone
     """
     n_runs = check_int(n_runs, "n_runs", low=1)
     seeds = _backend.child_seeds(random_state, n_runs)
+    if batched:
+        from ._batched import fit_batched
+
+        return fit_batched([clone(estimator).set_params(random_state=s) for s in seeds], X)
     return Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(_fit_one)(estimator, X, s) for s in seeds)
 
 

@@ -120,6 +120,7 @@ def study(X, n_runs, n_iter, gpu):
     sig_s = sorted(m.entropy_production_ for m in separate)
     sig_b = sorted(m.entropy_production_ for m in batched)
     meta = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+            "load_average_1min_at_end": round(os.getloadavg()[0], 1),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": n_runs, "n_iter": n_iter,
             "updates_per_run": n_iter * 30, "T": 48, "L": 6, "n_samples": int(X.shape[0]),
             "sigma_median_joblib": float(np.median(sig_s)), "sigma_median_batched": float(np.median(sig_b))}
@@ -130,7 +131,8 @@ def study(X, n_runs, n_iter, gpu):
         json.dump({"meta": meta, "rows": rows}, f, indent=1)
     with open(os.path.join(TABLES, "nmm_benchmark.md"), "w") as f:
         f.write(f"Study of {n_runs} runs x {n_iter * 30} updates (T = 48, L = 6, {X.shape[0]} digits) on "
-                f"{meta['machine']}, {meta['date']}; written by benchmarks/bench_nmm.py --study.\n\n")
+                f"{meta['machine']} (1-minute load average {meta['load_average_1min_at_end']} at the end: "
+                f"other jobs may share the cores), {meta['date']}; written by benchmarks/bench_nmm.py --study.\n\n")
         f.write("| path | device | time (s) | time / joblib |\n|---|---|---|---|\n")
         for r in rows:
             f.write(f"| {r['path']} | {r['device']} | {r['seconds']} | {r['ratio']} |\n")

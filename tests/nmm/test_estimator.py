@@ -1,4 +1,4 @@
-"""Tests of the nonequilibrium Markov machine (paper 000) against exact answers.
+"""Tests of the nonequilibrium Markov machine (Baiesi & Rosso 2025) against exact answers.
 
 Tiny models (D <= 6 visible units, L <= 3 latent units) are enumerated
 exactly: the 2^D x 2^D visible chain ``K = Abar A``, its stationary vector

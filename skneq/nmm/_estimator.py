@@ -530,17 +530,20 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
         -------
         log_p : array of shape (n_samples,)
         """
-        X, bk, (xp_in, dev_in) = self._validate_input(X, reset=False)
-        bytes_per_row = 8 * (X.shape[1] + 3 * self.latent_states_.shape[0])
-        out = self._map_chunks(X, bk, bytes_per_row, lambda part: self._log_likelihood(part, self.latent_occupancy_, bk))
-        return _backend.convert_like(out, xp_in, dev_in)
+        log_p, _, (xp_in, dev_in) = self._log_likelihood_chunked(X)
+        return _backend.convert_like(log_p, xp_in, dev_in)
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample in nats (a Python float)."""
-        X, bk, _ = self._validate_input(X, reset=False)
+        log_p, bk, _ = self._log_likelihood_chunked(X)
+        return float(bk.xp.mean(log_p))
+
+    def _log_likelihood_chunked(self, X):
+        """Validated eq. 5 on the fitted backend, in chunks sized by ``working_memory``."""
+        X, bk, where = self._validate_input(X, reset=False)
         bytes_per_row = 8 * (X.shape[1] + 3 * self.latent_states_.shape[0])
-        out = self._map_chunks(X, bk, bytes_per_row, lambda part: self._log_likelihood(part, self.latent_occupancy_, bk))
-        return float(bk.xp.mean(out))
+        return self._map_chunks(X, bk, bytes_per_row,
+                                lambda part: self._log_likelihood(part, self.latent_occupancy_, bk)), bk, where
 
     def transform(self, X):
         """``p(z | x)``: one-hot state probabilities (eq. 9 / 19) or binary unit means (eq. 11).

@@ -263,6 +263,8 @@ def study_table(summaries, reversible):
         "mean_self_transition": _median_range([s["mean_self_transition"] for s in summaries]),
         "fraction_mean_self_transition_below_1_over_L": float(np.mean([s["mean_self_transition"] < 1 / L
                                                                        for s in summaries])),
+        "fraction_two_states_per_digit": float(np.mean([
+            sorted(np.bincount(s["state_classes"], minlength=3)[:3].tolist()) == [2, 2, 2] for s in summaries])),
         "dominant_cycle_length": _median_range([s["dominant_cycle_length"] for s in summaries]),
         "dominant_cycle_share": _median_range([s["dominant_cycle_share"] for s in summaries]),
         "sigma": {est: _median_range([_finite(s["sigma"][est], 1e300) for s in summaries]) for est in ESTIMATORS},
@@ -318,8 +320,42 @@ def write_tables(results, meta):
         lines += [""]
     lines += [f"6-component Bernoulli mixture by EM (the one-hot model's ceiling): {meta['mixture_log_likelihood']:.2f} "
               "nats.", ""]
+    lines += claims_table(results)
     with open(os.path.join(TABLES, "nmm_study.md"), "w") as fh:
         fh.write("\n".join(lines))
+
+
+def claims_table(results):
+    """The paper's claims next to what this study measures (generated, one row per claim)."""
+    def corr_range(r, target):
+        vals = [v for k, v in r["spearman"].items() if k.startswith("sigma[") and k.endswith(target)]
+        return f"{min(vals):+.2f} to {max(vals):+.2f}"
+
+    lines = ["| claim of the paper | measured here |", "|---|---|"]
+    for norm, r in results.items():
+        lines += [
+            f"| low log-likelihood only at small sigma ({norm}) | Spearman(sigma, log-likelihood) over the four "
+            f"estimators: {corr_range(r, 'log_likelihood')} |",
+            f"| low class KL only at large sigma ({norm}) | Spearman(sigma, KL): {corr_range(r, 'class_kl')} |",
+            f"| tau ~ 50 ({norm}) | median tau {r['decorrelation_time']['median']:.3g} |",
+            f"| <M_zz> < 1/L ({norm}) | in {r['fraction_mean_self_transition_below_1_over_L']:.0%} of the runs |",
+            f"| two latent states per digit ({norm}) | in {r['fraction_two_states_per_digit']:.0%} of the runs |",
+            f"| cycles go with quality ({norm}) | Spearman(dominant cycle length, log-likelihood) "
+            f"{r['spearman']['dominant_cycle_length vs log_likelihood']:+.2f}, with KL "
+            f"{r['spearman']['dominant_cycle_length vs class_kl']:+.2f} |",
+        ]
+        if "reversible" in r:
+            lines.append(f"| the reversible control learns worse ({norm}) | median log-likelihood "
+                         f"{r['reversible']['log_likelihood']['median']:.1f} vs {r['log_likelihood']['median']:.1f} |")
+    return lines + [""]
+
+
+def tables_from_json(path):
+    """Rewrite the docs tables from the per-run numbers a previous run of this script saved."""
+    with open(path) as fh:
+        saved = json.load(fh)
+    results = {norm: study_table(d["runs"], d["reversible"]) for norm, d in saved["runs"].items()}
+    write_tables(results, saved["meta"])
 
 
 def main(argv=None):
@@ -334,7 +370,11 @@ def main(argv=None):
     parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "output"))
     parser.add_argument("--no-tables", action="store_true", help="do not write docs/generated_tables")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tables-from", help="only rewrite the docs tables from a saved nmm_study.json")
     args = parser.parse_args(argv)
+    if args.tables_from:
+        tables_from_json(args.tables_from)
+        return
     import matplotlib
 
     matplotlib.use("Agg")
@@ -377,6 +417,7 @@ def main(argv=None):
         plot_by_estimator(summaries, os.path.join(args.output, f"nmm_fig4_by_estimator_{norm}.png"), reversible,
                           title=f"{norm} normalisation, {args.n_runs} runs")
     meta = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "n_samples": int(X.shape[0]), "n_iter": args.n_iter,
+            "load_average_1min_at_end": round(os.getloadavg()[0], 1),
             "seed": args.seed, "mixture_log_likelihood": ll_mixture, "batched": not args.joblib}
     with open(os.path.join(args.output, "nmm_study.json"), "w") as fh:
         json.dump({"meta": meta, "results": results, "runs": all_runs}, fh, indent=1, default=float)

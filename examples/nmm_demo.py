@@ -10,7 +10,8 @@ and a single run's entropy production is noise, so every number printed is
 the median and range over the runs (8 by default, trained in parallel by
 ``fit_independent_runs``). Then prints the cycles of the median run with the
 flux each carries and the stationary mass it covers, and writes a figure.
-60 epochs of 30 updates keep it under a minute on two idle cores;
+60 epochs of 30 updates (about 6 s per run on one idle core, so about a
+minute for the 16 runs on two cores);
 ``--n-iter 120`` is the paper's length (``examples/plot_nonequilibrium_cycles.py``
 runs the full study).
 

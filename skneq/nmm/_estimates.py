@@ -137,8 +137,6 @@ class PostFitEstimates:
     def _estimate(self, bk, rng):
         """Post-fit estimates on a long chain (Appendix A.3) and the latent M."""
         xp = bk.xp
-        from ..metrics import entropy_production_rate, state_distribution, transition_counts
-
         C = self.n_chains
         steps = max(2, -(-self.n_estimate_steps // C))
         n_states = self.latent_states_.shape[0]
@@ -164,11 +162,15 @@ class PostFitEstimates:
             self.entropy_production_ = self.entropy_production_std_ = math.nan
             self.entropy_production_counts_ = self.decorrelation_time_ = self.mean_self_transition_ = math.nan
             return
-        counts = transition_counts(labels, n_states)
+        # Host labels (C, steps): count z(t) -> z(t+1) within each chain.
+        pairs = (labels[:, :-1] * n_states + labels[:, 1:]).ravel()
+        counts = np.bincount(pairs, minlength=n_states * n_states).reshape(n_states, n_states).astype(np.float64)
         self.latent_transition_counts_ = _backend.to_device(counts, xp, bk.device)
         rows = counts.sum(axis=1, keepdims=True)
         normalised = np.where(rows > 0, counts / np.where(rows > 0, rows, 1.0), 1.0 / n_states)
-        self.entropy_production_counts_ = entropy_production_rate(normalised, state_distribution(labels, n_states))
+        # Eq. 21 on the row-normalised counts with the empirical occupancy (inf for one-way pairs).
+        self.entropy_production_counts_ = mk.entropy_production(
+            mk.flows(normalised, visits / visits.sum()), xp=np, one_way="inf")
         P = _backend.to_numpy(self._rb_samples(self.n_rb_samples, rng, bk))
         M = rb_matrix(P)
         self.latent_transition_matrix_ = _backend.to_device(M, xp, bk.device)

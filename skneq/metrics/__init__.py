@@ -1,4 +1,4 @@
-"""Metrics for Markov dynamics (seed 000) and generated-sample quality (seed 002).
+"""Metrics for Markov dynamics (Baiesi & Rosso 2025) and generated-sample quality (Fournier & Urbani).
 
 Markov chains use row-stochastic transition matrices, ``M[i, j] = P(i -> j)``.
 All functions accept arrays from any supported namespace and return Python
@@ -13,6 +13,7 @@ from ._markov import (
     probability_currents,
     state_distribution,
     stationary_distribution,
+    transition_counts,
     transition_matrix,
 )
 from ._samples import (
@@ -31,7 +32,8 @@ from ._scorers import (
 )
 
 __all__ = [
-    # Markov dynamics (seed 000, eqs. 21-24)
+    # Markov dynamics (Baiesi & Rosso 2025, eqs. 21-24)
+    "transition_counts",
     "transition_matrix",
     "state_distribution",
     "stationary_distribution",
@@ -40,7 +42,7 @@ __all__ = [
     "decorrelation_time",
     "mean_self_transition",
     "class_distribution_kl",
-    # Sample quality (seed 002, appendix B)
+    # Sample quality (Fournier & Urbani, appendix B)
     "second_moment_error",
     "spectrum_error",
     "reconstruction_error",

@@ -1,4 +1,4 @@
-"""Observables of a finite Markov chain (seed paper 000, Sec. IV, eqs. 21-24).
+"""Observables of a finite Markov chain (Baiesi & Rosso 2025, arXiv:2512.11415, Sec. IV, eqs. 21-24).
 
 Conventions
 -----------
@@ -8,9 +8,10 @@ of states). Everything is computed in the namespace and on the device of the
 input, in float64 where the device supports it (``_backend.accurate_dtype``):
 these are sums of small terms and logarithms of ratios.
 
-This module is the only place where entropy production, currents,
-decorrelation times and the other indicators of eqs. 21-24 are computed;
-estimators call these functions instead of re-implementing them.
+These are the public, validating faces of the finite-chain kernels of
+``skneq._markov`` (stationary vector, currents, entropy production,
+spectral gap), where each mechanism is written once; estimators call them
+instead of re-implementing them.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy as np
-
 from .. import _backend
-from .._validation import check_array_xp
+from .. import _markov as mk
+from .._validation import check_array_xp, check_int, check_option, check_real
 
 __all__ = [
+    "transition_counts",
     "transition_matrix",
     "state_distribution",
     "stationary_distribution",
@@ -38,7 +39,7 @@ _EMPTY_ROWS = ("uniform", "self", "zero", "raise")
 
 
 # --------------------------------------------------------------------------
-# Validation helpers
+# Validation helpers (the checks themselves live once in skneq._markov)
 # --------------------------------------------------------------------------
 
 
@@ -48,60 +49,14 @@ def _check_array(a, *, name, ensure_2d=True, dtype="numeric"):
 
 
 def _as_accurate(a, name, *, ndim):
-    """Validate ``a`` (finite, ``ndim`` dimensions) and cast it to float64.
-
-    Returns the array in its own namespace and device, with ``xp`` and
-    ``device``.
-    """
+    """Validate ``a`` (finite, ``ndim`` dimensions) and cast it to float64 in its own namespace."""
     a = _check_array(a, name=name, ensure_2d=(ndim == 2))
     if a.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {tuple(a.shape)}.")
     xp, device = _backend.namespace_of(a)
-    dtype = _backend.accurate_dtype(xp, device)
     if xp.isdtype(a.dtype, "bool"):
         a = xp.astype(a, xp.int64)
-    return xp.astype(a, dtype), xp, device
-
-
-def _check_transition_matrix(M):
-    """Validate a row-stochastic matrix; return it as float64 with ``xp``, ``device``."""
-    M, xp, device = _as_accurate(M, "M", ndim=2)
-    n_rows, n_cols = M.shape
-    if n_rows != n_cols:
-        raise ValueError(f"M must be a square transition matrix, got shape {(n_rows, n_cols)}.")
-    if bool(xp.any(M < 0)):
-        raise ValueError("M has negative entries; a transition matrix holds probabilities.")
-    row_sums = xp.sum(M, axis=1)
-    # Accept float32 matrices produced by the estimators: compare with the
-    # tolerance of float32, the least precise dtype we are given.
-    if bool(xp.any(xp.abs(row_sums - 1.0) > 3.5e-4)):
-        raise ValueError(
-            "M is not row-stochastic (rows must sum to 1, M[i, j] = P(i -> j)); "
-            f"row sums range over [{float(xp.min(row_sums))}, {float(xp.max(row_sums))}]. "
-            "Rows never visited by a trajectory can be filled with "
-            "transition_matrix(..., empty_rows='uniform')."
-        )
-    # Remove the float32 rounding of the rows so that p M = p holds to float64
-    # precision downstream.
-    return M / row_sums[:, None], xp, device
-
-
-def _check_distribution(p, n_states, xp, device, *, name="p", normalise=False):
-    """Validate a probability vector of length ``n_states`` on ``xp``/``device``."""
-    p, _, _ = _as_accurate(p, name, ndim=1)
-    p = _backend.to_device(p, xp, device, dtype=_backend.accurate_dtype(xp, device))
-    if p.shape[0] != n_states:
-        raise ValueError(f"{name} has {p.shape[0]} entries, expected {n_states} (one per state or class).")
-    if bool(xp.any(p < 0)):
-        raise ValueError(f"{name} has negative entries; it must be a probability distribution.")
-    total = float(xp.sum(p))
-    if normalise:
-        if total <= 0:
-            raise ValueError(f"{name} sums to {total}; it needs at least one positive entry.")
-        return p / total
-    if abs(total - 1.0) > 3.5e-4:
-        raise ValueError(f"{name} sums to {total}, not 1.")
-    return p
+    return xp.astype(a, _backend.accurate_dtype(xp, device)), xp, device
 
 
 def _sequences(trajectory, time_axis):
@@ -145,7 +100,7 @@ def _count_codes(codes, n_codes, xp, device):
     return cumulative[1:] - cumulative[:-1]
 
 
-def _collect_states(trajectory, n_states, time_axis):
+def _collect_states(trajectory, n_states, time_axis, max_states=None):
     """Validated integer sequences on one namespace and the number of states."""
     sequences = _sequences(trajectory, time_axis)
     xp, device = _backend.namespace_of(sequences[0])
@@ -159,8 +114,14 @@ def _collect_states(trajectory, n_states, time_axis):
     observed_max = max((int(xp.max(s)) for s in states if s.shape[1] > 0), default=-1)
     if n_states is None:
         n_states = observed_max + 1
-    elif not isinstance(n_states, numbers.Integral) or n_states < 1:
-        raise ValueError(f"n_states must be a positive integer, got {n_states!r}.")
+        if max_states is not None and n_states > max_states:
+            raise ValueError(
+                f"trajectory has the label {observed_max}, so n_states would be {n_states} > {max_states} "
+                f"(a dense {n_states} x {n_states} matrix); relabel the states 0..L-1 first, e.g. "
+                "numpy.unique(trajectory, return_inverse=True)[1], or pass n_states."
+            )
+    else:
+        n_states = check_int(n_states, "n_states", low=1, high=max_states)
     if observed_max >= n_states:
         raise ValueError(f"trajectory visits state {observed_max} but n_states={n_states}.")
     if n_states < 1:
@@ -173,12 +134,36 @@ def _collect_states(trajectory, n_states, time_axis):
 # --------------------------------------------------------------------------
 
 
+def transition_counts(trajectory, n_states=None, *, lag=1, time_axis=-1):
+    """Transition counts ``C[i, j]``: how often ``z(t) = i`` is followed by ``z(t + lag) = j``.
+
+    The input of the count estimators of ``entropy_production_rate``
+    (Baiesi & Rosso 2025, Sec. IV). Arguments as in ``transition_matrix``.
+
+    Returns
+    -------
+    C : array of shape (L, L)
+        float64 counts in the namespace/device of ``trajectory``.
+    """
+    lag = check_int(lag, "lag", low=1)
+    states, n_states, xp, device = _collect_states(trajectory, n_states, time_axis, mk.MAX_DENSE_STATES)
+    codes = [
+        xp.reshape(seq[:, :-lag] * n_states + seq[:, lag:], (-1,)) for seq in states if seq.shape[1] > lag
+    ]
+    if not codes:
+        raise ValueError(f"trajectory has no transition at lag {lag}: every sequence is shorter than lag + 1.")
+    codes = xp.concat(codes) if len(codes) > 1 else codes[0]
+    dtype = _backend.accurate_dtype(xp, device)
+    counts = xp.astype(_count_codes(codes, n_states * n_states, xp, device), dtype)
+    return xp.reshape(counts, (n_states, n_states))
+
+
 def transition_matrix(trajectory, n_states=None, *, lag=1, pseudocount=0.0, time_axis=-1, empty_rows="uniform"):
-    """Row-normalised transition counts of integer state sequences (seed 000, Sec. IV).
+    """Row-normalised transition counts of integer state sequences (Baiesi & Rosso 2025, Sec. IV).
 
     ``M[i, j]`` estimates ``P(z(t + lag) = j | z(t) = i)`` by counting the
-    transitions ``i -> j`` and normalising each row, as the seed does for the
-    latent chain ``M_{z'z}`` of its eq. (3).
+    transitions ``i -> j`` and normalising each row, as the paper does for
+    the latent chain ``M_{z'z}`` of its eq. (3).
 
     Parameters
     ----------
@@ -188,7 +173,9 @@ def transition_matrix(trajectory, n_states=None, *, lag=1, pseudocount=0.0, time
         of 1-D arrays may hold sequences of different lengths. Transitions are
         never counted across two sequences.
     n_states : int, optional
-        Number of states L; default ``max(trajectory) + 1``.
+        Number of states L, at most ``MAX_DENSE_STATES`` (4096: the dense
+        result is ``L x L``); default ``max(trajectory) + 1``, refused above
+        4096 (relabel sparse labels first).
     lag : int, default=1
         Count transitions ``z(t) -> z(t + lag)``.
     pseudocount : float, default=0.0
@@ -214,28 +201,17 @@ def transition_matrix(trajectory, n_states=None, *, lag=1, pseudocount=0.0, time
     Raises
     ------
     ValueError
-        Non-integer or negative labels, labels ``>= n_states``, no transition
-        at the given ``lag``, bad ``pseudocount``, or empty rows with
-        ``empty_rows="raise"``.
+        Non-integer or negative labels, labels ``>= n_states``, more than
+        4096 states, no transition at the given ``lag``, bad
+        ``pseudocount``, or empty rows with ``empty_rows="raise"``.
     """
-    if not isinstance(lag, numbers.Integral) or lag < 1:
-        raise ValueError(f"lag must be a positive integer, got {lag!r}.")
-    pseudocount = float(pseudocount)
-    if not math.isfinite(pseudocount) or pseudocount < 0:
-        raise ValueError(f"pseudocount must be a finite non-negative number, got {pseudocount}.")
-    if empty_rows not in _EMPTY_ROWS:
-        raise ValueError(f"empty_rows must be one of {_EMPTY_ROWS}, got {empty_rows!r}.")
-    states, n_states, xp, device = _collect_states(trajectory, n_states, time_axis)
-
-    codes = [
-        xp.reshape(seq[:, :-lag] * n_states + seq[:, lag:], (-1,)) for seq in states if seq.shape[1] > lag
-    ]
-    if not codes:
-        raise ValueError(f"trajectory has no transition at lag {lag}: every sequence is shorter than lag + 1.")
-    codes = xp.concat(codes) if len(codes) > 1 else codes[0]
-    dtype = _backend.accurate_dtype(xp, device)
-    counts = xp.astype(_count_codes(codes, n_states * n_states, xp, device), dtype)
-    counts = xp.reshape(counts, (n_states, n_states)) + pseudocount
+    lag = check_int(lag, "lag", low=1)
+    pseudocount = check_real(pseudocount, "pseudocount", low=0.0)
+    check_option(empty_rows, "empty_rows", _EMPTY_ROWS)
+    counts = transition_counts(trajectory, n_states, lag=lag, time_axis=time_axis)
+    xp, device = _backend.namespace_of(counts)
+    n_states, dtype = counts.shape[0], counts.dtype
+    counts = counts + pseudocount
 
     row_sums = xp.sum(counts, axis=1, keepdims=True)
     empty = row_sums == 0
@@ -259,7 +235,7 @@ def transition_matrix(trajectory, n_states=None, *, lag=1, pseudocount=0.0, time
 def state_distribution(trajectory, n_states=None, *, time_axis=-1):
     """Empirical occupation frequencies of the states visited by ``trajectory``.
 
-    The seed estimates the stationary distribution ``p̄(z)`` this way
+    The paper estimates the stationary distribution ``p̄(z)`` this way
     (Sec. IV) before evaluating eq. (21).
 
     Parameters
@@ -294,9 +270,12 @@ def state_distribution(trajectory, n_states=None, *, time_axis=-1):
 def stationary_distribution(M):
     """Stationary distribution ``p`` of a row-stochastic matrix: ``p M = p``.
 
-    Solved directly (not by power iteration, which fails on periodic chains
-    such as a perfect cycle) from ``p (I - M + 1 1^T) = 1^T``, whose matrix is
-    invertible exactly when the chain has a single closed communicating class.
+    Grassmann-Taksar-Heyman elimination (``skneq._markov``): no subtraction
+    appears, so every entry has a small relative error even for nearly
+    reducible chains (``[[1 - 1e-17, 1e-17], [1e-17, 1 - 1e-17]]`` gives
+    exactly (1/2, 1/2), where a linear solve of ``p (I - M) = 0`` sees a
+    singular matrix). Periodic chains such as a perfect cycle are fine;
+    transient states get weight 0.
 
     Parameters
     ----------
@@ -315,43 +294,19 @@ def stationary_distribution(M):
         is not unique (several closed classes; pass ``p`` explicitly to the
         other functions then).
     """
-    M, xp, device = _check_transition_matrix(M)
-    n_states = M.shape[0]
-    dtype = M.dtype
-    eye = xp.eye(n_states, dtype=dtype, device=device)
-    ones = xp.ones((n_states, n_states), dtype=dtype, device=device)
-    system = (eye - M + ones).T
-    rhs = xp.ones((n_states, 1), dtype=dtype, device=device)
-    try:
-        p = xp.reshape(xp.linalg.solve(system, rhs), (-1,))
-        ok = bool(xp.all(xp.isfinite(p)))
-    except Exception:  # singular system: numpy raises LinAlgError, others differ
-        ok = False
-    if ok:
-        residual = float(xp.max(xp.abs(xp.matmul(p, M) - p)))
-        ok = residual < 1e-6 and float(xp.min(p)) > -1e-6
-    if not ok:
-        raise ValueError(
-            "M has no unique stationary distribution (it has several closed communicating "
-            "classes); pass the distribution p explicitly."
-        )
-    # Round-off can leave -1e-17 on transient states; clip and renormalise.
-    p = xp.where(p > 0, p, xp.zeros_like(p))
-    return p / xp.sum(p)
+    M, xp, _ = mk.check_transition_matrix(M)
+    return mk.stationary_distribution(M, xp=xp)
 
 
 def _flows(M, p):
-    """Validated ``M``, ``p`` (stationary by default) and the flow matrix ``F[i, j] = p_i M_ij``."""
-    M, xp, device = _check_transition_matrix(M)
-    if p is None:
-        p = stationary_distribution(M)
-    else:
-        p = _check_distribution(p, M.shape[0], xp, device)
-    return p[:, None] * M, xp
+    """Validated flow matrix ``F[i, j] = p_i M_ij`` (``p`` stationary by default)."""
+    M, xp, device = mk.check_transition_matrix(M)
+    p = mk.stationary_distribution(M, xp=xp) if p is None else mk.check_distribution(p, M.shape[0], xp, device)
+    return mk.flows(M, p), xp
 
 
 def probability_currents(M, p=None):
-    """Net probability currents ``J[i, j] = p_i M_ij - p_j M_ji`` (seed 000, eq. 21).
+    """Net probability currents ``J[i, j] = p_i M_ij - p_j M_ji`` (Baiesi & Rosso 2025, eq. 21).
 
     ``J`` is antisymmetric and vanishes exactly when ``(M, p)`` satisfies
     detailed balance; persistent non-zero currents are the latent cycles of
@@ -373,13 +328,30 @@ def probability_currents(M, p=None):
     return flows - flows.T
 
 
-def entropy_production_rate(M, p=None):
-    """Entropy production rate ``sigma`` of a Markov chain, eq. (21) of seed 000.
+#: Estimators of ``entropy_production_rate``: the first takes a transition
+#: matrix, the others transition counts.
+SIGMA_ESTIMATORS = ("matrix", "counts_drop", "counts_pseudocount", "counts_epsilon")
+
+
+def _check_counts(C):
+    C, xp, _ = _as_accurate(C, "counts", ndim=2)
+    if C.shape[0] != C.shape[1]:
+        raise ValueError(f"counts must be a square matrix of transition counts, got shape {tuple(C.shape)}.")
+    if bool(xp.any(C < 0)):
+        raise ValueError("counts has negative entries; it holds transition counts C[i, j] (i -> j).")
+    total = float(xp.sum(C))
+    if total <= 0:
+        raise ValueError("counts has no transition (all entries are 0).")
+    return C, xp, total
+
+
+def entropy_production_rate(M, p=None, *, estimator="matrix", pseudocount=1.0, epsilon=1e-6):
+    """Entropy production rate ``sigma`` of a Markov chain, eq. (21) of Baiesi & Rosso (2025).
 
     .. math::
 
-        \\sigma = \\sum_{i < j} (p_i M_{ij} - p_j M_{ji})
-                  \\ln \\frac{p_i M_{ij}}{p_j M_{ji}}
+        \\sigma = \\frac12 \\sum_{i, j} (F_{ij} - F_{ji})
+                  \\ln \\frac{F_{ij}}{F_{ji}}, \\qquad F_{ij} = p_i M_{ij}
 
     in nats per step. Every term is non-negative; ``sigma == 0`` exactly for a
     chain in detailed balance.
@@ -387,39 +359,69 @@ def entropy_production_rate(M, p=None):
     Parameters
     ----------
     M : array-like of shape (L, L)
-        Row-stochastic transition matrix, ``M[i, j] = P(i -> j)``.
+        ``estimator="matrix"``: a row-stochastic transition matrix,
+        ``M[i, j] = P(i -> j)``. The count estimators: transition counts
+        ``C[i, j]`` (``transition_counts``), whose flows are
+        ``F = C / sum(C)``.
     p : array-like of shape (L,), optional
-        Distribution over states; default ``stationary_distribution(M)``.
-        The seed uses the empirical occupation ``state_distribution``.
+        ``"matrix"`` only: distribution over states; default
+        ``stationary_distribution(M)``.
+    estimator : {"matrix", "counts_drop", "counts_pseudocount", "counts_epsilon"}, default="matrix"
+        How pairs seen one way only are treated -- the choice that decides
+        ``sigma`` on the near-deterministic cycles a trained machine learns:
+
+        * ``"matrix"``: eq. 21 exactly on ``(M, p)``; a pair with
+          ``F_ij > 0 = F_ji`` gives ``inf``. Consistent for a model matrix.
+          On the nonequilibrium Markov machine's Rao-Blackwellised ``M``
+          (which has no zero entries; entries are floored at 1e-150) it is
+          finite; its bias is upward from the sampling noise of small
+          entries (a one-way pair contributes at most ~690 nats times its
+          flow).
+        * ``"counts_drop"``: pairs not seen both ways are dropped (the paper's
+          Sec. IV estimator). Biased *low*, without bound: a perfect cycle
+          ``0 -> 1 -> 2 -> 0``, maximally irreversible, gives 0.
+        * ``"counts_pseudocount"``: ``pseudocount`` is added to every count
+          ``C_ij`` before ``F`` is formed. A pair seen ``c`` times one way
+          contributes about ``(c / N) ln(c / pseudocount)``: finite, but set
+          by the arbitrary ``pseudocount`` (it grows like ``ln(1 /
+          pseudocount)``), and pairs seen a few times both ways are pulled
+          towards reversibility.
+        * ``"counts_epsilon"``: ``epsilon`` is added inside the logarithm,
+          ``ln((F_ij + eps) / (F_ji + eps))``; a one-way pair contributes
+          ``F_ij ln(1 + F_ij / eps)``, growing like ``ln(1 / eps)``.
+    pseudocount : float, default=1.0
+        ``"counts_pseudocount"`` only (> 0).
+    epsilon : float, default=1e-6
+        ``"counts_epsilon"`` only (> 0).
 
     Returns
     -------
     sigma : float
-        ``inf`` when some transition has positive flow one way and zero flow
-        back (``p_i M_ij > 0 = p_j M_ji``).
+        ``inf`` (``"matrix"`` only) when some transition has positive flow
+        one way and zero flow back.
 
     Notes
     -----
-    Pairs with zero flow both ways contribute 0. A pair seen one way only
-    contributes ``+inf``; it is never dropped, because dropping one-way pairs
-    makes a perfectly cyclic chain ``0 -> 1 -> 2 -> 0`` look reversible
-    (``sigma`` near 0) when it is maximally irreversible. For matrices
-    estimated from finite trajectories pass
+    Pairs with zero flow both ways contribute 0. For the ``"matrix"``
+    estimator on a matrix estimated from a finite trajectory pass
     ``transition_matrix(traj, pseudocount=c)`` with a small ``c > 0``: every
     reverse transition then gets probability ``O(c / counts)`` and ``sigma``
     is finite and large, growing like ``log(1 / c)`` as ``c -> 0``.
     """
-    flows, xp = _flows(M, p)
-    backward = flows.T
-    forward_pos = flows > 0
-    backward_pos = backward > 0
-    if bool(xp.any(forward_pos != backward_pos)):
-        return math.inf
-    both = forward_pos & backward_pos
-    one = xp.ones_like(flows)
-    log_ratio = xp.log(xp.where(both, flows, one)) - xp.log(xp.where(both, backward, one))
-    # Summing over all ordered pairs counts each unordered pair twice.
-    return float(0.5 * xp.sum(xp.where(both, (flows - backward) * log_ratio, xp.zeros_like(flows))))
+    check_option(estimator, "estimator", SIGMA_ESTIMATORS)
+    if estimator == "matrix":
+        flows, xp = _flows(M, p)
+        return mk.entropy_production(flows, xp=xp, one_way="inf")
+    if p is not None:
+        raise ValueError(f"p is used by estimator='matrix' only; the {estimator!r} estimator reads flows from counts.")
+    C, xp, total = _check_counts(M)
+    if estimator == "counts_drop":
+        return mk.entropy_production(C / total, xp=xp, one_way="drop")
+    if estimator == "counts_pseudocount":
+        a = check_real(pseudocount, "pseudocount", low=0.0, low_inclusive=False)
+        return mk.entropy_production((C + a) / (total + a * C.shape[0] ** 2), xp=xp, one_way="inf")
+    eps = check_real(epsilon, "epsilon", low=0.0, low_inclusive=False)
+    return mk.entropy_production(C / total, xp=xp, epsilon=eps)
 
 
 # --------------------------------------------------------------------------
@@ -428,7 +430,7 @@ def entropy_production_rate(M, p=None):
 
 
 def decorrelation_time(M):
-    """Decorrelation time ``tau = -1 / ln|lambda_2|``, eq. (23) of seed 000.
+    """Decorrelation time ``tau = -1 / ln|lambda_2|``, eq. (23) of Baiesi & Rosso (2025).
 
     ``lambda_2`` is the eigenvalue of ``M`` with the second-largest modulus
     (the largest is 1).
@@ -441,35 +443,29 @@ def decorrelation_time(M):
     Returns
     -------
     tau : float
-        In steps. ``0.0`` when ``lambda_2 == 0`` (moduli below 1e-12, the
-        round-off level of the eigenvalue solver, count as 0) or ``L == 1``:
-        the chain forgets its state in one step; ``inf`` when ``|lambda_2| == 1``
-        (periodic chains such as a deterministic cycle, or several closed
-        classes).
+        In steps. ``inf`` only when ``|lambda_2| = 1`` exactly, decided from
+        the zero pattern of ``M`` (several closed classes, or a periodic
+        chain such as a deterministic cycle), never from round-off: a 6-cycle
+        leaking with probability 1e-12 has ``tau = 1e12``. ``0.0`` when
+        ``|lambda_2|`` is below 1e-12 or ``L == 1``: the chain forgets its
+        state in one step.
 
     Notes
     -----
     The Array API has no eigenvalue routine for non-symmetric matrices, so the
     ``L x L`` matrix is copied to the host once (explicitly, with
-    ``_backend.to_numpy``) for ``numpy.linalg.eigvals``. ``L`` is the number
-    of latent states, so the copy is negligible.
+    ``_backend.to_numpy``) for ``numpy.linalg.eigvals``, whose absolute
+    accuracy (~1e-16) bounds the relative accuracy of ``tau`` by about
+    ``1e-16 tau``.
     """
-    M, _, _ = _check_transition_matrix(M)
-    if M.shape[0] == 1:
-        return 0.0
-    moduli = np.sort(np.abs(np.linalg.eigvals(_backend.to_numpy(M))))[::-1]
-    lambda_2 = float(moduli[1])
-    if lambda_2 >= 1.0 - 1e-12:
-        return math.inf
-    if lambda_2 < 1e-12:  # round-off level of eigvals for entries <= 1
-        return 0.0
-    return -1.0 / math.log(lambda_2)
+    M, _, _ = mk.check_transition_matrix(M)
+    return mk.decorrelation_time(M)
 
 
 def mean_self_transition(M):
-    """Mean self-transition probability ``<M_zz> = Tr(M) / L``, eq. (24) of seed 000.
+    """Mean self-transition probability ``<M_zz> = Tr(M) / L``, eq. (24) of Baiesi & Rosso (2025).
 
-    The seed compares it with ``1 / L``, the value of independent uniform
+    The paper compares it with ``1 / L``, the value of independent uniform
     sampling.
 
     Parameters
@@ -481,13 +477,13 @@ def mean_self_transition(M):
     -------
     mean_diagonal : float
     """
-    M, xp, device = _check_transition_matrix(M)
+    M, xp, device = mk.check_transition_matrix(M)
     eye = xp.eye(M.shape[0], dtype=M.dtype, device=device)
     return float(xp.sum(M * eye)) / M.shape[0]
 
 
 def class_distribution_kl(p_data, p_model):
-    """Kullback-Leibler divergence ``KL(P^D || P^e)`` between class distributions, eq. (22) of seed 000.
+    """Kullback-Leibler divergence ``KL(P^D || P^e)`` between class distributions, eq. (22) of Baiesi & Rosso (2025).
 
     .. math::
 
@@ -511,8 +507,8 @@ def class_distribution_kl(p_data, p_model):
     Both vectors are normalised to sum to one, so counts may be passed.
     """
     p_data, xp, device = _as_accurate(p_data, "p_data", ndim=1)
-    p_data = _check_distribution(p_data, p_data.shape[0], xp, device, name="p_data", normalise=True)
-    p_model = _check_distribution(p_model, p_data.shape[0], xp, device, name="p_model", normalise=True)
+    p_data = mk.check_distribution(p_data, p_data.shape[0], xp, device, name="p_data", normalise=True)
+    p_model = mk.check_distribution(p_model, p_data.shape[0], xp, device, name="p_model", normalise=True)
     support = p_data > 0
     if bool(xp.any(support & (p_model == 0))):
         return math.inf

@@ -2,10 +2,12 @@
 
 :class:`NonequilibriumMarkovMachine` (``_estimator``) over the kernels of
 ``_kernels`` (transition log-probabilities, chain sampler, eqs. 16-17
-gradient); ``_study`` holds the multi-run study helpers.
+gradient) and the post-fit estimates of ``_estimates``; ``_study`` holds the
+multi-run study helpers (independent runs, cycle decomposition, classes).
 """
 
 from ._estimator import NonequilibriumMarkovMachine
-from ._study import dominant_cycle, fit_independent_runs, latent_class_assignment
+from ._study import CycleDecomposition, cycle_decomposition, dominant_cycle, fit_independent_runs, latent_class_assignment
 
-__all__ = ["NonequilibriumMarkovMachine", "fit_independent_runs", "dominant_cycle", "latent_class_assignment"]
+__all__ = ["NonequilibriumMarkovMachine", "fit_independent_runs", "dominant_cycle", "cycle_decomposition",
+           "CycleDecomposition", "latent_class_assignment"]

@@ -1,11 +1,12 @@
-"""Nonequilibrium Markov machine (Baiesi & Rosso, paper 000): a two-layer
-generative model whose visible/latent alternation is a Markov chain without
-detailed balance.
+"""Nonequilibrium Markov machine (Baiesi & Rosso 2025, arXiv:2512.11415): a
+two-layer generative model whose visible/latent alternation is a Markov chain
+without detailed balance.
 
 The estimator is sklearn glue over :mod:`skneq.nmm._kernels` (transition
 probabilities, chain sampling, the approximate gradient of eqs. 16-17),
-:mod:`skneq._optim` and :mod:`skneq.metrics` (entropy production, eq. 21;
-decorrelation time, eq. 23; mean self-transition, eq. 24).
+:mod:`skneq.nmm._estimates` (Rao-Blackwellised latent matrix and its
+indicators), :mod:`skneq._optim` and :mod:`skneq._markov` (entropy
+production, eq. 21; decorrelation time, eq. 23; mean self-transition, eq. 24).
 """
 
 from __future__ import annotations
@@ -17,43 +18,40 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend, _optim
+from .._base import GenerativeMixin, blas_threads, dense_rows, row_chunks
+from .._math import gumbel_from_uniform, logit_clipped_mean, sigmoid, softplus
+from .._validation import is_sparse, validate_X
+from . import _estimates as E
+from ._estimates import PostFitEstimates
 from . import _kernels as K
-from .._math import sigmoid, softplus
-from .._validation import check_binary, validate_X
-from ._study import _check_positive, _markov_indicators, _rb_matrix
-from ._study import dominant_cycle, fit_independent_runs, latent_class_assignment  # noqa: F401
 
-__all__ = ["NonequilibriumMarkovMachine", "fit_independent_runs", "dominant_cycle", "latent_class_assignment"]
+__all__ = ["NonequilibriumMarkovMachine"]
 
-# Binary latent: enumerate the 2^L states (score_samples, sample) up to this L,
-# and estimate the latent Markov matrix M up to this many states.
+# Binary latent: enumerate the 2^L states (score_samples, sample) up to this L.
 MAX_ENUMERATED_LATENT = 16
-MAX_MATRIX_STATES = 256
 # Visible samples per latent state for the Rao-Blackwellised M monitored
 # each epoch (the final estimate uses ``n_rb_samples``).
 MONITOR_RB_SAMPLES = 64
-# Rows of X used for the per-epoch log-likelihood in history_.
+# Rows of X (a fixed random subset, drawn once from the monitoring stream)
+# used for the per-epoch log-likelihood in history_.
 MONITOR_MAX_ROWS = 2000
-# Steps of the post-fit estimation chain sampled per block (bounds memory:
-# the one-hot sampler holds T x L x D candidates).
-ESTIMATE_BLOCK_STEPS = 256
 
 
-class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Nonequilibrium Markov machine: two independent transition matrices
-    ``A = p(x | z)`` and ``Abar = p(z | x)`` (paper 000, eqs. 1-11).
+    ``A = p(x | z)`` and ``Abar = p(z | x)`` (Baiesi & Rosso 2025, eqs. 1-11).
 
     ``p(x)`` is the stationary distribution of the chain
     ``x -> z -> x``, trained by the approximate log-likelihood gradient of
-    Sec. III on a persistent chain of ``n_chain_steps`` double steps.
+    Sec. III on a persistent chain of ``n_steps_per_update`` double steps.
 
     Parameters
     ----------
-    n_latent : int, default=6
-        Number of latent units ``L``.
+    n_components : int, default=6
+        Number of latent units ``L`` (scikit-learn's name for the size of
+        the latent representation).
     latent : {"onehot", "binary"}, default="onehot"
         ``"onehot"``: exactly one active unit (the paper's experiments), the
         visible bias fixed at 0 (eq. 20). ``"binary"``: factorised latent of
@@ -68,17 +66,18 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
         (detailed balance). Needs ``onehot_normalization="softmax"``.
     centering : bool, default=True
         Subtract the data mean from ``x`` in the exponent of ``Abar`` (eq. 17).
-    n_chain_steps : int, default=48
-        Double steps ``T`` of the persistent chain per gradient step.
+    n_steps_per_update : int, default=48
+        Double steps ``T`` of the persistent chain per gradient update.
     n_chains : int, default=1
         Independent persistent chains (their ``T`` pairs are pooled).
-    n_epochs : int, default=120
+    n_iter : int, default=120
         Epochs run by ``fit``.
-    steps_per_epoch : int, default=30
-        Gradient steps per epoch.
+    n_updates_per_epoch : int, default=30
+        Gradient updates per epoch (mini-batches are drawn with
+        replacement, so an epoch is a number of updates, not a pass).
     batch_size : int or (int, int), default=(16, 160)
         Mini-batch size, or a schedule growing linearly from the first to the
-        second value over the ``n_epochs * steps_per_epoch`` steps.
+        second value over the ``n_iter * n_updates_per_epoch`` updates.
         Mini-batches are drawn with replacement.
     optimizer : {"rmsprop", "sgd", "adam"}, default="rmsprop"
     learning_rate : float, default=0.1
@@ -96,8 +95,10 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
     n_bootstrap : int, default=50
         Bootstrap resamples for ``entropy_production_std_``.
     monitor : bool, default=True
-        Record ``history_`` every epoch (log-likelihood, entropy production,
-        mean self-transition).
+        Record the monitored quantities of ``history_`` every epoch
+        (log-likelihood, entropy production, mean self-transition). They
+        draw from their own random stream: the fit is bitwise the same
+        with ``monitor=False``.
     dtype : {"float32", "float64"}, default="float32"
         Training dtype; likelihoods are evaluated in float64.
     backend : None, str or module, default=None
@@ -105,22 +106,27 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
     verbose : int, default=0
         Print one line per epoch.
     random_state : int, RandomState or None, default=None
+        Seeds the named streams (initialization, training, monitoring,
+        sampling, bootstrap). Training runs with one BLAS thread on the host
+        (``skneq._base.blas_threads``), so a seed gives the same model
+        whatever the machine's thread count.
 
     Attributes
     ----------
-    generative_weights_ : array of shape (n_features, n_latent)
+    generative_weights_ : array of shape (n_features, n_components)
         ``w`` of ``A`` (eq. 8).
     visible_bias_ : array of shape (n_features,)
         ``a`` (zero for the one-hot latent).
-    recognition_weights_ : array of shape (n_latent, n_features)
+    recognition_weights_ : array of shape (n_components, n_features)
         ``wbar`` of ``Abar`` (eq. 9); ``w^T`` when ``reversible``.
-    latent_bias_ : array of shape (n_latent,)
+    latent_bias_ : array of shape (n_components,)
         ``abar`` (acting on the centred visible state).
-    latent_prior_bias_ : array of shape (n_latent,) or None
+    latent_prior_bias_ : array of shape (n_components,) or None
         ``c`` of the reversible control (None otherwise).
     visible_mean_ : array of shape (n_features,)
-        Centering vector (zeros when ``centering=False``).
-    latent_states_ : array of shape (n_states, n_latent)
+        Mean of the training data (the centering vector of eq. 17 when
+        ``centering=True``; unused otherwise).
+    latent_states_ : array of shape (n_states, n_components)
         The enumerated latent states (identity for one-hot; binary codes,
         unit ``k`` weighing ``2^k``, for ``latent="binary"``).
     latent_occupancy_ : array of shape (n_states,)
@@ -132,15 +138,16 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
         ``n_rb_samples`` visible samples per row, exact ``Abar``. No zero
         entries. None when there are more than 256 states.
     latent_transition_counts_ : array of shape (n_states, n_states)
-        ``M`` from row-normalised transition counts on the estimation chain
-        (the paper's Sec. IV estimate).
+        Transition counts ``C[z', z]`` on the estimation chain (the paper's
+        Sec. IV estimate of ``M`` is ``C`` row-normalised); the input of the
+        count estimators of ``skneq.metrics.entropy_production_rate``.
     entropy_production_ : float
         Eq. 21 on ``latent_transition_matrix_`` and its stationary vector.
     entropy_production_std_ : float
         Bootstrap standard deviation of ``entropy_production_`` (resampling
         the visible samples of each row).
     entropy_production_counts_ : float
-        Eq. 21 on ``latent_transition_counts_`` with the empirical occupancy;
+        Eq. 21 on the row-normalised counts with the empirical occupancy;
         ``inf`` when a transition is seen one way only (the paper's
         estimator, very different on near-perfect cycles).
     decorrelation_time_ : float
@@ -149,34 +156,50 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
         Eq. 24 on ``latent_transition_matrix_``.
     dead_latent_states_ : ndarray of int
         Latent states never visited by the estimation chain.
-    history_ : dict of lists
-        Per epoch: ``"log_likelihood"`` (eq. 7 on the training data with the
+    history_ : dict of equal-length lists
+        One record per epoch: ``"epoch"``, ``"n_updates"``, ``"time"`` (s),
+        ``"log_likelihood"`` (eq. 7 on a fixed random subset of at most 2000
+        training rows, drawn once from the monitoring stream, with the
         epoch's Rao-Blackwellised occupancy), ``"entropy_production"``,
         ``"mean_self_transition"`` (Rao-Blackwellised M with 64 samples per
-        state), ``"batch_size"`` (last of the epoch) and ``"time"`` (s).
+        state) and ``"batch_size"`` (last of the epoch). NaN when
+        ``monitor=False``.
     chain_state_ : array of shape (n_chains, n_features)
         Persistent fantasy states ``x'(T)``.
     optimizer_state_ : tuple
     n_iter_ : int
-        Epochs done. ``n_steps_`` : gradient steps done.
+        Epochs done.
+    n_updates_ : int
+        Gradient updates done.
     n_features_in_ : int
 
     Notes
     -----
     The gradient is evaluated in log space (log-sum-exp over the chain), so
-    the ``Q`` rescaling of Appendix A.2 (eq. A1) is unnecessary.
+    the ``Q`` rescaling of Appendix A.2 (eq. A1) is unnecessary. Sparse input
+    (CSR, CSC, LIL) is densified one mini-batch or chunk at a time; methods
+    work in chunks sized by scikit-learn's ``working_memory``.
+
+    References
+    ----------
+    M. Baiesi and A. Rosso, "Emergence of nonequilibrium latent cycles in
+    unsupervised generative modeling" (2025), arXiv:2512.11415.
     """
 
+
+    _backend_anchor = "generative_weights_"
+    _input_domain = "binary"
+
     _parameter_constraints = {
-        "n_latent": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
         "latent": [StrOptions(set(K.LATENT_KINDS))],
         "onehot_normalization": [StrOptions(set(K.NORMALIZATIONS))],
         "reversible": ["boolean"],
         "centering": ["boolean"],
-        "n_chain_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_steps_per_update": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_chains": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-        "steps_per_epoch": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+        "n_updates_per_epoch": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), tuple, list],
         "optimizer": [StrOptions(set(_optim.OPTIMIZERS))],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -195,16 +218,16 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
 
     def __init__(
         self,
-        n_latent=6,
+        n_components=6,
         *,
         latent="onehot",
         onehot_normalization="softmax",
         reversible=False,
         centering=True,
-        n_chain_steps=48,
+        n_steps_per_update=48,
         n_chains=1,
-        n_epochs=120,
-        steps_per_epoch=30,
+        n_iter=120,
+        n_updates_per_epoch=30,
         batch_size=(16, 160),
         optimizer="rmsprop",
         learning_rate=0.1,
@@ -220,15 +243,15 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
         verbose=0,
         random_state=None,
     ):
-        self.n_latent = n_latent
+        self.n_components = n_components
         self.latent = latent
         self.onehot_normalization = onehot_normalization
         self.reversible = reversible
         self.centering = centering
-        self.n_chain_steps = n_chain_steps
+        self.n_steps_per_update = n_steps_per_update
         self.n_chains = n_chains
-        self.n_epochs = n_epochs
-        self.steps_per_epoch = steps_per_epoch
+        self.n_iter = n_iter
+        self.n_updates_per_epoch = n_updates_per_epoch
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -249,7 +272,7 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
     # ------------------------------------------------------------------
     @property
     def _n_features_out(self):
-        return self.n_latent
+        return self.n_components
 
     def _check_settings(self):
         if self.reversible and self.latent == "onehot" and self.onehot_normalization != "softmax":
@@ -259,38 +282,52 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
             )
         if isinstance(self.batch_size, (tuple, list)):
             ok = len(self.batch_size) == 2 and all(
-                isinstance(b, numbers.Integral) and b >= 1 for b in self.batch_size
+                isinstance(b, numbers.Integral) and not isinstance(b, bool) and b >= 1 for b in self.batch_size
             )
             if not ok:
                 raise ValueError(f"batch_size must be a positive int or a pair (start, end), got {self.batch_size!r}")
-        if self.latent == "binary" and self.n_latent > MAX_ENUMERATED_LATENT:
+        if self.latent == "binary" and self.n_components > MAX_ENUMERATED_LATENT:
             raise ValueError(
-                f"latent='binary' enumerates 2^n_latent states for the likelihood; n_latent must be <= "
-                f"{MAX_ENUMERATED_LATENT}, got {self.n_latent}."
+                f"latent='binary' enumerates 2^n_components states for the likelihood; n_components must be <= "
+                f"{MAX_ENUMERATED_LATENT}, got {self.n_components}."
             )
 
-    def _fitted_backend(self):
-        return _backend.backend_of(self.generative_weights_)
-
-    def _validate_fitted_input(self, X):
-        check_is_fitted(self)
-        bk = self._fitted_backend()
-        X, bk, where = validate_X(self, X, reset=False, backend=bk)
-        check_binary(X, bk.xp, what=type(self).__name__)
+    def _validate_input(self, X, *, reset):
+        """Validate ``X`` (dense on the compute backend, or CSR on the host) and check it is binary."""
+        if reset:
+            X, bk, where = validate_X(self, X, reset=True, backend=self.backend, dtype=self.dtype, accept_sparse=True)
+        else:
+            X, bk, where = validate_X(self, X, reset=False, backend=self._fitted_backend(), accept_sparse=True)
+        self._check_domain(X, bk.xp)
         return X, bk, where
 
-    def _batch_size_at(self, step):
+    def _rows(self, X, idx, bk, dtype=None):
+        """Rows ``idx`` (an index array on the backend) of dense or sparse ``X``, dense."""
+        if is_sparse(X):
+            return dense_rows(X, _backend.to_numpy(idx), bk, bk.dtype if dtype is None else dtype)
+        return dense_rows(X, idx, bk, dtype)
+
+    def _map_chunks(self, X, bk, bytes_per_row, fn):
+        """``fn`` on row chunks of ``X`` (dense chunks, sized by ``working_memory``), concatenated."""
+        out = [fn(dense_rows(X, rows, bk, bk.dtype)) for rows in row_chunks(X.shape[0], bytes_per_row)]
+        return out[0] if len(out) == 1 else bk.xp.concat(out, axis=0)
+
+    def _batch_size_at(self, update):
         if not isinstance(self.batch_size, (tuple, list)):
             return int(self.batch_size)
         start, end = (int(b) for b in self.batch_size)
-        total = self.n_epochs * self.steps_per_epoch
-        frac = min(step / max(total - 1, 1), 1.0)
+        total = self.n_iter * self.n_updates_per_epoch
+        frac = min(update / max(total - 1, 1), 1.0)
         return int(round(start + (end - start) * frac))
+
+    def _centering_offset(self):
+        """The ``x_mean`` of the kernels: the data mean with ``centering``, else zeros."""
+        return self.visible_mean_ if self.centering else self.visible_mean_ * 0.0
 
     def _model_params(self):
         """(w, a, wbar, abar, x_mean) as used by the kernels."""
         return (self.generative_weights_, self.visible_bias_, self.recognition_weights_, self.latent_bias_,
-                self.visible_mean_)
+                self._centering_offset())
 
     def _trainable(self):
         """Names of the trained parameters, in optimiser order."""
@@ -309,7 +346,7 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
         if self.reversible:
             self.latent_prior_bias_ = d["c"]
             self.recognition_weights_, self.latent_bias_ = K.tie_reversible(
-                d["w"], d["c"], self.visible_mean_, xp=xp)
+                d["w"], d["c"], self._centering_offset(), xp=xp)
         else:
             self.recognition_weights_, self.latent_bias_ = d["wbar"], d["abar"]
 
@@ -319,17 +356,23 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
     def _initialize(self, X, bk, rng):
         xp = bk.xp
         n, D = X.shape
-        L = self.n_latent
-        mean = xp.mean(X, axis=0)
-        self.visible_mean_ = mean if self.centering else xp.zeros_like(mean)
-        w = K.init_generative_weights(X, L, rng.uniform((n, L)), xp=xp)  # Appendix A.1
+        L = self.n_components
+        member, n_sub = K.subset_membership(rng.uniform((n, L)), xp=xp)
+        # Column sums and subset sums one chunk at a time (sparse X is never densified whole).
+        total = xp.zeros((D,), dtype=bk.dtype, device=bk.device)
+        subset = xp.zeros((D, L), dtype=bk.dtype, device=bk.device)
+        for rows in row_chunks(n, 4 * (D + L)):
+            part = dense_rows(X, rows, bk, bk.dtype)
+            total = total + xp.sum(part, axis=0)
+            subset = subset + xp.matrix_transpose(part) @ member[rows, ...]
+        self.visible_mean_ = total / n
+        w = K.logit_of_means(subset / n_sub, xp=xp)  # Appendix A.1
         if self.latent == "onehot":
             a = xp.zeros((D,), dtype=bk.dtype, device=bk.device)
         else:
             # Several binary units add their fields: start from the marginals
             # and let each unit carry 1/L of its subset's deviation.
-            clipped = xp.clip(mean, 1e-3, 1 - 1e-3)
-            a = xp.log(clipped) - xp.log1p(-clipped)
+            a = logit_clipped_mean(self.visible_mean_[None, :], xp=xp)
             w = (w - a[:, None]) / L
         self.generative_weights_, self.visible_bias_ = w, a
         self.latent_states_ = K.latent_states(L, self.latent, xp=xp, dtype=bk.dtype, device=bk.device)
@@ -340,17 +383,16 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
             else:
                 c = xp.zeros((L,), dtype=bk.dtype, device=bk.device)
             self.latent_prior_bias_ = c
-            self.recognition_weights_, self.latent_bias_ = K.tie_reversible(w, c, self.visible_mean_, xp=xp)
+            self.recognition_weights_, self.latent_bias_ = K.tie_reversible(w, c, self._centering_offset(), xp=xp)
         else:
             self.latent_prior_bias_ = None
             self.recognition_weights_ = xp.zeros((L, D), dtype=bk.dtype, device=bk.device)
             self.latent_bias_ = xp.zeros((L,), dtype=bk.dtype, device=bk.device)
-        self.chain_state_ = xp.take(X, rng.integers(n, (self.n_chains,)), axis=0)
+        self.chain_state_ = self._rows(X, rng.integers(n, (self.n_chains,)), bk)
         self.optimizer_state_ = _optim.init(self.optimizer, tuple(self._get(k) for k in self._trainable()), xp=xp)
-        self.history_ = {k: [] for k in ("log_likelihood", "entropy_production", "mean_self_transition",
-                                         "batch_size", "time")}
+        self._init_history("log_likelihood", "entropy_production", "mean_self_transition", "batch_size")
         self.n_iter_ = 0
-        self.n_steps_ = 0
+        self.n_updates_ = 0
 
     def _sample_chain(self, x0, n_steps, rng, bk):
         """``n_steps`` double steps from ``x0`` (C, D): Xp (C, n+1, D), Z (C, n, L), Up (C, n, L)."""
@@ -358,23 +400,23 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
         C, D = x0.shape
         w, a, wbar, abar, x_mean = self._model_params()
         ux = rng.uniform((C, n_steps, D), dtype=x0.dtype)
-        uz = rng.uniform((C, n_steps, self.n_latent), dtype=x0.dtype)
+        uz = rng.uniform((C, n_steps, self.n_components), dtype=x0.dtype)
         if self.latent == "onehot":
-            return K.sample_chain_onehot(x0, w, a, wbar, abar, x_mean, ux, K.gumbel_from_uniform(uz, xp=xp),
+            return K.sample_chain_onehot(x0, w, a, wbar, abar, x_mean, ux, gumbel_from_uniform(uz, xp=xp),
                                          normalization=self.onehot_normalization, xp=xp)
         return K.sample_chain_sequential(x0, w, a, wbar, abar, x_mean, ux, uz, latent="binary",
                                          normalization=self.onehot_normalization, xp=xp)
 
     def _gradient_step(self, X, bk, rng):
         xp = bk.xp
-        T, C, D = self.n_chain_steps, self.n_chains, X.shape[1]
-        batch = xp.take(X, rng.integers(X.shape[0], (self._batch_size_at(self.n_steps_),)), axis=0)
+        T, C, D = self.n_steps_per_update, self.n_chains, X.shape[1]
+        batch = self._rows(X, rng.integers(X.shape[0], (self._batch_size_at(self.n_updates_),)), bk)
         Xp, Z, Up = self._sample_chain(self.chain_state_, T, rng, bk)
         self.chain_state_ = Xp[:, T, :]
         w, a, wbar, abar, x_mean = self._model_params()
         Xp = xp.reshape(Xp[:, :T, :], (C * T, D))
-        Z = xp.reshape(Z, (C * T, self.n_latent))
-        Up = xp.reshape(Up, (C * T, self.n_latent))
+        Z = xp.reshape(Z, (C * T, self.n_components))
+        Up = xp.reshape(Up, (C * T, self.n_components))
         gw, ga, gwbar, gabar, _ = K.approx_gradient(batch, Xp, Z, Up, w, a, x_mean, latent=self.latent,
                                                     normalization=self.onehot_normalization, xp=xp)
         if self.reversible:
@@ -388,140 +430,76 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
             self.optimizer_state_, learning_rate=self.learning_rate, momentum=self.momentum,
             decay=self.decay, eps=self.epsilon, xp=xp)
         self._set(values, xp)
-        self.n_steps_ += 1
+        self.n_updates_ += 1
         return Up
 
     def _run_epoch(self, X, X_monitor, bk, rng):
-        xp = bk.xp
         t0 = time.perf_counter()
         occupancy = None
-        for _ in range(self.steps_per_epoch):
+        for _ in range(self.n_updates_per_epoch):
             Up = self._gradient_step(X, bk, rng)
-            if self.monitor and self._n_matrix_states() is not None:
-                p = xp.sum(self._latent_posterior(Up, bk), axis=0)
-                occupancy = p if occupancy is None else occupancy + p
+            occupancy = self._accumulate_occupancy(occupancy, Up, bk)
+        self._finish_epoch(occupancy, X_monitor, bk, t0)
+
+    def _accumulate_occupancy(self, occupancy, Up, bk):
+        """Add the exact latent posteriors of the update's chain to the epoch's occupancy (monitor only)."""
+        if not self.monitor or self._n_matrix_states() is None:
+            return occupancy
+        p = bk.xp.sum(self._latent_posterior(Up, bk), axis=-2)
+        return p if occupancy is None else occupancy + p
+
+    def _finish_epoch(self, occupancy, X_monitor, bk, t0):
+        """Count the epoch and record ``history_`` (the monitor reads the model, draws from its own stream)."""
+        xp = bk.xp
         self.n_iter_ += 1
-        h = self.history_
-        h["batch_size"].append(self._batch_size_at(self.n_steps_ - 1))
+        record = dict(log_likelihood=math.nan, entropy_production=math.nan, mean_self_transition=math.nan)
         if self.monitor and occupancy is not None:
+            monitor_rng = self._rng(bk, "monitoring", 1 + self.n_iter_)
             occupancy = occupancy / xp.sum(occupancy)
-            h["log_likelihood"].append(float(xp.mean(self._log_likelihood(X_monitor, occupancy, bk))))
-            P = self._rb_samples(MONITOR_RB_SAMPLES, rng, bk)
-            sigma, _, self_tr = _markov_indicators(_rb_matrix(_backend.to_numpy(P)), spectral=False)
-            h["entropy_production"].append(sigma)
-            h["mean_self_transition"].append(self_tr)
-        else:
-            for k in ("log_likelihood", "entropy_production", "mean_self_transition"):
-                h[k].append(math.nan)
-        h["time"].append(time.perf_counter() - t0)
-        if self.verbose:
-            print(f"[{type(self).__name__}] epoch {self.n_iter_:4d}  log-likelihood {h['log_likelihood'][-1]:9.3f}  "
-                  f"entropy production {h['entropy_production'][-1]:7.4f}  "
-                  f"self-transition {h['mean_self_transition'][-1]:.3f}  time {h['time'][-1]:.2f}s")
+            P = self._rb_samples(MONITOR_RB_SAMPLES, monitor_rng, bk)
+            sigma, _, self_tr = E.markov_indicators(E.rb_matrix(_backend.to_numpy(P)), spectral=False)
+            record.update(log_likelihood=float(xp.mean(self._log_likelihood(X_monitor, occupancy, bk))),
+                          entropy_production=sigma, mean_self_transition=self_tr)
+        self._record_history(epoch=self.n_iter_, n_updates=self.n_updates_, time=time.perf_counter() - t0,
+                             batch_size=self._batch_size_at(self.n_updates_ - 1), **record)
+        h = self.history_
+        self._progress(f"epoch {self.n_iter_:4d}  log-likelihood {h['log_likelihood'][-1]:9.3f}  "
+                       f"entropy production {h['entropy_production'][-1]:7.4f}  "
+                       f"self-transition {h['mean_self_transition'][-1]:.3f}  time {h['time'][-1]:.2f}s")
 
-    def _n_matrix_states(self):
-        n = self.latent_states_.shape[0]
-        return n if n <= MAX_MATRIX_STATES else None
+    def _monitor_rows(self, X, bk):
+        """The fixed random subset of at most ``MONITOR_MAX_ROWS`` rows (float64) of the log-likelihood record.
 
-    def _latent_posterior(self, U, bk):
-        """Exact ``Abar[x, z]`` over the enumerated states for fields ``U``: (N, n_states)."""
-        return bk.xp.exp(K.log_latent_given_visible(U, self.latent_states_, self.latent, self.onehot_normalization,
-                                                    xp=bk.xp))
-
-    def _log_likelihood(self, X, occupancy, bk):
-        """Eq. 5 in float64 for rows of ``X`` given an occupancy over the enumerated states."""
-        xp = bk.xp
-        dt = bk.accurate_dtype()
-        H = K.visible_fields(xp.astype(self.latent_states_, dt), xp.astype(self.generative_weights_, dt),
-                             xp.astype(self.visible_bias_, dt), xp=xp)
-        occ = xp.astype(occupancy, dt)
-        log_occ = xp.where(occ > 0, xp.log(xp.where(occ > 0, occ, xp.ones_like(occ))), -math.inf)
-        return K.log_likelihood(X if X.dtype == dt else xp.astype(X, dt), H, log_occ, xp=xp)
-
-    def _rb_samples(self, n_samples, rng, bk):
-        """Per-sample exact ``Abar`` at ``x ~ A[z', .]``, float64: (S, n_samples, S)."""
-        xp, dt = bk.xp, bk.accurate_dtype()
-        S, D = self.latent_states_.shape[0], self.generative_weights_.shape[0]
-        w, a, wbar, abar, x_mean = (xp.astype(p, dt) for p in self._model_params())
-        states = xp.astype(self.latent_states_, dt)
-        ux = rng.uniform((S, n_samples, D), dtype=dt)
-        return K.latent_posterior_samples(states, w, a, wbar, abar, x_mean, ux, states,
-                                          latent=self.latent, normalization=self.onehot_normalization, xp=xp)
-
-    def _estimate(self, bk, rng):
-        """Post-fit estimates on a long chain (Appendix A.3) and the latent M."""
-        xp = bk.xp
-        from ..metrics import entropy_production_rate, state_distribution, transition_matrix
-
-        C = self.n_chains
-        steps = max(2, -(-self.n_estimate_steps // C))
-        n_states = self.latent_states_.shape[0]
-        occupancy = None
-        labels = []
-        x = self.chain_state_
-        done = 0
-        while done < steps:
-            n = min(ESTIMATE_BLOCK_STEPS, steps - done)
-            Xp, Z, Up = self._sample_chain(x, n, rng, bk)
-            x = Xp[:, n, :]
-            p = xp.sum(self._latent_posterior(xp.reshape(Up, (C * n, self.n_latent)), bk), axis=0)
-            occupancy = p if occupancy is None else occupancy + p
-            labels.append(_backend.to_numpy(self._labels(xp.reshape(Z, (C * n, self.n_latent)), xp)).reshape(C, n))
-            done += n
-        self.chain_state_ = x
-        self.latent_occupancy_ = occupancy / xp.sum(occupancy)
-        labels = np.concatenate(labels, axis=1)
-        visits = np.bincount(labels.ravel(), minlength=n_states)
-        self.dead_latent_states_ = np.flatnonzero(visits == 0)
-        if n_states > MAX_MATRIX_STATES:
-            self.latent_transition_matrix_ = self.latent_transition_counts_ = None
-            self.entropy_production_ = self.entropy_production_std_ = math.nan
-            self.entropy_production_counts_ = self.decorrelation_time_ = self.mean_self_transition_ = math.nan
-            return
-        counts = transition_matrix(labels, n_states)
-        self.latent_transition_counts_ = _backend.to_device(counts, xp, bk.device)
-        self.entropy_production_counts_ = entropy_production_rate(counts, state_distribution(labels, n_states))
-        P = _backend.to_numpy(self._rb_samples(self.n_rb_samples, rng, bk))
-        M = _rb_matrix(P)
-        self.latent_transition_matrix_ = _backend.to_device(M, xp, bk.device)
-        sigma, tau, self_tr = _markov_indicators(M)
-        self.entropy_production_, self.decorrelation_time_, self.mean_self_transition_ = sigma, tau, self_tr
-        # Bootstrap over the visible samples of each row of M (host, L x L work).
-        boot_rng = np.random.default_rng(_backend.seed_from(self.random_state, self.n_iter_, 7))
-        sigmas = [_markov_indicators(_rb_matrix(P[:, boot_rng.integers(0, P.shape[1], P.shape[1]), :]),
-                                     spectral=False)[0]
-                  for _ in range(self.n_bootstrap)]
-        self.entropy_production_std_ = float(np.std(sigmas)) if len(sigmas) > 1 else math.nan
-
-    def _labels(self, Z, xp):
-        if self.latent == "onehot":
-            return xp.argmax(Z, axis=1)
-        return K.state_index(Z, xp=xp)
+        Drawn from the monitoring stream with a fixed salt, so it is the same
+        subset every epoch and every ``partial_fit`` call, and it covers every
+        class of class-sorted data (``X[:2000]`` would not).
+        """
+        n = X.shape[0]
+        if n <= MONITOR_MAX_ROWS:
+            return self._map_chunks(X, bk, 8 * X.shape[1], lambda part: bk.xp.astype(part, bk.accurate_dtype()))
+        idx = np.sort(_backend.to_numpy(self._rng(bk, "monitoring", 0).permutation(n))[:MONITOR_MAX_ROWS])
+        return self._rows(X, _backend.to_device(idx, bk.xp, bk.device), bk, bk.accurate_dtype())
 
     def _train(self, X, n_epochs, first):
         self._check_settings()
-        if first:
-            X, bk, _ = validate_X(self, X, reset=True, backend=self.backend, dtype=self.dtype)
-        else:
-            X, bk, _ = self._validate_fitted_input(X)
-        check_binary(X, bk.xp, what=type(self).__name__)
-        if first:
-            self._initialize(X, bk, _backend.make_rng(bk, self.random_state, 0))
-        rng = _backend.make_rng(bk, self.random_state, 1, self.n_iter_)
-        # Cast once: the per-epoch likelihood runs in float64.
-        X_monitor = bk.xp.astype(X[: min(MONITOR_MAX_ROWS, X.shape[0]), ...], bk.accurate_dtype())
-        for _ in range(n_epochs):
-            self._run_epoch(X, X_monitor, bk, rng)
-        self._estimate(bk, rng)
+        X, bk, _ = self._validate_input(X, reset=first)
+        with blas_threads(bk):
+            if first:
+                self._initialize(X, bk, self._rng(bk, "initialization"))
+            rng = self._rng(bk, "training", self.n_iter_)
+            X_monitor = self._monitor_rows(X, bk) if self.monitor else None
+            for _ in range(n_epochs):
+                self._run_epoch(X, X_monitor, bk, rng)
+            self._estimate(bk, self._rng(bk, "sampling", self.n_iter_))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Train for ``n_epochs`` epochs from the Appendix A.1 initialisation.
+        """Train for ``n_iter`` epochs from the Appendix A.1 initialisation.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Binary data in {0, 1}.
         y : ignored
 
@@ -529,7 +507,7 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
         -------
         self
         """
-        return self._train(X, self.n_epochs, first=True)
+        return self._train(X, self.n_iter, first=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -545,103 +523,51 @@ class NonequilibriumMarkovMachine(ClassNamePrefixFeaturesOutMixin, TransformerMi
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         log_p : array of shape (n_samples,)
         """
-        X, bk, (xp_in, dev_in) = self._validate_fitted_input(X)
-        return _backend.convert_like(self._log_likelihood(X, self.latent_occupancy_, bk), xp_in, dev_in)
+        log_p, _, (xp_in, dev_in) = self._log_likelihood_chunked(X)
+        return _backend.convert_like(log_p, xp_in, dev_in)
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample in nats (a Python float)."""
-        X, bk, _ = self._validate_fitted_input(X)
-        return float(bk.xp.mean(self._log_likelihood(X, self.latent_occupancy_, bk)))
+        log_p, bk, _ = self._log_likelihood_chunked(X)
+        return float(bk.xp.mean(log_p))
+
+    def _log_likelihood_chunked(self, X):
+        """Validated eq. 5 on the fitted backend, in chunks sized by ``working_memory``."""
+        X, bk, where = self._validate_input(X, reset=False)
+        bytes_per_row = 8 * (X.shape[1] + 3 * self.latent_states_.shape[0])
+        return self._map_chunks(X, bk, bytes_per_row,
+                                lambda part: self._log_likelihood(part, self.latent_occupancy_, bk)), bk, where
 
     def transform(self, X):
         """``p(z | x)``: one-hot state probabilities (eq. 9 / 19) or binary unit means (eq. 11).
 
-        Returns
-        -------
-        P : array of shape (n_samples, n_latent)
-        """
-        X, bk, (xp_in, dev_in) = self._validate_fitted_input(X)
-        xp = bk.xp
-        U = K.latent_fields(X, self.recognition_weights_, self.latent_bias_, self.visible_mean_, xp=xp)
-        if self.latent == "onehot":
-            P = self._latent_posterior(U, bk)
-        else:
-            P = sigmoid(U, xp=xp)
-        return _backend.convert_like(P, xp_in, dev_in)
-
-    def sample(self, n_samples=1, *, return_latent=False, random_state=None):
-        """Independent draws from the stationary ``p(x) = sum_z pbar(z) A[z, x]`` (eq. 5).
-
         Parameters
         ----------
-        n_samples : int, default=1
-        return_latent : bool, default=False
-            Also return the latent state each sample was drawn from.
-        random_state : int, RandomState or None
-            Defaults to the estimator's ``random_state``.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
-        X : array of shape (n_samples, n_features)
-        Z : array of shape (n_samples, n_latent), only with ``return_latent``
+        P : array of shape (n_samples, n_components)
         """
-        check_is_fitted(self)
-        n_samples = _check_positive(n_samples, "n_samples")
-        bk = self._fitted_backend()
+        X, bk, (xp_in, dev_in) = self._validate_input(X, reset=False)
         xp = bk.xp
-        rng = _backend.make_rng(bk, self.random_state if random_state is None else random_state, 2)
-        occ = xp.astype(self.latent_occupancy_, bk.dtype)
-        log_occ = xp.where(occ > 0, xp.log(xp.where(occ > 0, occ, xp.ones_like(occ))), -math.inf)
-        k = rng.categorical(xp.broadcast_to(log_occ, (n_samples, occ.shape[0])))
-        Z = xp.take(self.latent_states_, k, axis=0)
-        X = rng.bernoulli(sigmoid(K.visible_fields(Z, self.generative_weights_, self.visible_bias_, xp=xp), xp=xp))
-        return (X, Z) if return_latent else X
 
-    def sample_trajectory(self, n_steps, *, init=None, random_state=None):
-        """Run the chain ``x'(t) -> z(t) -> x'(t+1)`` for ``n_steps`` double steps.
+        def chunk(part):
+            U = K.latent_fields(part, self.recognition_weights_, self.latent_bias_, self._centering_offset(), xp=xp)
+            return self._latent_posterior(U, bk) if self.latent == "onehot" else sigmoid(U, xp=xp)
 
-        Parameters
-        ----------
-        n_steps : int
-        init : array-like of shape (n_features,) or (1, n_features), optional
-            Starting visible state; default the persistent training chain.
-        random_state : int, RandomState or None
-
-        Returns
-        -------
-        X : array of shape (n_steps, n_features)
-            ``x'(0) ... x'(n_steps - 1)``.
-        Z : array of shape (n_steps, n_latent)
-            ``z(t) ~ Abar[x'(t), .]``.
-        """
-        check_is_fitted(self)
-        n_steps = _check_positive(n_steps, "n_steps")
-        bk = self._fitted_backend()
-        xp = bk.xp
-        if init is None:
-            x = self.chain_state_[:1, ...]
-        else:
-            x, _, _ = self._validate_fitted_input(xp.reshape(_backend.to_device(init, xp, bk.device), (1, -1)))
-        rng = _backend.make_rng(bk, self.random_state if random_state is None else random_state, 3)
-        Xs, Zs = [], []
-        done = 0
-        while done < n_steps:
-            n = min(ESTIMATE_BLOCK_STEPS, n_steps - done)
-            Xp, Z, _ = self._sample_chain(x, n, rng, bk)
-            Xs.append(Xp[0, :n, :])
-            Zs.append(Z[0, ...])
-            x = Xp[:, n, :]
-            done += n
-        return xp.concat(Xs, axis=0), xp.concat(Zs, axis=0)
+        out = self._map_chunks(X, bk, 4 * (X.shape[1] + 3 * self.n_components), chunk)
+        return _backend.convert_like(out, xp_in, dev_in)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

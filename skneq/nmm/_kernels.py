@@ -1,4 +1,4 @@
-"""Math kernels of the nonequilibrium Markov machine (Baiesi & Rosso, paper 000).
+"""Math kernels of the nonequilibrium Markov machine (Baiesi & Rosso 2025, arXiv:2512.11415).
 
 Notation (paper eqs. 1-11): visible ``x`` in {0, 1}^D, latent ``z`` with
 ``L`` units. ``A[z, x] = p(x | z)`` has fields ``h = w z + a`` (eq. 8, 10);
@@ -43,10 +43,11 @@ __all__ = [
     "untie_reversible_gradient",
     "sample_chain_onehot",
     "sample_chain_sequential",
-    "gumbel_from_uniform",
     "latent_posterior_samples",
     "log_likelihood",
+    "subset_membership",
     "init_generative_weights",
+    "logit_of_means",
     "state_index",
 ]
 
@@ -82,7 +83,7 @@ def state_index(Z, *, xp):
 
 def visible_fields(Z, w, a, *, xp):
     """Fields ``h = w z + a`` of ``A`` for latent rows ``Z`` (S, L) -> (S, D) (eq. 10)."""
-    return Z @ xp.matrix_transpose(w) + a
+    return Z @ xp.matrix_transpose(w) + xp.expand_dims(a, axis=-2)
 
 
 def log_visible_given_latent(X, H, *, xp):
@@ -91,12 +92,12 @@ def log_visible_given_latent(X, H, *, xp):
     ``ln A = x . h - sum_i softplus(h_i)``; one matrix product, no
     underflow at D = 784.
     """
-    return X @ xp.matrix_transpose(H) - xp.sum(softplus(H, xp=xp), axis=1)
+    return X @ xp.matrix_transpose(H) - xp.expand_dims(xp.sum(softplus(H, xp=xp), axis=-1), axis=-2)
 
 
 def latent_fields(X, wbar, abar, x_mean, *, xp):
     """Fields ``u = wbar (x - x_mean) + abar`` of ``Abar``: (N, D) -> (N, L) (eqs. 9, 11, 17)."""
-    return (X - x_mean) @ xp.matrix_transpose(wbar) + abar
+    return (X - xp.expand_dims(x_mean, axis=-2)) @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
 
 
 def categorical_logits(U, normalization, *, xp):
@@ -119,8 +120,8 @@ def log_latent_given_visible(U, Z, latent, normalization, *, xp):
     binary: ``z . u - sum softplus(u)`` (eq. 11).
     """
     if latent == "onehot":
-        return log_softmax(categorical_logits(U, normalization, xp=xp), axis=1, xp=xp) @ xp.matrix_transpose(Z)
-    return U @ xp.matrix_transpose(Z) - xp.sum(softplus(U, xp=xp), axis=1, keepdims=True)
+        return log_softmax(categorical_logits(U, normalization, xp=xp), axis=-1, xp=xp) @ xp.matrix_transpose(Z)
+    return U @ xp.matrix_transpose(Z) - xp.sum(softplus(U, xp=xp), axis=-1, keepdims=True)
 
 
 def latent_score(U, Z, latent, normalization, *, xp):
@@ -137,8 +138,8 @@ def latent_score(U, Z, latent, normalization, *, xp):
     if latent == "binary":
         return Z - sigmoid(U, xp=xp)
     if normalization == "softmax":
-        return Z - xp.exp(log_softmax(U, axis=1, xp=xp))
-    q = xp.exp(log_softmax(log_sigmoid(U, xp=xp), axis=1, xp=xp))
+        return Z - xp.exp(log_softmax(U, axis=-1, xp=xp))
+    q = xp.exp(log_softmax(log_sigmoid(U, xp=xp), axis=-1, xp=xp))
     return sigmoid(-U, xp=xp) * (Z - q)
 
 
@@ -155,6 +156,10 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
     weight ``r[n, t] = A[z(t), x_n] / sum_s A[z(s), x_n]``, computed as a
     softmax over ``t`` of ``ln A`` (log space: nothing underflows at
     D = 784, so the ``Q`` factor of eq. A1 is not needed).
+
+    Every array may carry a leading run axis (``(R, ...)``: ``R``
+    independent models trained as one array program) with the one-hot
+    latent.
 
     Parameters
     ----------
@@ -184,36 +189,36 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
         Mean over the batch of ``ln <A[z, x]>_z`` (the on-the-fly estimate
         of Appendix A.3).
     """
-    T = Z.shape[0]
+    T = Z.shape[-2]
     if log_weight is None:
         log_weight = xp.full((T,), -math.log(T), dtype=X.dtype, device=X.device)
     else:
         log_weight = log_weight - logsumexp(log_weight, xp=xp)
     if latent == "onehot":
         # L distinct fields instead of T: ln A over states, then pick by z(t).
-        H_states = visible_fields(xp.eye(w.shape[1], dtype=w.dtype, device=w.device), w, a, xp=xp)
+        H_states = visible_fields(xp.eye(w.shape[-1], dtype=w.dtype, device=w.device), w, a, xp=xp)
         log_A = log_visible_given_latent(X, H_states, xp=xp) @ xp.matrix_transpose(Z)
     else:
         H = visible_fields(Z, w, a, xp=xp)
         log_A = log_visible_given_latent(X, H, xp=xp)
     log_A = log_A + log_weight
-    log_px = logsumexp(log_A, axis=1, keepdims=True, xp=xp)
+    log_px = logsumexp(log_A, axis=-1, keepdims=True, xp=xp)
     R = xp.exp(log_A - log_px)  # (N, T): rows sum to 1
-    n = X.shape[0]
-    rho = xp.mean(R, axis=0)  # (T,)
+    n = X.shape[-2]
+    rho = xp.mean(R, axis=-2)  # (T,)
     RZ = R @ Z  # (N, L)
     if latent == "onehot":
         mu = sigmoid(H_states, xp=xp)  # (L, D), eq. 14 per state
-        s_bar = xp.mean(RZ, axis=0)
+        s_bar = xp.expand_dims(xp.mean(RZ, axis=-2), axis=-2)  # (1, L)
         grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu) * s_bar
-        grad_a = xp.mean(X, axis=0) - s_bar @ mu
+        grad_a = xp.mean(X, axis=-2) - (s_bar @ mu)[..., 0, :]
     else:
         mu = sigmoid(H, xp=xp)  # (T, D)
-        grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu * rho[:, None]) @ Z
-        grad_a = xp.mean(X, axis=0) - rho @ mu
-    G = latent_score(Up, Z, latent, normalization, xp=xp) * rho[:, None]  # (T, L)
-    grad_wbar = xp.matrix_transpose(G) @ (Xp - x_mean)
-    grad_abar = xp.sum(G, axis=0)
+        grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu * rho[..., None]) @ Z
+        grad_a = xp.mean(X, axis=-2) - rho @ mu
+    G = latent_score(Up, Z, latent, normalization, xp=xp) * rho[..., None]  # (T, L)
+    grad_wbar = xp.matrix_transpose(G) @ (Xp - xp.expand_dims(x_mean, axis=-2))
+    grad_abar = xp.sum(G, axis=-2)
     return grad_w, grad_a, grad_wbar, grad_abar, xp.mean(log_px)
 
 
@@ -229,23 +234,17 @@ def tie_reversible(w, latent_prior_bias, x_mean, *, xp):
     wbar : (L, D), abar : (L,)
     """
     wbar = xp.matrix_transpose(w)
-    return wbar, latent_prior_bias + wbar @ x_mean
+    return wbar, latent_prior_bias + (wbar @ x_mean[..., None])[..., 0]
 
 
 def untie_reversible_gradient(grad_w, grad_wbar, grad_abar, x_mean, *, xp):
     """Chain rule through :func:`tie_reversible`: gradients for ``(w, c)``."""
-    return grad_w + xp.matrix_transpose(grad_wbar) + x_mean[:, None] * grad_abar, grad_abar
+    return grad_w + xp.matrix_transpose(grad_wbar) + x_mean[..., :, None] * xp.expand_dims(grad_abar, axis=-2), grad_abar
 
 
 # --------------------------------------------------------------------------
 # Sampling the chain x'(t) -> z(t) -> x'(t+1)
 # --------------------------------------------------------------------------
-
-
-def gumbel_from_uniform(U, *, xp):
-    """Standard Gumbel noise from uniforms in [0, 1)."""
-    tiny = xp.finfo(U.dtype).smallest_normal
-    return -xp.log(-xp.log(U + tiny) + tiny)
 
 
 def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp):
@@ -259,6 +258,11 @@ def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, no
     realised path is exactly the sequential chain driven by the same
     random numbers (:func:`sample_chain_sequential`), without a Python
     loop over the ``T`` steps.
+
+    Every argument may carry a leading run axis (``x0`` of shape
+    ``(R, C, D)``, ``w`` of shape ``(R, D, L)``, ...): ``R`` independent
+    models sampled as one array program (``fit_independent_runs(...,
+    batched=True)``); the outputs then have it too.
 
     Parameters
     ----------
@@ -280,45 +284,52 @@ def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, no
     Up : array of shape (C, T, L)
         Latent fields ``u(x'(t))`` for ``t < T``.
     """
-    C, T, D = uniform_x.shape
-    L = w.shape[1]
+    if w.ndim == 2:  # one model: the run axis of length 1
+        out = sample_chain_onehot(*(v[None, ...] for v in (x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z)),
+                                  normalization=normalization, xp=xp)
+        return tuple(o[0, ...] for o in out)
+    R, C, T, D = uniform_x.shape
+    L = w.shape[-1]
     dtype = uniform_x.dtype
-    # (L, D), eq. 14; built by a matmul so it is row-major (broadcast
+    # (R, L, D), eq. 14; built by a matmul so it is row-major (broadcast
     # comparisons against a transposed view are several times slower).
     probs = sigmoid(visible_fields(xp.eye(L, dtype=dtype, device=x0.device), w, a, xp=xp), xp=xp)
-    wbar_t = xp.matrix_transpose(wbar)
+    wbar_t = xp.matrix_transpose(wbar)  # (R, D, L)
     # Centering folded into the bias: u = x wbar^T + (abar - x_mean wbar^T).
-    bias = abar - x_mean @ wbar_t
-    u0 = x0 @ wbar_t + bias  # (C, L)
+    bias = abar - (x_mean[:, None, :] @ wbar_t)[:, 0, :]  # (R, L)
+    u0 = x0 @ wbar_t + bias[:, None, :]  # (R, C, L)
     states = xp.arange(L, device=x0.device)
     z0 = xp.astype(
-        xp.argmax(categorical_logits(u0, normalization, xp=xp) + gumbel_z[:, 0, :], axis=1)[:, None] == states, dtype
+        xp.argmax(categorical_logits(u0, normalization, xp=xp) + gumbel_z[:, :, 0, :], axis=-1)[..., None] == states,
+        dtype,
     )
     if T == 1:
-        Z = z0[:, None, :]
-        Up = u0[:, None, :]
+        Z = z0[:, :, None, :]
+        Up = u0[:, :, None, :]
     else:
         # Candidates x'(t+1) for every state z(t) = alpha, t = 0..T-2, and
-        # the fields of z(t+1) they would produce: one matmul.
-        cand = xp.astype(uniform_x[:, : T - 1, None, :] < probs, dtype)  # (C, T-1, L, D)
-        # One 2-D GEMM (a 4-D batched matmul would loop over small matrices).
-        u_cand = xp.reshape(xp.reshape(cand, (C * (T - 1) * L, D)) @ wbar_t, (C, T - 1, L, L)) + bias
-        logits = categorical_logits(u_cand, normalization, xp=xp) + gumbel_z[:, 1:, None, :]
-        step_map = xp.astype(xp.argmax(logits, axis=3)[..., None] == states, dtype)  # (C, T-1, L, L)
+        # the fields of z(t+1) they would produce: one matmul per run.
+        cand = xp.astype(uniform_x[:, :, : T - 1, None, :] < probs[:, None, None, :, :], dtype)  # (R, C, T-1, L, D)
+        # One GEMM per run (a 5-D batched matmul would loop over small matrices).
+        u_cand = xp.reshape(xp.reshape(cand, (R, C * (T - 1) * L, D)) @ wbar_t, (R, C, T - 1, L, L))
+        u_cand = u_cand + bias[:, None, None, None, :]
+        logits = categorical_logits(u_cand, normalization, xp=xp) + gumbel_z[:, :, 1:, None, :]
+        step_map = xp.astype(xp.argmax(logits, axis=-1)[..., None] == states, dtype)  # (R, C, T-1, L, L)
         # Inclusive prefix products F_0 F_1 ... F_t (row vector times matrices).
         prefix = step_map
         shift = 1
         while shift < T - 1:
-            prefix = xp.concat([prefix[:, :shift, ...], prefix[:, : T - 1 - shift, ...] @ prefix[:, shift:, ...]], axis=1)
+            prefix = xp.concat(
+                [prefix[:, :, :shift, ...], prefix[:, :, : T - 1 - shift, ...] @ prefix[:, :, shift:, ...]], axis=2)
             shift *= 2
-        z_rest = xp.reshape(z0[:, None, None, :] @ prefix, (C, T - 1, L))
-        Z = xp.concat([z0[:, None, :], z_rest], axis=1)  # (C, T, L)
-        u_rest = xp.sum(Z[:, : T - 1, :, None] * u_cand, axis=2)
-        Up = xp.concat([u0[:, None, :], u_rest], axis=1)
+        z_rest = xp.reshape(z0[:, :, None, None, :] @ prefix, (R, C, T - 1, L))
+        Z = xp.concat([z0[:, :, None, :], z_rest], axis=2)  # (R, C, T, L)
+        u_rest = xp.sum(Z[:, :, : T - 1, :, None] * u_cand, axis=3)
+        Up = xp.concat([u0[:, :, None, :], u_rest], axis=2)
     # Realised x'(1..T): the same uniforms against the row of the realised z
     # (a one-hot matmul picks the row exactly).
-    x_rest = xp.astype(uniform_x < Z @ probs, dtype)  # (C, T, D)
-    Xp = xp.concat([x0[:, None, :], x_rest], axis=1)
+    x_rest = xp.astype(uniform_x < Z @ probs[:, None, :, :], dtype)  # (R, C, T, D)
+    Xp = xp.concat([x0[:, :, None, :], x_rest], axis=2)
     return Xp, Z, Up
 
 
@@ -402,6 +413,27 @@ def log_likelihood(X, H_states, log_occupancy, *, xp):
     return logsumexp(log_visible_given_latent(X, H_states, xp=xp) + log_occupancy, axis=1, xp=xp)
 
 
+def subset_membership(uniform, *, fraction=0.1, xp):
+    """Appendix A.1 subsets: column ``alpha`` marks a random ``fraction`` of the rows.
+
+    Parameters
+    ----------
+    uniform : array of shape (N, L)
+        Uniforms whose ranks per column select the subsets.
+
+    Returns
+    -------
+    member : array of shape (N, L)
+        1.0 for the rows in each column's subset.
+    n_sub : int
+        Rows per subset.
+    """
+    n = uniform.shape[0]
+    n_sub = max(1, int(round(fraction * n)))
+    ranks = xp.argsort(xp.argsort(uniform, axis=0), axis=0)
+    return xp.astype(ranks < n_sub, uniform.dtype), n_sub
+
+
 def init_generative_weights(X, n_latent, uniform, *, fraction=0.1, clip=1e-3, xp):
     """Appendix A.1: column ``alpha`` of ``w`` is the logit of the mean of a
     random ``fraction`` of the data, a different subset per column.
@@ -418,10 +450,11 @@ def init_generative_weights(X, n_latent, uniform, *, fraction=0.1, clip=1e-3, xp
     -------
     w : array of shape (D, L)
     """
-    n = X.shape[0]
-    n_sub = max(1, int(round(fraction * n)))
-    ranks = xp.argsort(xp.argsort(uniform, axis=0), axis=0)
-    member = xp.astype(ranks < n_sub, X.dtype)  # (N, L)
-    means = xp.matrix_transpose(X) @ member / n_sub
+    member, n_sub = subset_membership(xp.astype(uniform, X.dtype), fraction=fraction, xp=xp)
+    return logit_of_means(xp.matrix_transpose(X) @ member / n_sub, clip=clip, xp=xp)
+
+
+def logit_of_means(means, *, clip=1e-3, xp):
+    """``logit`` of ``means`` clipped to ``[clip, 1 - clip]`` (finite for all-0 or all-1 pixels)."""
     means = xp.clip(means, clip, 1.0 - clip)
     return xp.log(means) - xp.log1p(-means)

@@ -1,4 +1,4 @@
-"""Helpers for studies of many nonequilibrium Markov machines (paper 000, Sec. IV).
+"""Helpers for studies of many nonequilibrium Markov machines (Baiesi & Rosso 2025, Sec. IV).
 
 Running independent trainings through joblib (so they scale to a Dask
 cluster), reading the learned latent cycle, and assigning latent states to
@@ -7,7 +7,7 @@ data classes for the class KL of eq. 22. Re-exported by :mod:`skneq.nmm`.
 
 from __future__ import annotations
 
-import numbers
+from dataclasses import dataclass
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -15,40 +15,43 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend
+from .. import _markov as mk
+from .._validation import check_int
 
-__all__ = ["fit_independent_runs", "dominant_cycle", "latent_class_assignment"]
-
-
-# Floor of the Rao-Blackwellised M entries and of the stationary vector
-# (float64 underflow), see _rb_matrix: flows p_i M_ij stay >= 1e-300 > 0.
-RB_FLOOR = 1e-150
-
-
-def _check_positive(n, name):
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
+__all__ = ["fit_independent_runs", "dominant_cycle", "cycle_decomposition", "CycleDecomposition",
+           "latent_class_assignment"]
 
 
 def _fit_one(estimator, X, seed):
     return clone(estimator).set_params(random_state=seed).fit(X)
 
 
-def fit_independent_runs(estimator, X, n_runs=36, *, n_jobs=2, random_state=None, verbose=0):
-    """Fit ``n_runs`` independent copies of ``estimator`` in parallel with joblib.
+def fit_independent_runs(estimator, X, n_runs=36, *, batched=False, n_jobs=2, random_state=None, verbose=0):
+    """Fit ``n_runs`` independent copies of ``estimator``: the study of Sec. IV (36 runs).
 
-    The study of Sec. IV (36 runs). Seeds are drawn from ``random_state``.
-    Runs go through :class:`joblib.Parallel`, so they use whatever joblib
-    backend is active: wrap the call in
-    ``with joblib.parallel_backend("dask"):`` to spread them over a
-    ``dask.distributed`` cluster.
+    Seeds are ``skneq._backend.child_seeds(random_state, n_runs)``; run ``k``
+    is ``clone(estimator).set_params(random_state=seeds[k])``.
+
+    * ``batched=False``: the runs go through :class:`joblib.Parallel`, so they
+      use whatever joblib backend is active: wrap the call in
+      ``with joblib.parallel_backend("dask"):`` to spread them over a
+      ``dask.distributed`` cluster.
+    * ``batched=True`` (one-hot latent): all runs train in this process as
+      one array program with a leading run axis -- one set of matrix
+      products per step for all runs, the form that fills a GPU. Each run
+      draws its own random numbers in the order of a separate fit with its
+      seed, so the models equal the joblib path's up to round-off in the
+      first steps (batched products may sum in another order); training is
+      chaotic, so after many epochs they agree in distribution, not run by
+      run. ``n_jobs`` is ignored.
 
     Parameters
     ----------
     estimator : NonequilibriumMarkovMachine
         Unfitted template (cloned per run).
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
     n_runs : int, default=36
+    batched : bool, default=False
     n_jobs : int, default=2
     random_state : int, RandomState or None
     verbose : int, default=0
@@ -56,15 +59,24 @@ def fit_independent_runs(estimator, X, n_runs=36, *, n_jobs=2, random_state=None
 
     Returns
     -------
-    models : list of fitted estimators, in seed order
+    models : list of fitted estimators, in seed order, each usable alone
     """
-    n_runs = _check_positive(n_runs, "n_runs")
-    seeds = np.random.default_rng(_backend.seed_from(random_state)).integers(0, 2**31 - 1, n_runs)
-    return Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(_fit_one)(estimator, X, int(s)) for s in seeds)
+    n_runs = check_int(n_runs, "n_runs", low=1)
+    seeds = _backend.child_seeds(random_state, n_runs)
+    if batched:
+        from ._batched import fit_batched
+
+        return fit_batched([clone(estimator).set_params(random_state=s) for s in seeds], X)
+    return Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(_fit_one)(estimator, X, s) for s in seeds)
 
 
 def dominant_cycle(M, start=None):
-    """Follow the most probable transition of ``M`` until a state repeats.
+    """The greedy path: follow the most probable transition of ``M`` until a state repeats.
+
+    A quick reading, not a decomposition: it shows one cycle even when the
+    stationary flux runs through several (two 3-cycles sharing a state each
+    carry about half of it), and says nothing about the flux it carries. Use
+    :func:`cycle_decomposition` for the cycles with their weights.
 
     Parameters
     ----------
@@ -80,11 +92,10 @@ def dominant_cycle(M, start=None):
         The states of the cycle reached from ``start`` (the transient part
         before it is dropped), in the order the chain visits them.
     """
-    from ..metrics import stationary_distribution
-
-    M = np.asarray(_backend.to_numpy(M), dtype=np.float64)
+    M, xp, _ = mk.check_transition_matrix(np.asarray(_backend.to_numpy(M), dtype=np.float64))
     off = M - np.diag(np.diag(M))
-    state = int(np.argmax(_backend.to_numpy(stationary_distribution(M)))) if start is None else int(start)
+    state = int(np.argmax(mk.stationary_distribution(M, xp=xp))) if start is None else check_int(
+        start, "start", low=0, high=M.shape[0] - 1)
     path = []
     while state not in path:
         path.append(state)
@@ -120,28 +131,77 @@ def latent_class_assignment(model, X, y):
     return classes[np.argmin(dist, axis=1)], classes
 
 
-def _rb_matrix(P):
-    """Rao-Blackwellised ``M`` (host float64) from per-sample ``Abar`` (S, K, S).
+@dataclass(frozen=True)
+class CycleDecomposition:
+    """Cycles of a Markov chain with the stationary flux each carries (:func:`cycle_decomposition`).
 
-    Entries below ``RB_FLOOR`` (float64 underflow of exact probabilities
-    such as ``exp(-2000)``) are raised to it and rows renormalised, so that
-    eq. 21 stays finite: on near-deterministic cycles the log-ratios, hence
-    ``sigma``, are then lower bounds (at most ~690 nats per one-way pair).
+    Attributes
+    ----------
+    cycles : list of tuple of int
+        Each cycle as the states it visits in order, starting at its smallest
+        state; self-loops are 1-cycles ``(i,)``. Sorted by decreasing weight.
+    weights : ndarray of shape (n_cycles,)
+        Flux per step: how often per step the loop-erased chain completes the
+        cycle. ``sum_c weights[c] * len(cycles[c]) == 1``.
+    stationary_distribution : ndarray of shape (n_states,)
     """
-    M = np.maximum(np.asarray(P, dtype=np.float64).mean(axis=1), RB_FLOOR)
-    return M / M.sum(axis=1, keepdims=True)
+
+    cycles: list
+    weights: np.ndarray
+    stationary_distribution: np.ndarray
+
+    def mass(self, k):
+        """Stationary mass of the states of cycle ``k``."""
+        return float(self.stationary_distribution[list(self.cycles[k])].sum())
+
+    def flux_share(self, k):
+        """Share of the step flux carried by cycle ``k``: ``weights[k] * len(cycles[k])``."""
+        return float(self.weights[k] * len(self.cycles[k]))
+
+    def table(self, n=None, *, min_length=1):
+        """Rows ``(cycle, weight, flux share, mass)`` of the ``n`` heaviest cycles of length >= ``min_length``."""
+        rows = [(c, float(w), self.flux_share(k), self.mass(k))
+                for k, (c, w) in enumerate(zip(self.cycles, self.weights)) if len(c) >= min_length]
+        return rows if n is None else rows[:n]
 
 
-def _markov_indicators(M, *, spectral=True):
-    """(entropy production eq. 21, decorrelation time eq. 23, mean self-transition eq. 24) of ``M``.
+def cycle_decomposition(M, p=None):
+    """Decompose the stationary flux ``p_i M_ij`` of a Markov chain into cycles.
 
-    The stationary vector is floored like ``M`` (a nearly dead state can get
-    a weight that underflows, which would make a flow look one-way).
-    ``spectral=False`` skips the eigenvalues (NaN for the decorrelation time).
+    The cycle representation of a Markov chain (Kalpazidou 2006; Jiang, Qian
+    & Qian 2004): follow the chain and erase every loop as it closes; cycle
+    ``c`` is erased ``w_c`` times per step on average. These loop-erased
+    circulations are unique, exist in closed form (see
+    ``skneq._markov.cycle_decomposition``) and add up to the flux:
+    ``sum_{c contains i -> j} w_c = p_i M_ij`` for every transition.
+    Self-loops are 1-cycles.
+
+    Parameters
+    ----------
+    M : array-like of shape (L, L)
+        Row-stochastic transition matrix (e.g. ``latent_transition_matrix_``),
+        ``L <= 8`` (the number of simple cycles grows factorially).
+    p : array-like of shape (L,), optional
+        Stationary distribution of ``M``; default computed
+        (Grassmann-Taksar-Heyman).
+
+    Returns
+    -------
+    CycleDecomposition
+        ``cycles`` and ``weights`` by decreasing weight, with the stationary
+        distribution used.
+
+    See Also
+    --------
+    dominant_cycle : the greedy most-probable path (one cycle, no weight).
     """
-    from ..metrics import decorrelation_time, entropy_production_rate, mean_self_transition, stationary_distribution
-
-    p = np.maximum(np.asarray(_backend.to_numpy(stationary_distribution(M)), dtype=np.float64), RB_FLOOR)
-    sigma = entropy_production_rate(M, p / p.sum())
-    tau = decorrelation_time(M) if spectral else float("nan")
-    return sigma, tau, mean_self_transition(M)
+    M, xp, device = mk.check_transition_matrix(np.asarray(_backend.to_numpy(M), dtype=np.float64))
+    if M.shape[0] > mk.MAX_CYCLE_STATES:
+        raise ValueError(
+            f"M has {M.shape[0]} states; cycle_decomposition enumerates simple cycles for at most "
+            f"{mk.MAX_CYCLE_STATES} states."
+        )
+    p = mk.stationary_distribution(M, xp=xp) if p is None else mk.check_distribution(
+        np.asarray(_backend.to_numpy(p), dtype=np.float64), M.shape[0], xp, device)
+    cycles, weights = mk.cycle_decomposition(M, p)
+    return CycleDecomposition(cycles, weights, np.asarray(p))

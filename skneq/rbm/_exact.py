@@ -5,7 +5,7 @@ For an RBM with ``n_visible + n_hidden <= ~12`` units every joint state
 kernels of ``skneq.rbm._kernels.gibbs_joint`` and the Boltzmann distribution
 ``p_beta(s) = exp(-beta E(s)) / Z(beta)`` are explicit arrays. These are the
 independent answers the fluctuation-theorem and detailed-balance checks of
-``skneq.thermodynamics`` are tested against (seed 004 Secs. 2 and 3.2).
+``skneq.thermodynamics`` are tested against (Viviescas 2018, "Nonequilibrium thermodynamics of restricted Boltzmann machines", Secs. 2 and 3.2).
 
 State ordering: joint state ``s = i_v * 2**n_hidden + i_h`` where ``i_v`` and
 ``i_h`` index ``skneq.rbm._kernels.binary_states`` (bit ``k`` of the index is unit
@@ -17,8 +17,9 @@ to the host.
 
 from __future__ import annotations
 
-from ._kernels import binary_states, energy
+from .. import _markov as _mk
 from .._math import logsumexp, softplus
+from ._kernels import binary_states, energy
 
 __all__ = [
     "MAX_JOINT_UNITS",
@@ -30,6 +31,7 @@ __all__ = [
     "joint_log_probabilities",
     "visible_log_probabilities",
     "hidden_log_probabilities",
+    "exact_chain",
     "probability_current",
     "stationary_distribution",
     "matrix_power",
@@ -104,7 +106,7 @@ def block_update_matrices(W, b, c, beta=1.0, *, xp):
 
     ``A_h[(v, h), (v', h')] = delta(v, v') p(h' | v)`` resamples h;
     ``A_v[(v, h), (v', h')] = delta(h, h') p(v' | h)`` resamples v.
-    Each is reversible with respect to ``p_beta(v, h)`` (seed 004 Sec. 2).
+    Each is reversible with respect to ``p_beta(v, h)`` (Viviescas 2018, Sec. 2).
 
     Returns
     -------
@@ -202,59 +204,29 @@ def hidden_log_probabilities(W, b, c, beta=1.0, *, xp):
     return log_w - logsumexp(log_w, xp=xp)
 
 
+def exact_chain(W, b, c, kernel="symmetric", beta=1.0, *, xp):
+    """``(P, p)``: the exact matrix of ``kernel`` and the Boltzmann law it should balance.
+
+    ``p`` is ``p_beta`` on the states ``P`` acts on (joint, visible or
+    hidden). The body of the ``_exact_transition_matrix(kernel, beta)``
+    protocol of ``skneq.thermodynamics.detailed_balance_violation`` for RBMs.
+    """
+    if kernel not in ENUMERATED_KERNELS:
+        raise ValueError(f"kernel must be one of {ENUMERATED_KERNELS}, got {kernel!r}")
+    P = joint_transition_matrix(W, b, c, kernel, beta, xp=xp)
+    if kernel == "visible":
+        log_p = visible_log_probabilities(W, b, c, beta, xp=xp)
+    elif kernel == "hidden":
+        log_p = hidden_log_probabilities(W, b, c, beta, xp=xp)
+    else:
+        log_p, _ = joint_log_probabilities(W, b, c, beta, xp=xp)
+    return P, xp.exp(log_p)
+
+
 def probability_current(P, p, *, xp):
-    """Net stationary probability current ``J[s, s'] = p(s) P(s->s') - p(s') P(s'->s)``.
-
-    ``J`` is antisymmetric and vanishes identically iff the chain satisfies
-    detailed balance with respect to ``p`` (seed 004 Sec. 2; seed 000 Sec. IV).
-
-    Parameters
-    ----------
-    P : array of shape (n_states, n_states)
-        Row-stochastic transition matrix.
-    p : array of shape (n_states,)
-        Probability vector (normally the stationary distribution of ``P``).
-
-    Returns
-    -------
-    J : array of shape (n_states, n_states)
-    """
-    flux = p[:, None] * P
-    return flux - flux.T
+    """Net probability current ``J[s, s'] = p(s) P(s->s') - p(s') P(s'->s)`` (``skneq._markov``)."""
+    return _mk.probability_currents(P, p)
 
 
-def stationary_distribution(P, *, xp):
-    """Stationary distribution ``pi = pi P`` of an ergodic row-stochastic ``P``.
-
-    Solves the linear system ``(P^T - I) pi = 0`` with the last equation
-    replaced by ``sum(pi) = 1`` (exact for an irreducible chain).
-
-    Returns
-    -------
-    pi : array of shape (n_states,)
-    """
-    n = P.shape[0]
-    device = getattr(P, "device", None)
-    A = P.T - xp.eye(n, dtype=P.dtype, device=device)
-    last = xp.reshape(xp.arange(n, device=device), (n, 1)) == (n - 1)
-    A = xp.where(last, xp.ones_like(A), A)
-    rhs = xp.astype(xp.arange(n, device=device) == (n - 1), P.dtype)
-    pi = xp.linalg.solve(A, rhs[:, None])[:, 0]
-    # Round-off can leave tiny negative entries; they are zero probabilities.
-    pi = xp.where(pi < 0, xp.zeros_like(pi), pi)
-    return pi / xp.sum(pi)
-
-
-def matrix_power(P, n, *, xp):
-    """``P**n`` by repeated squaring (``n >= 1``)."""
-    n = int(n)
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    result, base = None, P
-    while n:
-        if n & 1:
-            result = base if result is None else result @ base
-        n >>= 1
-        if n:
-            base = base @ base
-    return result
+stationary_distribution = _mk.stationary_distribution
+matrix_power = _mk.matrix_power

@@ -1,4 +1,4 @@
-"""Tests of the nonequilibrium Markov machine (paper 000) against exact answers.
+"""Tests of the nonequilibrium Markov machine (Baiesi & Rosso 2025) against exact answers.
 
 Tiny models (D <= 6 visible units, L <= 3 latent units) are enumerated
 exactly: the 2^D x 2^D visible chain ``K = Abar A``, its stationary vector
@@ -16,6 +16,7 @@ from scipy.special import expit, log_expit, logsumexp
 
 from skneq import _backend
 from skneq.nmm import _kernels as K
+from skneq._math import gumbel_from_uniform
 from skneq.metrics import entropy_production_rate
 from skneq.nmm import NonequilibriumMarkovMachine, fit_independent_runs
 
@@ -92,7 +93,7 @@ def test_scan_sampler_is_the_sequential_chain(xpb, normalization):
     w, a, wbar, abar, xm = (xpb.asarray(p) for p in random_params(rng, D, L))
     x0 = xpb.asarray((rng.random((C, D)) < 0.5).astype(float))
     ux = xpb.asarray(rng.random((C, T, D)))
-    g = K.gumbel_from_uniform(xpb.asarray(rng.random((C, T, L))), xp=xpb.xp)
+    g = gumbel_from_uniform(xpb.asarray(rng.random((C, T, L))), xp=xpb.xp)
     fast = K.sample_chain_onehot(x0, w, a, wbar, abar, xm, ux, g, normalization=normalization, xp=xpb.xp)
     slow = K.sample_chain_sequential(x0, w, a, wbar, abar, xm, ux, g, latent="onehot",
                                      normalization=normalization, xp=xpb.xp)
@@ -284,7 +285,7 @@ def test_init_columns_are_logits_of_subset_means():
 def _fitted_tiny(rng_seed=0, **kw):
     rng = np.random.default_rng(rng_seed)
     X = tiny_data(rng)
-    params = dict(n_latent=3, n_epochs=6, steps_per_epoch=20, n_chain_steps=16, batch_size=8,
+    params = dict(n_components=3, n_iter=6, n_updates_per_epoch=20, n_steps_per_update=16, batch_size=8,
                   n_estimate_steps=40000, n_rb_samples=3000, n_bootstrap=20, random_state=rng_seed)
     params.update(kw)
     return X, NonequilibriumMarkovMachine(**params).fit(X)
@@ -310,11 +311,12 @@ def test_score_samples_matches_exact_stationary_vector(normalization):
     # Rao-Blackwellised M with 3000 samples per row: std <= 0.009; 4 sigma.
     np.testing.assert_allclose(_backend.to_numpy(m.latent_transition_matrix_), ex["M"], atol=0.04)
     # Counts on 40000 steps: same tolerance (rows visited >= ~5000 times).
-    np.testing.assert_allclose(_backend.to_numpy(m.latent_transition_counts_), ex["M"], atol=0.04)
+    C = _backend.to_numpy(m.latent_transition_counts_)
+    np.testing.assert_allclose(C / C.sum(axis=1, keepdims=True), ex["M"], atol=0.04)
 
 
 def test_binary_latent_score_matches_exact():
-    X, m = _fitted_tiny(latent="binary", n_latent=2, n_chains=4)
+    X, m = _fitted_tiny(latent="binary", n_components=2, n_chains=4)
     ex = _exact_of(m)
     np.testing.assert_allclose(m.score_samples(X), np.log(ex["p"][index_of(X)]), atol=0.06)
     assert m.latent_states_.shape == (4, 2)
@@ -347,7 +349,7 @@ def test_sample_trajectory_follows_the_chain():
 
 def test_transform_is_eq19_or_softmax():
     for norm in NORMS:
-        X, m = _fitted_tiny(onehot_normalization=norm, n_epochs=2)
+        X, m = _fitted_tiny(onehot_normalization=norm, n_iter=2)
         P = m.transform(X)
         ex = _exact_of(m)
         np.testing.assert_allclose(P, ex["Abar"][index_of(X)], atol=1e-5)
@@ -425,7 +427,7 @@ def test_approx_fixed_point_is_near_exact_maximum():
 def test_bad_input_raises_value_error():
     rng = np.random.default_rng(12)
     X = tiny_data(rng)
-    m = NonequilibriumMarkovMachine(n_latent=2, n_epochs=1, steps_per_epoch=2, n_chain_steps=4,
+    m = NonequilibriumMarkovMachine(n_components=2, n_iter=1, n_updates_per_epoch=2, n_steps_per_update=4,
                                     n_estimate_steps=50, n_rb_samples=5, n_bootstrap=0)
     with pytest.raises(ValueError, match="[Nn]on-binary"):
         m.fit(X * 0.5)
@@ -438,8 +440,13 @@ def test_bad_input_raises_value_error():
     m.fit(X)
     with pytest.raises(ValueError, match="features"):
         m.score_samples(X[:, :3])
-    with pytest.raises(ValueError, match="[Nn]on-binary"):
+    with pytest.raises(ValueError, match="greater than 1"):
         m.transform(X + 2)
+    # The positive_only tag promises scikit-learn's wording for negative input.
+    with pytest.raises(ValueError, match="Negative values in data"):
+        m.fit(X - 1)
+    with pytest.raises(ValueError, match="Negative values in data"):
+        m.score_samples(-X)
     with pytest.raises(ValueError, match="sigmoid"):
         NonequilibriumMarkovMachine(reversible=True, onehot_normalization="sigmoid_ratio").fit(X)
     with pytest.raises(ValueError, match="batch_size"):
@@ -451,18 +458,18 @@ def test_bad_input_raises_value_error():
 def test_partial_fit_continues_and_history_is_recorded():
     rng = np.random.default_rng(13)
     X = tiny_data(rng)
-    m = NonequilibriumMarkovMachine(n_latent=3, n_epochs=2, steps_per_epoch=5, n_chain_steps=8,
+    m = NonequilibriumMarkovMachine(n_components=3, n_iter=2, n_updates_per_epoch=5, n_steps_per_update=8,
                                     n_estimate_steps=200, n_rb_samples=20, n_bootstrap=0, random_state=0)
     m.fit(X)
-    assert m.n_iter_ == 2 and m.n_steps_ == 10
+    assert m.n_iter_ == 2 and m.n_updates_ == 10
     w = m.generative_weights_.copy()
     m.partial_fit(X)
-    assert m.n_iter_ == 3 and m.n_steps_ == 15
+    assert m.n_iter_ == 3 and m.n_updates_ == 15
     assert not np.allclose(w, m.generative_weights_)
     for key in ("log_likelihood", "entropy_production", "mean_self_transition", "batch_size", "time"):
         assert len(m.history_[key]) == 3
     assert all(np.isfinite(m.history_["log_likelihood"]))
-    # batch-size schedule grows linearly 16 -> 160 over n_epochs * steps_per_epoch.
+    # batch-size schedule grows linearly 16 -> 160 over n_iter * n_updates_per_epoch.
     assert m.history_["batch_size"][0] < m.history_["batch_size"][1] == 160
     # Same seed, same result.
     m2 = NonequilibriumMarkovMachine(**m.get_params()).fit(X)
@@ -475,7 +482,7 @@ def test_training_increases_likelihood(optimizer):
     rng = np.random.default_rng(14)
     X = tiny_data(rng, n=60)
     lr = {"sgd": 0.05, "adam": 0.05, "rmsprop": 0.05}[optimizer]
-    m = NonequilibriumMarkovMachine(n_latent=3, n_epochs=8, steps_per_epoch=15, n_chain_steps=16, batch_size=16,
+    m = NonequilibriumMarkovMachine(n_components=3, n_iter=8, n_updates_per_epoch=15, n_steps_per_update=16, batch_size=16,
                                     optimizer=optimizer, learning_rate=lr, n_estimate_steps=5000,
                                     n_rb_samples=50, n_bootstrap=0, random_state=0).fit(X)
     h = m.history_["log_likelihood"]
@@ -496,7 +503,7 @@ def test_fit_on_array_api_strict_device1_without_host_copies():
     rng = np.random.default_rng(15)
     X = tiny_data(rng)
     X_dev = strict.asarray(X, device=dev)
-    params = dict(n_latent=3, n_epochs=2, steps_per_epoch=4, n_chain_steps=8, n_estimate_steps=100,
+    params = dict(n_components=3, n_iter=2, n_updates_per_epoch=4, n_steps_per_update=8, n_estimate_steps=100,
                   n_rb_samples=10, n_bootstrap=2, random_state=0)
     m = NonequilibriumMarkovMachine(backend="array_api_strict", dtype="float64", **params)
     with sklearn.config_context(array_api_dispatch=True):
@@ -514,7 +521,7 @@ def test_fit_on_array_api_strict_device1_without_host_copies():
 def test_fit_independent_runs_reproducible():
     rng = np.random.default_rng(16)
     X = tiny_data(rng)
-    template = NonequilibriumMarkovMachine(n_latent=2, n_epochs=1, steps_per_epoch=3, n_chain_steps=4,
+    template = NonequilibriumMarkovMachine(n_components=2, n_iter=1, n_updates_per_epoch=3, n_steps_per_update=4,
                                            n_estimate_steps=50, n_rb_samples=5, n_bootstrap=0)
     runs = fit_independent_runs(template, X, 3, n_jobs=1, random_state=0)
     again = fit_independent_runs(template, X, 3, n_jobs=1, random_state=0)
@@ -540,7 +547,7 @@ def test_dominant_cycle_reads_a_noisy_permutation():
 def test_latent_class_assignment_matches_prototypes():
     from skneq.nmm import latent_class_assignment
 
-    X, m = _fitted_tiny(n_epochs=8)
+    X, m = _fitted_tiny(n_iter=8)
     protos = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 0], [0, 1, 0, 1, 1]], dtype=float)
     y = np.argmin(((X[:, None, :] - protos[None]) ** 2).sum(-1), axis=1)
     labels, classes = latent_class_assignment(m, X, y)
@@ -551,3 +558,178 @@ def test_latent_class_assignment_matches_prototypes():
     for s in range(3):
         d = ((images[s] - means) ** 2).sum(1)
         assert labels[s] == classes[np.argmin(d)]
+
+
+# ----------------------------------------------------------------------------
+# Glossary, random streams, monitoring, sparse input, memory, threads
+# ----------------------------------------------------------------------------
+def _prototype_data(n_per_class, D, noise=(0.05, 0.05, 0.05), seed=0):
+    """Three binary prototypes with pixel-flip noise, sorted by class (as MNIST loaders return them)."""
+    rng = np.random.default_rng(seed)
+    protos = (rng.random((3, D)) < 0.5).astype(float)
+    return np.concatenate([np.abs(p - (rng.random((n_per_class, D)) < q)) for p, q in zip(protos, noise)])
+
+
+_SMALL = dict(n_components=3, n_iter=3, n_updates_per_epoch=5, n_steps_per_update=8, n_estimate_steps=200,
+              n_rb_samples=16, n_bootstrap=0, random_state=0)
+
+
+def _params(m):
+    return [_backend.to_numpy(getattr(m, k)) for k in ("generative_weights_", "visible_bias_",
+                                                       "recognition_weights_", "latent_bias_")]
+
+
+def test_sticky_latent_states_do_not_crash_the_fit():
+    """Reversible control, learning_rate=0.5: states become sticky (M entries ~1e-17).
+
+    On 76e33ea this fit raised "M has no unique stationary distribution"
+    (the linear solve of p (I - M) = 0 lost the 1e-17 entries).
+    """
+    X = _prototype_data(100, 300)
+    m = NonequilibriumMarkovMachine(n_components=3, reversible=True, learning_rate=0.5, n_iter=10,
+                                    n_updates_per_epoch=10, n_steps_per_update=16, n_estimate_steps=200,
+                                    n_rb_samples=16, n_bootstrap=0, random_state=0).fit(X)
+    M = _backend.to_numpy(m.latent_transition_matrix_)
+    assert np.all(np.isfinite(M)) and np.isfinite(m.entropy_production_)
+
+
+def test_monitor_does_not_change_the_fit():
+    X = _prototype_data(40, 20)
+    on = NonequilibriumMarkovMachine(monitor=True, **_SMALL).fit(X)
+    off = NonequilibriumMarkovMachine(monitor=False, **_SMALL).fit(X)
+    for a, b in zip(_params(on), _params(off)):
+        np.testing.assert_array_equal(a, b)
+    assert on.entropy_production_ == off.entropy_production_
+    assert np.isfinite(on.history_["log_likelihood"]).all() and np.isnan(off.history_["log_likelihood"]).all()
+    assert on.history_["epoch"] == [1, 2, 3] and on.history_["n_updates"] == [5, 10, 15]
+    assert len({len(v) for v in on.history_.values()}) == 1
+
+
+def test_history_log_likelihood_uses_a_subset_covering_every_class():
+    """3000 class-sorted rows, the last class much noisier (lower likelihood).
+
+    ``X[:2000]`` (76e33ea) never sees that class: its record is ~7 nats per
+    sample too high (entropy 50 H(0.3) = 30.5 vs 50 H(0.05) = 9.9 nats). A
+    random subset of 2000 of the 3000 rows has a mean within ~0.2 nats of
+    the full mean (per-row spread ~10 nats, finite-population correction),
+    plus the difference of the epoch's occupancy from the final one.
+    """
+    X = _prototype_data(1000, 50, noise=(0.05, 0.05, 0.3))
+    m = NonequilibriumMarkovMachine(n_components=3, n_iter=4, n_updates_per_epoch=30, n_steps_per_update=16,
+                                    n_estimate_steps=2000, n_rb_samples=64, n_bootstrap=0, random_state=0).fit(X)
+    assert m.history_["log_likelihood"][-1] == pytest.approx(m.score(X), abs=1.5)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "lil"])
+def test_sparse_input_gives_the_dense_numbers(fmt):
+    import scipy.sparse as sp
+
+    X = _prototype_data(40, 20)
+    Xs = sp.csr_matrix(X).asformat(fmt)
+    dense = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    sparse = NonequilibriumMarkovMachine(**_SMALL).fit(Xs)
+    for a, b in zip(_params(dense), _params(sparse)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(dense.score_samples(X), sparse.score_samples(Xs))
+    np.testing.assert_array_equal(dense.transform(X), dense.transform(Xs))
+
+
+def test_methods_work_in_chunks_with_the_same_numbers():
+    from sklearn import config_context
+
+    X = _prototype_data(200, 30)
+    m = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    whole_ll, whole_t = m.score_samples(X), m.transform(X)
+    with config_context(working_memory=0.001):  # ~260 bytes per chunk: a few rows at a time
+        np.testing.assert_allclose(m.score_samples(X), whole_ll, rtol=1e-12)
+        # float32 products: chunks change the BLAS blocking, so agreement is to float32 round-off.
+        np.testing.assert_allclose(m.transform(X), whole_t, rtol=0, atol=1e-6)
+        assert m.sample(50).shape == (50, 30)
+
+
+def test_same_seed_same_model_whatever_the_blas_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    # D = 784 and batches of 160: products large enough for OpenBLAS to thread
+    # (on 76e33ea the weights then differ by 0.6 after 30 updates).
+    X = _prototype_data(100, 784)
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            fits.append(NonequilibriumMarkovMachine(n_components=6, batch_size=160, n_iter=3, n_updates_per_epoch=10,
+                                                    n_estimate_steps=500, n_rb_samples=32, n_bootstrap=0,
+                                                    random_state=0).fit(X))
+    for a, b in zip(_params(fits[0]), _params(fits[1])):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_method_random_state_none_advances_and_explicit_seed_repeats():
+    X = _prototype_data(40, 20)
+    m = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    first, second = m.sample(50), m.sample(50)
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(m.sample(50, random_state=3), m.sample(50, random_state=3))
+    a, _ = m.sample_trajectory(30)
+    b, _ = m.sample_trajectory(30)
+    assert not np.array_equal(a, b)
+    # The sequence fit -> calls is reproducible from random_state.
+    m2 = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    np.testing.assert_array_equal(m2.sample(50), first)
+    with pytest.raises(ValueError, match="n_samples"):
+        m.sample(2.7)
+
+
+def test_feature_names_and_exact_protocol():
+    X = _prototype_data(40, 6)
+    m = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    assert list(m.get_feature_names_out()) == [f"nonequilibriummarkovmachine{k}" for k in range(3)]
+    P, p = m._exact_transition_matrix()
+    assert p is None and P.shape == (3, 3)
+    np.testing.assert_allclose(np.asarray(P).sum(axis=1), 1.0, atol=1e-12)
+    with pytest.raises(ValueError, match="kernel"):
+        m._exact_transition_matrix("joint")
+    with pytest.raises(ValueError, match="beta"):
+        m._exact_transition_matrix("latent", 0.5)
+
+
+def test_detailed_balance_violation_refuses_a_fitted_pca():
+    from sklearn.decomposition import PCA
+
+    from skneq.thermodynamics import detailed_balance_violation
+
+    X = _prototype_data(40, 6)
+    with pytest.raises(TypeError, match="PCA"):
+        detailed_balance_violation(PCA(n_components=2).fit(X))
+    m = NonequilibriumMarkovMachine(**_SMALL).fit(X)
+    assert detailed_balance_violation(m) > 0
+
+
+def test_fit_independent_runs_uses_child_seeds():
+    X = _prototype_data(20, 8)
+    template = NonequilibriumMarkovMachine(**{**_SMALL, "n_iter": 1})
+    runs = fit_independent_runs(template, X, 3, n_jobs=1, random_state=5)
+    assert [r.random_state for r in runs] == _backend.child_seeds(5, 3)
+    with pytest.raises(ValueError, match="n_runs"):
+        fit_independent_runs(template, X, 2.5)
+
+
+@pytest.mark.parametrize("kw", [{}, {"reversible": True}, {"optimizer": "adam", "onehot_normalization": "sigmoid_ratio"}])
+def test_batched_runs_equal_separate_fits(kw):
+    """One array program over a leading run axis, each run with its own streams.
+
+    On this tiny model the batched products sum in the same order, so the
+    models are the separate fits to round-off (here bitwise); each is usable alone.
+    """
+    X = _prototype_data(40, 20)
+    template = NonequilibriumMarkovMachine(**{**_SMALL, "random_state": None, **kw})
+    separate = fit_independent_runs(template, X, 3, n_jobs=1, random_state=1)
+    batched = fit_independent_runs(template, X, 3, batched=True, random_state=1)
+    for s, b in zip(separate, batched):
+        for x, y in zip(_params(s), _params(b)):
+            np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+        assert b.random_state == s.random_state and b.n_updates_ == s.n_updates_ == 15
+        np.testing.assert_allclose(b.history_["log_likelihood"], s.history_["log_likelihood"], rtol=1e-6)
+        assert b.entropy_production_ == pytest.approx(s.entropy_production_, rel=1e-6, abs=1e-12)
+        np.testing.assert_allclose(b.score_samples(X), s.score_samples(X), rtol=1e-6)
+    with pytest.raises(ValueError, match="onehot"):
+        fit_independent_runs(NonequilibriumMarkovMachine(latent="binary", n_components=2), X, 2, batched=True)

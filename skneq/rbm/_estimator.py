@@ -289,17 +289,20 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         return self.components_, self.intercept_visible_, self.intercept_hidden_
 
     def _exact_transition_matrix(self, kernel="symmetric", beta=None):
-        """Exact one-step matrix of a Gibbs ``kernel`` of this (small) model.
+        """``(P, p)``: the exact one-step matrix of a Gibbs ``kernel`` of this
+        (small) model and the Boltzmann law ``p_beta`` it should balance.
 
-        See :func:`skneq.rbm._exact.joint_transition_matrix` for the kernels
+        The analysis protocol (``skneq.thermodynamics.detailed_balance_violation``);
+        see :func:`skneq.rbm._exact.joint_transition_matrix` for the kernels
         and the state ordering; float64 on the fitted backend.
         """
-        from ._exact import joint_transition_matrix
+        from ._exact import exact_chain
 
         bk = self._fitted_backend()
+        kernel = "symmetric" if kernel is None else kernel
         beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
         W, b, c = self._params64(bk)
-        return joint_transition_matrix(W, b, c, kernel, beta, xp=bk.xp)
+        return exact_chain(W, b, c, kernel, beta, xp=bk.xp)
 
     @property
     def _n_features_out(self):

@@ -86,22 +86,20 @@ def nmm_transition_matrix(model, chain="latent", *, max_visible=16):
     return P
 
 
-def _is_rbm(model):
-    """RBM families recognised by type: skneq's RBM and scikit-learn's BernoulliRBM."""
+def _is_bernoulli_rbm(model):
+    """scikit-learn's BernoulliRBM, which cannot implement skneq's protocol, recognised by type."""
     from sklearn.neural_network import BernoulliRBM
 
-    from ..rbm import RBM
-
-    return isinstance(model, (RBM, BernoulliRBM))
+    return isinstance(model, BernoulliRBM)
 
 
 def _exact_chain(model, kernel, beta):
     """``(P, p)`` through the protocol, an RBM adapter, or a plain matrix; else TypeError."""
     if hasattr(type(model), "_exact_transition_matrix"):
         return model._exact_transition_matrix(kernel, beta)
-    if _is_rbm(model) or (isinstance(model, (tuple, list)) and len(model) == 3):
-        # RBMs (skneq's until it implements the protocol, and scikit-learn's)
-        # and (W, b, c) tuples: the exact Gibbs kernel of skneq.rbm._exact.
+    if _is_bernoulli_rbm(model) or (isinstance(model, (tuple, list)) and len(model) == 3):
+        # scikit-learn's BernoulliRBM and (W, b, c) tuples: the exact Gibbs
+        # kernel of skneq.rbm._exact.
         kernel = "symmetric" if kernel is None else kernel
         _check_kernel(kernel, jc.ENUMERATED_KERNELS)
         beta = _model_beta(model, beta)

@@ -197,8 +197,9 @@ def test_analysis_protocol():
     rbm = make_model(3, 2, scale=1.0)
     W, b, c = rbm._parameters()
     assert W.shape == (2, 3) and b.shape == (3,) and c.shape == (2,)
-    P = rbm._exact_transition_matrix("symmetric")
+    P, p = rbm._exact_transition_matrix("symmetric")
     np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(p @ P, p, atol=1e-12)
     # The Boltzmann distribution of the joint states is stationary (state
     # s = i_v 2^n_h + i_h, bit k of an index is unit k).
     V, H = ([[(i >> k) & 1 for k in range(n)] for i in range(2**n)] for n in (3, 2))

@@ -140,8 +140,8 @@ def test_detailed_balance_violation_matrix_closed_form(xpb):
 class _ToyNonequilibriumMachine:
     """Stands in for any object exposing an exact transition matrix (e.g. the NMM of Baiesi & Rosso 2025)."""
 
-    def transition_matrix(self):
-        return cyclic_chain(0.1)
+    def _exact_transition_matrix(self, kernel=None, beta=None):
+        return cyclic_chain(0.1), None
 
 
 def test_detailed_balance_violation_of_matrix_and_object():
@@ -156,7 +156,7 @@ def test_nonequilibrium_markov_machine_violates_detailed_balance_and_its_control
 
     rng = np.random.default_rng(0)
     X = (rng.random((60, 6)) < 0.4).astype(float)
-    settings = dict(n_latent=3, n_epochs=2, steps_per_epoch=3, n_estimate_steps=50, n_rb_samples=8,
+    settings = dict(n_components=3, n_iter=2, n_updates_per_epoch=3, n_estimate_steps=50, n_rb_samples=8,
                     n_bootstrap=0, monitor=False, random_state=0)
     irreversible = nmm.NonequilibriumMarkovMachine(**settings).fit(X)
     control = nmm.NonequilibriumMarkovMachine(reversible=True, **settings).fit(X)

@@ -37,8 +37,12 @@ class GenerationMixin:
     """Methods of a fitted :class:`ChaoticRNNGenerator` that run the network."""
 
     # ------------------------------------------------------------------ helpers
-    def _edges(self):
+    def _edges(self, dtype=None):
+        """Propagators and biases of the fitted network (cast to ``dtype`` if given)."""
         fixed, trained, biases = self._parameters()
+        if dtype is not None:
+            fixed, trained, biases = ([self._fitted_backend().xp.astype(a, dtype) for a in group]
+                                      for group in (fixed, trained, biases))
         return _k.propagators(fixed, trained, dt=float(self.dt), tau=float(self.tau)), biases
 
     def _layer_sizes(self):
@@ -84,7 +88,9 @@ class GenerationMixin:
         sizes = self._layer_sizes()
         item = 8 if bk.dtype == getattr(xp, "float64", None) else 4
         per_row = item * (4 * sum(sizes) + (n_steps + 1) * sum(sizes[layer] for layer in record))
-        rows_per_chunk = max(_BLOCK, (row_chunks(10**9, per_row)[0].stop // _BLOCK) * _BLOCK)
+        # chunks of whole blocks, as many as the working_memory budget allows
+        budget_rows = row_chunks(max(n_samples, _BLOCK), per_row)[0].stop
+        rows_per_chunk = max(_BLOCK, (budget_rows // _BLOCK) * _BLOCK)
         finals, paths = [], [[] for _ in record]
         with blas_threads(bk):
             for start in range(0, n_samples, rows_per_chunk):
@@ -224,16 +230,19 @@ class GenerationMixin:
         is deterministic and row-wise; with ``T = 100, tau = 10`` a random
         start changes it by ``exp(-T/tau) ~ 5e-5``.
         """
-        xp = bk.xp
-        edges, biases = self._edges()
+        # In the accurate dtype (float64 where available): one product per
+        # layer, and the float32 result then does not depend on the row's
+        # position in the BLAS blocks (sample-order invariance).
+        xp, dtype = bk.xp, bk.accurate_dtype()
+        edges, biases = self._edges(dtype)
         sizes = self._layer_sizes()
-        per_row = 4 * (2 * sizes[0] + 4 * sum(sizes[1:]))
+        per_row = 8 * (2 * sizes[0] + 4 * sum(sizes[1:]))
         chunks = []
         with blas_threads(bk):
             for rows in row_chunks(int(X.shape[0]), per_row):
-                xi = 2.0 * dense_rows(X, rows, bk, bk.dtype) - 1.0
+                xi = 2.0 * dense_rows(X, rows, bk, dtype) - 1.0
                 n = int(xi.shape[0])
-                start = [None] + [xp.zeros((n, s), dtype=bk.dtype, device=bk.device) for s in sizes[1:]]
+                start = [None] + [xp.zeros((n, s), dtype=dtype, device=bk.device) for s in sizes[1:]]
                 if len(sizes) == 2:
                     start[1] = None  # closed form of eq. 7 from h(0) = 0
                 phis = _k.clamped_run(
@@ -243,8 +252,8 @@ class GenerationMixin:
         return chunks
 
     def _reconstruct_chunks(self, chunks, n_steps, bk):
-        """Visible prediction ``phi(v(T*))`` in [-1, 1] from clamped chunks (B3)."""
-        edges, biases = self._edges()
+        """Visible prediction ``phi(v(T*))`` in [-1, 1] from clamped chunks (B3), in ``bk.dtype``."""
+        edges, biases = self._edges(bk.accurate_dtype())
         edge_down = next(K for src, dst, K in edges if src == 1 and dst == 0)
         parts = []
         for _, hidden in chunks:
@@ -252,7 +261,7 @@ class GenerationMixin:
                 hidden[0], edge_down, biases[0], None, T=n_steps * self.dt, dt=float(self.dt), tau=float(self.tau),
                 xp=bk.xp,
             )
-            parts.append(bk.xp.tanh(v))
+            parts.append(bk.xp.astype(bk.xp.tanh(v), bk.dtype))
         return parts[0] if len(parts) == 1 else bk.xp.concat(parts, axis=0)
 
     def _validate_input(self, X, bk):
@@ -264,7 +273,8 @@ class GenerationMixin:
     def _transform(self, X):
         chunks, bk, (xp_in, device_in) = self._hidden_activity(X, int(self.n_steps_per_update))
         xp = bk.xp
-        parts = [hidden[0] if len(hidden) == 1 else xp.concat(hidden, axis=1) for _, hidden in chunks]
+        parts = [xp.astype(hidden[0] if len(hidden) == 1 else xp.concat(hidden, axis=1), bk.dtype)
+                 for _, hidden in chunks]
         out = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
         return _backend.convert_like(out, xp_in, device_in)
 

@@ -504,7 +504,7 @@ class ChaoticRNNGenerator(GenerationMixin, ClassNamePrefixFeaturesOutMixin, Tran
         }
         if self.architecture != "unrestricted":
             n_steps = int(self.n_steps_per_update)
-            reconstructed = self._reconstruct_chunks(self._clamped_chunks((xi_eval + 1.0) * 0.5, bk, n_steps), n_steps, bk)
+            reconstructed = self._reconstruction((xi_eval + 1.0) * 0.5, bk, n_steps, to_unit=False)
             values["reconstruction_error"] = float(bk.xp.mean((reconstructed - xi_eval) ** 2))
         self._record_history(epoch=self.n_iter_, n_updates=self.n_updates_, time=self.training_time_, **values)
         self._progress(

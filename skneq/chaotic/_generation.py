@@ -1,7 +1,7 @@
 """Generation and inference of :class:`ChaoticRNNGenerator` (Fournier & Urbani 2024).
 
 :class:`GenerationMixin` holds the methods that run a fitted network: free
-runs (``sample``), clamped runs (``_hidden_activity``, ``reconstruct``),
+runs (``sample``), clamped runs (``transform``, ``reconstruct``),
 the score, the Lyapunov exponent and the receptive fields. Every method
 works in chunks of rows sized by scikit-learn's ``working_memory``
 (:func:`skneq._base.row_chunks`), and the random initial conditions of a
@@ -81,17 +81,25 @@ class GenerationMixin:
         states[0] = bk.xp.atanh(bk.xp.clip(init_rows, -_INIT_CLIP, _INIT_CLIP))
         return states
 
-    def _free_runs(self, bk, n_samples, n_steps, seed, *, init=None, record=(), masks=None):
-        """``phi(v(T))`` of ``n_samples`` free runs, chunk by chunk, and recorded paths."""
+    def _free_runs(self, bk, n_samples, n_steps, seed, *, init=None, record=(), masks=None, to_unit=False):
+        """``phi(v(T))`` of ``n_samples`` free runs and the recorded paths, chunk by chunk.
+
+        Outputs are allocated once and filled chunk by chunk, so the memory
+        beyond them stays within the ``working_memory`` budget. With
+        ``to_unit`` the visible outputs are mapped to [0, 1] in place.
+        """
         xp = bk.xp
         edges, biases = self._edges()
         sizes = self._layer_sizes()
         item = 8 if bk.dtype == getattr(xp, "float64", None) else 4
-        per_row = item * (4 * sum(sizes) + (n_steps + 1) * sum(sizes[layer] for layer in record))
-        # chunks of whole blocks, as many as the working_memory budget allows
+        # initial blocks + their concatenation, the integrator's copy and
+        # reserve (2), phi, fields, final tanh: about 8 arrays of the state
+        per_row = item * (8 * sum(sizes) + (n_steps + 1) * sum(sizes[layer] for layer in record))
         budget_rows = row_chunks(max(n_samples, _BLOCK), per_row)[0].stop
-        rows_per_chunk = max(_BLOCK, (budget_rows // _BLOCK) * _BLOCK)
-        finals, paths = [], [[] for _ in record]
+        rows_per_chunk = max(_BLOCK, (budget_rows // _BLOCK) * _BLOCK)  # whole blocks
+        visible = xp.empty((n_samples, sizes[0]), dtype=bk.dtype, device=bk.device)
+        paths = [xp.empty((n_steps + 1, n_samples, sizes[layer]), dtype=bk.dtype, device=bk.device)
+                 for layer in record]
         with blas_threads(bk):
             for start in range(0, n_samples, rows_per_chunk):
                 stop = min(n_samples, start + rows_per_chunk)
@@ -106,17 +114,24 @@ class GenerationMixin:
                     blocks.append(
                         self._initial_block(bk, seed, block_start // _BLOCK, block_stop - block_start, given)
                     )
-                initial = [xp.concat([b[layer] for b in blocks], axis=0) for layer in range(len(sizes))]
+                initial = [b[0] if len(blocks) == 1 else xp.concat(b, axis=0) for b in zip(*blocks)]
+                del blocks
                 out = _k.free_run(
                     edges, biases, initial, n_steps=n_steps, dt=float(self.dt), tau=float(self.tau),
                     record=record, masks=masks, xp=xp,
                 )
+                del initial
                 phis, trajectories = out if record else (out, [])
-                finals.append(phis[0])
-                for bucket, path in zip(paths, trajectories):
-                    bucket.append(path)
-        visible = finals[0] if len(finals) == 1 else xp.concat(finals, axis=0)
-        return visible, [p[0] if len(p) == 1 else xp.concat(p, axis=1) for p in paths]
+                visible[start:stop, :] = phis[0]
+                del phis, out
+                for target, path in zip(paths, trajectories):
+                    target[:, start:stop, :] = path
+                del trajectories
+        if to_unit:
+            for a in [visible] + paths[: 1 if record[:1] == (0,) else 0]:
+                a += 1.0
+                a *= 0.5
+        return visible, paths
 
     # ------------------------------------------------------------------ generation
     def sample(self, n_samples=None, *, n_steps=None, init=None, return_trajectory=False, clamp_hidden=None,
@@ -183,14 +198,16 @@ class GenerationMixin:
         record = {False: (), "visible": (0,), "hidden": (), "both": (0,)}[return_trajectory]
         if return_trajectory in ("hidden", "both"):
             record = record + tuple(range(1, len(self._layer_sizes())))
-        visible, paths = self._free_runs(bk, n_samples, n_steps, seed, init=init, record=record, masks=masks)
+        visible, paths = self._free_runs(
+            bk, n_samples, n_steps, seed, init=init, record=record, masks=masks, to_unit=True
+        )
         if not return_trajectory:
-            return (visible + 1.0) * 0.5
+            return visible
         if return_trajectory == "visible":
-            return (paths[0] + 1.0) * 0.5
+            return paths[0]
         hidden_paths = paths[1:] if return_trajectory == "both" else paths
         hidden = hidden_paths[0] if len(hidden_paths) == 1 else bk.xp.concat(hidden_paths, axis=2)
-        return hidden if return_trajectory == "hidden" else ((paths[0] + 1.0) * 0.5, hidden)
+        return hidden if return_trajectory == "hidden" else (paths[0], hidden)
 
     def _check_init(self, init, bk):
         """``init`` on the fitted backend (visible activities in [-1, 1] or a state list) and its rows."""
@@ -217,30 +234,27 @@ class GenerationMixin:
         return 2.0 * X - 1.0, int(X.shape[0])
 
     # ------------------------------------------------------------------ clamped runs
-    def _hidden_activity(self, X, n_steps):
-        """Validate ``X`` and compute ``phi`` of the hidden layers with the visible layer clamped at ``X``."""
-        bk = self._fitted_backend()
-        X, bk, where = self._validate_input(X, bk)
-        return self._clamped_chunks(X, bk, n_steps), bk, where
-
     def _clamped_chunks(self, X, bk, n_steps):
-        """``[(xi, [phi(h1), ...]), ...]`` per chunk of rows of validated ``X`` (dense or CSR).
+        """Yield ``(rows, xi, [phi(h1), ...])`` per chunk of validated ``X`` (dense or CSR).
 
         The initial condition is the mean ``h(0) = 0``, so that the result
         is deterministic and row-wise; with ``T = 100, tau = 10`` a random
-        start changes it by ``exp(-T/tau) ~ 5e-5``.
+        start changes it by ``exp(-T/tau) ~ 5e-5``. Computed in the
+        accurate dtype (float64 where available): a handful of products,
+        and the float32 result then does not depend on the row's position
+        in the BLAS blocks (sample-order invariance).
         """
-        # In the accurate dtype (float64 where available): one product per
-        # layer, and the float32 result then does not depend on the row's
-        # position in the BLAS blocks (sample-order invariance).
         xp, dtype = bk.xp, bk.accurate_dtype()
         edges, biases = self._edges(dtype)
         sizes = self._layer_sizes()
-        per_row = 8 * (2 * sizes[0] + 4 * sum(sizes[1:]))
-        chunks = []
+        # dense copy, 2 xi - 1, reconstruction (3 N_v); fields, relaxation,
+        # tanh and cast of the hidden layers (6 N_h)
+        per_row = 8 * (4 * sizes[0] + 6 * sum(sizes[1:]))
         with blas_threads(bk):
             for rows in row_chunks(int(X.shape[0]), per_row):
-                xi = 2.0 * dense_rows(X, rows, bk, dtype) - 1.0
+                xi = dense_rows(X, rows, bk, dtype)
+                xi *= 2.0
+                xi -= 1.0
                 n = int(xi.shape[0])
                 start = [None] + [xp.zeros((n, s), dtype=dtype, device=bk.device) for s in sizes[1:]]
                 if len(sizes) == 2:
@@ -248,21 +262,25 @@ class GenerationMixin:
                 phis = _k.clamped_run(
                     xi, edges, biases, start, n_steps=n_steps, dt=float(self.dt), tau=float(self.tau), xp=xp
                 )
-                chunks.append((xi, phis[1:]))
-        return chunks
+                yield rows, xi, phis[1:]
 
-    def _reconstruct_chunks(self, chunks, n_steps, bk):
-        """Visible prediction ``phi(v(T*))`` in [-1, 1] from clamped chunks (B3), in ``bk.dtype``."""
+    def _reconstruction(self, X, bk, n_steps, *, to_unit):
+        """Clamp-then-predict ``phi(v(T*))`` (B3) of validated ``X`` in ``bk.dtype``, chunk by chunk."""
+        xp = bk.xp
         edges, biases = self._edges(bk.accurate_dtype())
         edge_down = next(K for src, dst, K in edges if src == 1 and dst == 0)
-        parts = []
-        for _, hidden in chunks:
+        out = xp.empty((int(X.shape[0]), self._layer_sizes()[0]), dtype=bk.dtype, device=bk.device)
+        for rows, _, hidden in self._clamped_chunks(X, bk, n_steps):
             v = _k.relax_under_fixed_input(
                 hidden[0], edge_down, biases[0], None, T=n_steps * self.dt, dt=float(self.dt), tau=float(self.tau),
-                xp=bk.xp,
+                xp=xp,
             )
-            parts.append(bk.xp.astype(bk.xp.tanh(v), bk.dtype))
-        return parts[0] if len(parts) == 1 else bk.xp.concat(parts, axis=0)
+            v = xp.tanh(v)
+            if to_unit:
+                v += 1.0
+                v *= 0.5
+            out[rows, :] = xp.astype(v, bk.dtype)
+        return out
 
     def _validate_input(self, X, bk):
         """Dense or sparse ``X`` after fit (sparse stays CSR on the host, densified per chunk)."""
@@ -271,11 +289,15 @@ class GenerationMixin:
         return X, bk, where
 
     def _transform(self, X):
-        chunks, bk, (xp_in, device_in) = self._hidden_activity(X, int(self.n_steps_per_update))
+        bk = self._fitted_backend()
+        X, bk, (xp_in, device_in) = self._validate_input(X, bk)
         xp = bk.xp
-        parts = [xp.astype(hidden[0] if len(hidden) == 1 else xp.concat(hidden, axis=1), bk.dtype)
-                 for _, hidden in chunks]
-        out = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+        out = xp.empty((int(X.shape[0]), sum(self._layer_sizes()[1:])), dtype=bk.dtype, device=bk.device)
+        for rows, _, hidden in self._clamped_chunks(X, bk, int(self.n_steps_per_update)):
+            start = 0
+            for h in hidden:
+                out[rows, start : start + int(h.shape[1])] = xp.astype(h, bk.dtype)
+                start += int(h.shape[1])
         return _backend.convert_like(out, xp_in, device_in)
 
     def reconstruct(self, X, *, n_steps=None):
@@ -299,9 +321,9 @@ class GenerationMixin:
         """
         n_steps = self.n_steps_per_update if n_steps is None else n_steps
         n_steps = check_int(n_steps, "n_steps", low=0)
-        chunks, bk, (xp_in, device_in) = self._hidden_activity(X, n_steps)
-        out = (self._reconstruct_chunks(chunks, n_steps, bk) + 1.0) * 0.5
-        return _backend.convert_like(out, xp_in, device_in)
+        bk = self._fitted_backend()
+        X, bk, (xp_in, device_in) = self._validate_input(X, bk)
+        return _backend.convert_like(self._reconstruction(X, bk, n_steps, to_unit=True), xp_in, device_in)
 
     def score(self, X, y=None):
         """Minus the AAI error (B4) between ``X`` and as many generated samples.
@@ -329,7 +351,7 @@ class GenerationMixin:
             raise ValueError(f"score needs at least 2 samples, got {X.shape[0]}.")
         X = dense_rows(X, slice(None), bk, bk.dtype)
         seed = _draw_seed(self._rng(bk, "scoring"))
-        generated = (self._free_runs(bk, int(X.shape[0]), int(self.n_steps_per_update), seed)[0] + 1.0) * 0.5
+        generated = self._free_runs(bk, int(X.shape[0]), int(self.n_steps_per_update), seed, to_unit=True)[0]
         return -float(aai_error(X, generated))
 
     # ------------------------------------------------------------------ chaos and fields

@@ -273,3 +273,24 @@ def test_score_is_a_python_float_for_every_architecture():
         model = ChaoticRNNGenerator(architecture, **SMALL, n_iter=1).fit(X)
         score = model.score(X)
         assert type(score) is float and -0.25 <= score <= 0 and math.isfinite(score)
+
+
+def test_sample_transform_reconstruct_memory_is_bounded_by_working_memory():
+    # With working_memory = 64 MiB the helpers budget 16 MiB of temporaries
+    # per chunk; everything beyond the output must stay far below what the
+    # whole batch needs at once (the code before chunking: 100 MB for sample,
+    # 58 MB for transform, 93 MB for reconstruct at 10,000 rows).
+    import tracemalloc
+
+    rs = np.random.default_rng(0)
+    model = ChaoticRNNGenerator(**{**SMALL, "n_components": 64}, n_iter=1).fit(rs.uniform(size=(50, 784)))
+    X = rs.uniform(size=(10_000, 784)).astype(np.float32)
+    with config_context(working_memory=64):
+        for call in (lambda: model.sample(10_000, n_steps=2, random_state=0), lambda: model.transform(X),
+                     lambda: model.reconstruct(X)):
+            tracemalloc.start()
+            out = call()
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            assert peak - out.nbytes < 28 * 2**20, (peak - out.nbytes) / 2**20
+            del out

@@ -72,7 +72,7 @@ SIZES = {
 }
 # Updates that fit in 8 hours at the paper's size on this project's 2-core
 # CPU, from docs/tables/chaotic_step_time.md (benchmarks/bench_chaotic.py).
-OVERNIGHT_STEPS = 20_000
+OVERNIGHT_STEPS = 14_000
 KEYS = ("second_moment_error", "spectrum_error", "reconstruction_error", "aai_error")
 LABELS = ("E(2)", "E(s)", "E(R)", "E(AAI)")
 

@@ -375,7 +375,7 @@ class ChaoticRNNGenerator(GenerationMixin, ClassNamePrefixFeaturesOutMixin, Tran
         train_rows, eval_rows = self._split(int(X.shape[0]), bk)
         xi_eval = None
         if eval_rows is not None:
-            xi_eval = 2.0 * dense_rows(X, eval_rows, bk, bk.dtype) - 1.0
+            xi_eval = 2.0 * dense_rows(X, self._row_index(X, eval_rows, bk), bk, bk.dtype) - 1.0
         if not resume:
             self._initialize(bk, X.shape[1])
             if xi_eval is not None:

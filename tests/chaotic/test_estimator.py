@@ -486,6 +486,10 @@ def test_array_api_strict_backend_runs_on_device1():
     )
     path = strict.sample(3, n_steps=4, return_trajectory="both", clamp_hidden=[0])
     assert path[0].device == Xd.device and path[1].shape == (5, 3, 8)
+    # the training record (held-out rows, floors, monitoring) stays on the device too
+    monitored = ChaoticRNNGenerator(**TINY, eval_every=1, validation_fraction=0.3, backend="array_api_strict").fit(Xd)
+    assert len(monitored.history_["aai_error"]) == 2 and all(np.isfinite(monitored.history_["second_moment_error"]))
+    assert np.isfinite(monitored.validation_floors_["reconstruction_error"])
     assert np.isfinite(strict.lyapunov_exponent(20, n_transient=5))
 
 

@@ -25,8 +25,7 @@ Sizes (``--size``):
 ``cpu`` (default)
     N_h = 100 (deep: 100, 20), M = 100, T = 50, k = 0.05, 1000 updates per
     architecture on 4000 training images, indices on 500 vs 500 held-out
-    images; one BLAS thread, 567 s on the project's 2-core machine shared
-    with other jobs (load average 10; the run time is the last line of
+    images; one BLAS thread (the measured run time is the last line of
     ``docs/tables/chaotic_example_mnist_cpu.md``).
 ``overnight``
     N_h = 500, M = 500, T = 100, k = 0.01 (the paper's network) on the full

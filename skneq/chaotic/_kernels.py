@@ -1,4 +1,4 @@
-"""Pure kernels of the chaotic RNN generators (Fournier & Urbani, paper 002).
+"""Pure kernels of the chaotic RNN generators (Fournier & Urbani 2024, arXiv:2405.10822).
 
 The three architectures of the paper are layered networks of rate units
 ``x_l`` (layer 0 is the visible layer ``v``) with ``phi = tanh``:
@@ -188,7 +188,7 @@ def propagators(fixed, trained, *, dt, tau):
 # --------------------------------------------------------------------------
 
 
-def euler_step(states, edges, drives, *, decay, activation, xp):
+def euler_step(states, edges, drives, *, decay, activation, masks=None, xp):
     """One synchronous Euler step of ``tau dx/dt = -x + field + bias``, in place.
 
     ``x <- (1 - dt/tau) x + phi(x_src) @ K + drive`` for every free layer,
@@ -207,6 +207,10 @@ def euler_step(states, edges, drives, *, decay, activation, xp):
         ``1 - dt / tau``.
     activation : callable
         ``phi`` (``xp.tanh`` in the paper).
+    masks : list of arrays (N_l,) or None, optional
+        Per layer, 1 for a free unit and 0 for a unit held at ``x = 0``
+        (``phi(0) = 0``: it sends no field, the Sec. III ablation of
+        Fournier & Urbani); ``None`` for a layer without held units.
 
     Returns
     -------
@@ -234,10 +238,12 @@ def euler_step(states, edges, drives, *, decay, activation, xp):
             x += field
         if drives[layer] is not None:
             x += drives[layer]
+        if masks is not None and masks[layer] is not None:
+            x *= masks[layer]
     return states
 
 
-def euler_integrate(states, edges, drives, *, n_steps, dt, tau, activation=None, record=False, xp):
+def euler_integrate(states, edges, drives, *, n_steps, dt, tau, activation=None, record=(), masks=None, xp):
     """Integrate the network ``n_steps`` Euler steps of size ``dt``.
 
     Discretisation of eqs. 2, 4-5 and A1-A3 used by the paper (Sec. II,
@@ -256,15 +262,19 @@ def euler_integrate(states, edges, drives, *, n_steps, dt, tau, activation=None,
     activation : callable, optional
         ``phi``; ``xp.tanh`` by default (any elementwise function, e.g. the
         identity for the linear test case).
-    record : bool
-        Also return ``phi`` of layer 0 at every step.
+    record : tuple of int
+        Layers whose ``phi`` is recorded at every step (empty: none).
+    masks : list of arrays (N_l,) or None, optional
+        Units held at ``x = 0`` (see :func:`euler_step`); applied to the
+        initial state too.
 
     Returns
     -------
     states : list of arrays (n, N_l) or None
         Pre-activations at time ``n_steps * dt``.
-    trajectory : array of shape (n_steps + 1, n, N_0)
-        Only if ``record``: ``phi(x_0(t))`` for ``t = 0, dt, ..., n_steps dt``.
+    trajectories : list of arrays of shape (n_steps + 1, n, N_l)
+        Only if ``record`` is not empty: ``phi(x_l(t))`` of each recorded
+        layer for ``t = 0, dt, ..., n_steps dt``.
     """
     activation = xp.tanh if activation is None else activation
     decay = 1.0 - dt / tau
@@ -277,13 +287,18 @@ def euler_integrate(states, edges, drives, *, n_steps, dt, tau, activation=None,
     reserve = [xp.empty_like(x) for x in states if x is not None for _ in range(2)]
     states = [None if x is None else xp.asarray(x, copy=True) for x in states]
     del reserve
-    frames = [activation(states[0])] if record else None
+    if masks is not None:
+        for x, mask in zip(states, masks):
+            if x is not None and mask is not None:
+                x *= mask
+    record = tuple(record)
+    frames = [[activation(states[layer])] for layer in record]
     for _ in range(int(n_steps)):
-        euler_step(states, edges, drives, decay=decay, activation=activation, xp=xp)
-        if record:
-            frames.append(activation(states[0]))
+        euler_step(states, edges, drives, decay=decay, activation=activation, masks=masks, xp=xp)
+        for layer, path in zip(record, frames):
+            path.append(activation(states[layer]))
     if record:
-        return states, xp.stack(frames, axis=0)
+        return states, [xp.stack(path, axis=0) for path in frames]
     return states
 
 
@@ -311,22 +326,33 @@ def bias_drives(biases, *, dt, tau):
     return [rate * bias for bias in biases]
 
 
-def free_run(edges, biases, initial, *, n_steps, dt, tau, record=False, xp):
+def free_run(edges, biases, initial, *, n_steps, dt, tau, record=(), masks=None, xp):
     """Free dynamics from ``initial`` up to ``T = n_steps * dt``.
+
+    Parameters
+    ----------
+    edges, biases, initial :
+        See the module docstring.
+    n_steps : int
+    dt, tau : float
+    record : tuple of int
+        Layers whose path is returned (Fig. 3a); empty for none.
+    masks : list of arrays or None
+        Units held at 0 (:func:`euler_step`).
 
     Returns
     -------
     phis : list of arrays (n, N_l)
         ``phi(x_l(T))`` of every layer: the configurations of the free
         averages of eqs. 3, 6 and A4-A8, and the generated samples.
-    trajectory : array (n_steps + 1, n, N_v)
-        Only if ``record`` (Fig. 3a).
+    trajectories : list of arrays (n_steps + 1, n, N_l)
+        Only if ``record`` is not empty.
     """
     drives = bias_drives(biases, dt=dt, tau=tau)
-    out = euler_integrate(initial, edges, drives, n_steps=n_steps, dt=dt, tau=tau, record=record, xp=xp)
-    states, trajectory = out if record else (out, None)
+    out = euler_integrate(initial, edges, drives, n_steps=n_steps, dt=dt, tau=tau, record=record, masks=masks, xp=xp)
+    states, trajectories = out if record else (out, None)
     phis = [xp.tanh(x) for x in states]
-    return (phis, trajectory) if record else phis
+    return (phis, trajectories) if record else phis
 
 
 def relax_under_fixed_input(phi_src, K, bias, x0, *, T, dt, tau, xp):

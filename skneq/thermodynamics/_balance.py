@@ -138,6 +138,7 @@ def detailed_balance_violation(model, kernel=None, *, beta=None, return_matrix=F
           distribution.
         * Any object implementing ``_exact_transition_matrix(kernel, beta)``
           returning ``(P, p)`` (``p=None``: the stationary distribution).
+
         Any other estimator (e.g. a fitted PCA) raises ``TypeError``.
     kernel : str or None
         For a nonequilibrium Markov machine: ``"latent"`` (default, the

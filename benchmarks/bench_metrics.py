@@ -1,4 +1,4 @@
-"""Benchmark of skneq.metrics: the adversarial accuracy (eq. B4 of seed 002).
+"""Benchmark of skneq.metrics: the adversarial accuracy (eq. B4 of Fournier & Urbani 2024, arXiv:2405.10822).
 
 Target (issue 3): ``aai_error`` on 10,000 data vs 10,000 generated samples of
 784 features in under 20 s on a 2-core CPU with peak memory under 1.5 GB.

@@ -1,4 +1,4 @@
-"""Markov-chain observables (seed 000, eqs. 21-24) against closed forms.
+"""Markov-chain observables (Baiesi & Rosso 2025, eqs. 21-24) against closed forms.
 
 Reference chains:
 

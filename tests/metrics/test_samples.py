@@ -1,4 +1,4 @@
-"""Sample-quality indices (seed 002, appendix B) against direct evaluations.
+"""Sample-quality indices (Fournier & Urbani 2024, appendix B) against direct evaluations.
 
 B1-B3 are compared with literal loops / NumPy formulas; the adversarial
 accuracy (B4) with a brute-force double loop over all pairs, on continuous

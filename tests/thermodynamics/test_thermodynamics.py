@@ -163,7 +163,7 @@ def test_nonequilibrium_markov_machine_violates_detailed_balance_and_its_control
     M = nmm_transition_matrix(irreversible)
     np.testing.assert_allclose(np.asarray(M).sum(axis=1), 1.0, atol=1e-12)
     # Independent recognition weights break detailed balance of the latent
-    # chain M (Baiesi & Rosso 2025, arXiv:2501.11402); the tied control is a two-block Gibbs sampler of one
+    # chain M (Baiesi & Rosso 2025, arXiv:2512.11415); the tied control is a two-block Gibbs sampler of one
     # joint law, whose marginal chains are reversible to round-off.
     assert detailed_balance_violation(irreversible) > 1e-4
     assert detailed_balance_violation(control) < 1e-12
@@ -492,7 +492,7 @@ def test_cd_terms_reject_bad_data():
 
 @pytest.mark.slow
 def test_xft_slope_on_a_trained_mnist_rbm(mnist_012):
-    # Seed 004 Sec. 3.3 at reduced scale (784 x 32, 5000 chains): one ensemble
+    # Salazar (2017) Sec. 3.3 at reduced scale (784 x 32, 5000 chains): one ensemble
     # equilibrated at beta_1 = 1 serves both bath temperatures.
     from skneq.rbm import RBM
 

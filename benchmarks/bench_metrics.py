@@ -28,6 +28,8 @@ skipped with a message.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import platform
@@ -153,12 +155,30 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--worker", nargs=4, metavar=("IMPL", "N", "N_FEATURES", "KIND"), help=argparse.SUPPRESS)
+    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "..", "docs", "tables",
+                                                         "bench_metrics.md"),
+                        help="Markdown file the report is written to (besides stdout); '' to skip")
     args = parser.parse_args()
     if args.worker:
         impl, n, n_features, kind = args.worker
         print(json.dumps(run_case(impl, int(n), int(n_features), kind)))
         return
+    report = io.StringIO()
 
+    class _Tee(io.TextIOBase):
+        def write(self, text):
+            sys.__stdout__.write(text)
+            return report.write(text)
+
+    with contextlib.redirect_stdout(_Tee()):
+        _report(args)
+    if args.output:
+        with open(args.output, "w") as fh:
+            fh.write("<!-- written by benchmarks/bench_metrics.py"
+                     f"{' --quick' if args.quick else ''} -->\n\n" + report.getvalue())
+
+
+def _report(args):
     n_features = 784
     target = 1000 if args.quick else 10_000
     baseline_sizes = (250, 500) if args.quick else (2_500, 5_000)

@@ -182,7 +182,7 @@ def _report(args):
     n_features = 784
     target = 1000 if args.quick else 10_000
     baseline_sizes = (250, 500) if args.quick else (2_500, 5_000)
-    print(f"# bench_metrics: {platform.processor() or platform.machine()}, python {platform.python_version()}, "
+    print(f"Measured by bench_metrics: {platform.processor() or platform.machine()}, python {platform.python_version()}, "
           f"numpy {np.__version__}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"load average at start {os.getloadavg()[0]:.1f}")
     rows = []
@@ -194,7 +194,7 @@ def _report(args):
     if cupy_available():  # pragma: no cover - needs a GPU
         rows.append(spawn("skneq-cupy", target, n_features, "binary"))
     else:
-        print("# CuPy row skipped: cupy not importable or no CUDA device.")
+        print("CuPy row skipped: cupy not importable or no CUDA device.")
 
     print("\n| data | impl | n_data = n_generated | wall (s) | CPU (s) | peak RSS (MB) | RSS before call (MB) "
           "| tracemalloc peak (MB) | (p_dd, p_gg) |")

@@ -773,5 +773,7 @@ def test_batched_runs_split_over_workers_are_the_same_models():
     for a, b in zip(one, split):
         for x, y in zip(_params(a), _params(b)):
             np.testing.assert_array_equal(x, y)
-        assert a.history_["log_likelihood"] == b.history_["log_likelihood"]
         assert a.entropy_production_ == b.entropy_production_
+        # The monitor's one product over every run's columns may sum in another
+        # order for another number of runs (it never feeds training): round-off only.
+        np.testing.assert_allclose(a.history_["log_likelihood"], b.history_["log_likelihood"], rtol=1e-13)

@@ -11,15 +11,15 @@ the median and range over the runs (8 by default, trained batched by
 ``fit_independent_runs(..., batched=True)``: each core trains its share of
 the runs as one array program). Then prints the cycles of the median run
 with the flux each carries and the stationary mass it covers, and writes a
-figure. 60 epochs of 30 updates (half the paper's 120, chosen so that the
-16 runs finish within a minute on an idle two-core machine; the measured
-time is printed at the end); ``--n-iter 120`` is the paper's length
-(``examples/plot_nonequilibrium_cycles.py`` runs the full study).
+figure. The paper's 120 epochs of 30 updates: batched, the 16 runs finish
+well within a minute on an idle two-core machine (the measured time is
+printed at the end; ``--n-iter 60`` halves it on a slower machine).
+``examples/plot_nonequilibrium_cycles.py`` runs the full study.
 
 Usage::
 
     python examples/nmm_demo.py                     # 2 x 8 runs, batched on 2 cores
-    python examples/nmm_demo.py --output /tmp/figs --n-iter 120 --n-runs 12
+    python examples/nmm_demo.py --output /tmp/figs --n-iter 60 --n-runs 12
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Nonequilibrium Markov machine demo (Baiesi & Rosso 2025).")
     parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "output"),
                         help="folder for nmm_demo.png (created if missing)")
-    parser.add_argument("--n-iter", type=int, default=60, help="epochs per run (the paper: 120)")
+    parser.add_argument("--n-iter", type=int, default=120, help="epochs per run (the paper's 120)")
     parser.add_argument("--n-runs", type=int, default=8, help="independent runs per model (>= 8 for the summary)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-jobs", type=int, default=2, help="processes, each training its share of the runs batched")

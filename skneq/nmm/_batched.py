@@ -13,12 +13,15 @@ for this model: one run is far too small to fill a GPU.
 
 from __future__ import annotations
 
+import math
 import time
 
-from .. import _optim
+from .. import _backend, _optim
 from .._base import blas_threads
-from .._math import gumbel_from_uniform
+from .._math import gumbel_from_uniform, logsumexp
+from .._validation import is_sparse
 from . import _kernels as K
+from ._estimator import MONITOR_MAX_ROWS
 
 __all__ = ["fit_batched"]
 
@@ -31,6 +34,14 @@ def fit_batched(models, X):
     """Fit the unfitted clones ``models`` (one-hot latent, same settings, own seeds) on ``X`` together.
 
     Returns the list of fitted models, each usable alone.
+
+    Per update, the Python work is independent of the number of runs ``R``
+    except for the random draws (each run draws from its own generator, in
+    the order of its separate fit): one gather of the ``R`` mini-batches, the
+    chain sampler of :func:`~skneq.nmm._kernels.sample_chain_onehot_runs`,
+    one gradient and one optimiser step over the run axis, and one batched
+    occupancy update. The per-epoch monitor computes the ``R``
+    log-likelihoods with one product when the runs share their monitor rows.
     """
     first = models[0]
     if first.latent != "onehot":
@@ -44,35 +55,44 @@ def fit_batched(models, X):
         if hasattr(first, "feature_names_in_"):
             m.feature_names_in_ = first.feature_names_in_
     names = first._trainable()
+    R = len(models)
     T, C, L, D, n = first.n_steps_per_update, first.n_chains, first.n_components, X.shape[1], X.shape[0]
+    sparse = is_sparse(X)
     with blas_threads(bk):
         for m in models:
             m._initialize(X, bk, m._rng(bk, "initialization"))
         rngs = [m._rng(bk, "training", 0) for m in models]
         monitor_rows = [m._monitor_rows(X, bk) if m.monitor else None for m in models]
+        # n <= MONITOR_MAX_ROWS: every run monitors all rows in order, so one product serves all runs.
+        shared_rows = first.monitor and n <= MONITOR_MAX_ROWS
         params = tuple(_stack(xp, (m._get(k) for m in models)) for k in names)
         state = _optim.init(first.optimizer, params, xp=xp)
         chains = _stack(xp, (m.chain_state_ for m in models))  # (R, C, D)
         x_mean = _stack(xp, (m._centering_offset() for m in models))  # (R, D)
         visible_bias = _stack(xp, (m.visible_bias_ for m in models))  # zeros: not trained for one-hot
+        states = first.latent_states_
         for _ in range(first.n_iter):
             t0 = time.perf_counter()
-            occupancy = [None] * len(models)
+            occupancy = None
             for _ in range(first.n_updates_per_epoch):
                 batch_size = first._batch_size_at(first.n_updates_)
                 # Each run draws what its separate fit draws, in the same order.
-                batch = _stack(xp, (m._rows(X, rng.integers(n, (batch_size,)), bk) for m, rng in zip(models, rngs)))
-                ux, uz = [], []
+                ux, uz, idx = [], [], []
                 for rng in rngs:
+                    idx.append(rng.integers(n, (batch_size,)))
                     ux.append(rng.uniform((C, T, D), dtype=chains.dtype))
                     uz.append(rng.uniform((C, T, L), dtype=chains.dtype))
+                if sparse:
+                    batch = _stack(xp, (first._rows(X, i, bk) for i in idx))
+                else:  # one gather for all runs
+                    batch = xp.reshape(xp.take(X, xp.reshape(_stack(xp, idx), (R * batch_size,)), axis=0),
+                                       (R, batch_size, D))
                 w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
                 a = visible_bias
-                Xp, Z, Up = K.sample_chain_onehot(chains, w, a, wbar, abar, x_mean, _stack(xp, ux),
-                                                  gumbel_from_uniform(_stack(xp, uz), xp=xp),
-                                                  normalization=first.onehot_normalization, xp=xp)
+                Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, a, wbar, abar, x_mean, _stack(xp, ux),
+                                                       gumbel_from_uniform(_stack(xp, uz), xp=xp),
+                                                       normalization=first.onehot_normalization, xp=xp)
                 chains = Xp[:, :, T, :]
-                R = len(models)
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
                 Z = xp.reshape(Z, (R, C * T, L))
                 Up = xp.reshape(Up, (R, C * T, L))
@@ -89,15 +109,39 @@ def fit_batched(models, X):
                     eps=first.epsilon, xp=xp)
                 for m in models:
                     m.n_updates_ += 1
-                for r, m in enumerate(models):
-                    occupancy[r] = m._accumulate_occupancy(occupancy[r], Up[r, ...], bk)
+                if first.monitor:  # the epoch's occupancy, all runs at once (R, L)
+                    p = xp.sum(xp.exp(K.log_latent_given_visible(Up, states, "onehot", first.onehot_normalization,
+                                                                 xp=xp)), axis=-2)
+                    occupancy = p if occupancy is None else occupancy + p
             _unstack(models, names, params, state, chains, xp)
+            lls = [None] * R
+            if shared_rows and occupancy is not None:
+                lls = _monitor_log_likelihoods(monitor_rows[0], params[0], visible_bias, occupancy, bk)
             for r, m in enumerate(models):
-                m._finish_epoch(occupancy[r], monitor_rows[r], bk, t0)
+                m._finish_epoch(None if occupancy is None else occupancy[r, ...], monitor_rows[r], bk, t0,
+                                log_likelihood=lls[r])
         _unstack(models, names, params, state, chains, xp)
         for m in models:
             m._estimate(bk, m._rng(bk, "sampling", m.n_iter_))
     return models
+
+
+def _monitor_log_likelihoods(X_monitor, w, a, occupancy, bk):
+    """Mean eq. 5 log-likelihood of each run on shared monitor rows: one (N, D) x (D, R L) product.
+
+    ``w`` (R, D, L), ``a`` (R, D), ``occupancy`` (R, L) unnormalised; float64
+    like :meth:`NonequilibriumMarkovMachine._log_likelihood`. Returns a list
+    of ``R`` Python floats.
+    """
+    xp, dt = bk.xp, bk.accurate_dtype()
+    R, D, L = w.shape
+    H = xp.reshape(xp.matrix_transpose(xp.astype(w, dt)) + xp.expand_dims(xp.astype(a, dt), axis=-2), (R * L, D))
+    occ = xp.astype(occupancy, dt)
+    occ = occ / xp.sum(occ, axis=-1, keepdims=True)
+    log_occ = xp.where(occ > 0, xp.log(xp.where(occ > 0, occ, xp.ones_like(occ))), -math.inf)
+    log_A = K.log_visible_given_latent(X_monitor, H, xp=xp)  # (N, R L)
+    log_p = logsumexp(xp.reshape(log_A, (X_monitor.shape[0], R, L)) + log_occ, axis=-1, xp=xp)  # (N, R)
+    return [float(v) for v in _backend.to_numpy(xp.mean(log_p, axis=0))]
 
 
 def _recognition(reversible, values, x_mean, xp):

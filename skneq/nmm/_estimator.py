@@ -448,8 +448,12 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
         p = bk.xp.sum(self._latent_posterior(Up, bk), axis=-2)
         return p if occupancy is None else occupancy + p
 
-    def _finish_epoch(self, occupancy, X_monitor, bk, t0):
-        """Count the epoch and record ``history_`` (the monitor reads the model, draws from its own stream)."""
+    def _finish_epoch(self, occupancy, X_monitor, bk, t0, log_likelihood=None):
+        """Count the epoch and record ``history_`` (the monitor reads the model, draws from its own stream).
+
+        ``log_likelihood``: the monitored value when the caller computed it
+        (the batched runs do it for all runs in one product).
+        """
         xp = bk.xp
         self.n_iter_ += 1
         record = dict(log_likelihood=math.nan, entropy_production=math.nan, mean_self_transition=math.nan)
@@ -458,7 +462,9 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
             occupancy = occupancy / xp.sum(occupancy)
             P = self._rb_samples(MONITOR_RB_SAMPLES, monitor_rng, bk)
             sigma, _, self_tr = E.markov_indicators(E.rb_matrix(_backend.to_numpy(P)), spectral=False)
-            record.update(log_likelihood=float(xp.mean(self._log_likelihood(X_monitor, occupancy, bk))),
+            if log_likelihood is None:
+                log_likelihood = float(xp.mean(self._log_likelihood(X_monitor, occupancy, bk)))
+            record.update(log_likelihood=log_likelihood,
                           entropy_production=sigma, mean_self_transition=self_tr)
         self._record_history(epoch=self.n_iter_, n_updates=self.n_updates_, time=time.perf_counter() - t0,
                              batch_size=self._batch_size_at(self.n_updates_ - 1), **record)

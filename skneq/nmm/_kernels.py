@@ -42,6 +42,7 @@ __all__ = [
     "tie_reversible",
     "untie_reversible_gradient",
     "sample_chain_onehot",
+    "sample_chain_onehot_runs",
     "sample_chain_sequential",
     "latent_posterior_samples",
     "log_likelihood",
@@ -196,12 +197,19 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
         log_weight = log_weight - logsumexp(log_weight, xp=xp)
     if latent == "onehot":
         # L distinct fields instead of T: ln A over states, then pick by z(t).
+        # (Built by a product so it is row-major: a transposed copy of w has
+        # the same values but another memory order, which changes how the
+        # products below sum, and the seeded fits with it.)
         H_states = visible_fields(xp.eye(w.shape[-1], dtype=w.dtype, device=w.device), w, a, xp=xp)
         log_A = log_visible_given_latent(X, H_states, xp=xp) @ xp.matrix_transpose(Z)
     else:
         H = visible_fields(Z, w, a, xp=xp)
         log_A = log_visible_given_latent(X, H, xp=xp)
     log_A = log_A + log_weight
+    # (A fused log-sum-exp, (RZ^T X)^T and an uncentred G^T Xp save about a
+    # third of this function's time with 36 runs, but change the round-off
+    # of every fit, and training is chaotic in round-off: the seeded
+    # reproduction tests would no longer reproduce. Kept as they were.)
     log_px = logsumexp(log_A, axis=-1, keepdims=True, xp=xp)
     R = xp.exp(log_A - log_px)  # (N, T): rows sum to 1
     n = X.shape[-2]
@@ -210,8 +218,12 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
     if latent == "onehot":
         mu = sigmoid(H_states, xp=xp)  # (L, D), eq. 14 per state
         s_bar = xp.expand_dims(xp.mean(RZ, axis=-2), axis=-2)  # (1, L)
-        grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu) * s_bar
-        grad_a = xp.mean(X, axis=-2) - (s_bar @ mu)[..., 0, :]
+        XtRZ = xp.matrix_transpose(X) @ RZ / n
+        grad_w = XtRZ - xp.matrix_transpose(mu) * s_bar
+        # The rows of RZ sum to 1, so sum_alpha XtRZ = mean(X): one pass over
+        # the (D, L) product instead of another over the batch. (The one-hot
+        # machine does not train ``a``; this keeps the returned value right.)
+        grad_a = xp.sum(XtRZ, axis=-1) - (s_bar @ mu)[..., 0, :]
     else:
         mu = sigmoid(H, xp=xp)  # (T, D)
         grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu * rho[..., None]) @ Z
@@ -330,6 +342,52 @@ def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, no
     # (a one-hot matmul picks the row exactly).
     x_rest = xp.astype(uniform_x < Z @ probs[:, None, :, :], dtype)  # (R, C, T, D)
     Xp = xp.concat([x0[:, :, None, :], x_rest], axis=2)
+    return Xp, Z, Up
+
+
+def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp):
+    """:func:`sample_chain_onehot` for ``R`` runs at once, one step at a time.
+
+    Same arguments with the leading run axis (``x0`` (R, C, D), ``w``
+    (R, D, L), ``uniform_x`` (R, C, T, D), ``gumbel_z`` (R, C, T, L)) and the
+    same realised path ``Xp``, ``Z`` for the same random numbers (``Up``
+    equal up to the summation order of the products). The prefix scan draws
+    a candidate ``x'`` for each of the ``L`` latent states at every step, an
+    ``L``-fold excess of elementwise work that grows with ``R``; this loop
+    does only the realised step, and its ``T`` Python iterations cost the
+    same for any ``R``, so it is the faster form from a few runs on
+    (``benchmarks/bench_nmm.py``). Used by ``fit_independent_runs(...,
+    batched=True)``.
+    """
+    R, C, T, D = uniform_x.shape
+    L = w.shape[-1]
+    dtype = uniform_x.dtype
+    probs = sigmoid(xp.matrix_transpose(w) + xp.expand_dims(a, axis=-2), xp=xp)  # (R, L, D), eq. 14
+    wbar_t = xp.matrix_transpose(wbar)  # (R, D, L)
+    bias = xp.expand_dims(abar - (x_mean[:, None, :] @ wbar_t)[:, 0, :], axis=-2)  # (R, 1, L)
+    states = xp.arange(L, device=x0.device)
+    # Row r * L + k of the flattened probs is run r's p(x | z = k): one take per step picks every run's row.
+    flat_probs = xp.reshape(probs, (R * L, D))
+    run_offset = xp.reshape(xp.arange(R, device=x0.device) * L, (R, 1))
+    x = x0
+    xs, zs = [x0], []
+    u0 = u = x0 @ wbar_t + bias  # (R, C, L)
+    for t in range(T):
+        if t:
+            u = x @ wbar_t + bias
+        k = xp.argmax(categorical_logits(u, normalization, xp=xp) + gumbel_z[:, :, t, :], axis=-1)  # (R, C)
+        zs.append(k)
+        rows = xp.reshape(xp.take(flat_probs, xp.reshape(k + run_offset, (R * C,)), axis=0), (R, C, D))
+        x = xp.astype(uniform_x[:, :, t, :] < rows, dtype)
+        xs.append(x)
+    Z = xp.astype(xp.expand_dims(xp.stack(zs, axis=2), axis=-1) == states, dtype)  # (R, C, T, L)
+    Xp = xp.stack(xs, axis=2)
+    if T == 1:
+        return Xp, Z, u0[:, :, None, :]
+    # The returned fields of x'(1..T-1) come from one GEMM per run, the form
+    # of the prefix-scan sampler's, so they match its values to the bit.
+    u_rest = xp.reshape(xp.reshape(Xp[:, :, 1:T, :], (R, C * (T - 1), D)) @ wbar_t, (R, C, T - 1, L))
+    Up = xp.concat([u0[:, :, None, :], u_rest + xp.expand_dims(bias, axis=-2)], axis=2)
     return Xp, Z, Up
 
 

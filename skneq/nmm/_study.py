@@ -43,7 +43,10 @@ def fit_independent_runs(estimator, X, n_runs=36, *, batched=False, n_jobs=2, ra
       seed, so the models equal the joblib path's up to round-off in the
       first steps (batched products may sum in another order); training is
       chaotic, so after many epochs they agree in distribution, not run by
-      run. ``n_jobs`` is ignored.
+      run. With ``n_jobs`` > 1 the runs are split into ``n_jobs`` contiguous
+      groups, each trained batched in a joblib worker (the same models: a
+      run's result does not depend on which runs share its batch). On the
+      CPU this is the fast path; on a GPU use ``n_jobs=1``.
 
     Parameters
     ----------
@@ -66,8 +69,23 @@ def fit_independent_runs(estimator, X, n_runs=36, *, batched=False, n_jobs=2, ra
     if batched:
         from ._batched import fit_batched
 
-        return fit_batched([clone(estimator).set_params(random_state=s) for s in seeds], X)
+        if getattr(estimator, "latent", None) != "onehot":
+            raise ValueError("batched=True trains the one-hot latent (latent='onehot'); use batched=False.")
+        models = [clone(estimator).set_params(random_state=s) for s in seeds]
+        n_groups = min(n_runs, _effective_n_jobs(n_jobs))
+        if n_groups == 1:
+            return fit_batched(models, X)
+        bounds = np.linspace(0, n_runs, n_groups + 1).round().astype(int)
+        groups = Parallel(n_jobs=n_groups, verbose=verbose)(
+            delayed(fit_batched)(models[lo:hi], X) for lo, hi in zip(bounds[:-1], bounds[1:]))
+        return [m for group in groups for m in group]
     return Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(_fit_one)(estimator, X, s) for s in seeds)
+
+
+def _effective_n_jobs(n_jobs):
+    from joblib import effective_n_jobs
+
+    return max(1, int(effective_n_jobs(n_jobs)))
 
 
 def dominant_cycle(M, start=None):

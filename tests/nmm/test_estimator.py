@@ -103,6 +103,32 @@ def test_scan_sampler_is_the_sequential_chain(xpb, normalization):
     assert len(np.unique(xpb.to_numpy(fast[1]).argmax(-1))) > 1
 
 
+@pytest.mark.parametrize("normalization", NORMS)
+def test_run_axis_sampler_is_the_scan_per_run(xpb, normalization):
+    # The step loop of the batched path realises, run by run, the chain of
+    # the prefix scan driven by the same random numbers (float64: no argmax
+    # ties), with the same fields.
+    rng = np.random.default_rng(3)
+    R, C, T, D, L = 3, 2, 13, 9, 4
+    params = [random_params(rng, D, L) for _ in range(R)]
+    w, a, wbar, abar, xm = (xpb.asarray(np.stack([p[i] for p in params])) for i in range(5))
+    x0 = xpb.asarray((rng.random((R, C, D)) < 0.5).astype(float))
+    ux = xpb.asarray(rng.random((R, C, T, D)))
+    g = gumbel_from_uniform(xpb.asarray(rng.random((R, C, T, L))), xp=xpb.xp)
+    runs = K.sample_chain_onehot_runs(x0, w, a, wbar, abar, xm, ux, g, normalization=normalization, xp=xpb.xp)
+    for r in range(R):
+        one = K.sample_chain_onehot(*(v[r, ...] for v in (x0, w, a, wbar, abar, xm, ux, g)),
+                                    normalization=normalization, xp=xpb.xp)
+        for got, ref in zip(runs, one):
+            np.testing.assert_allclose(xpb.to_numpy(got[r, ...]), xpb.to_numpy(ref), rtol=1e-12, atol=1e-12)
+    Z = xpb.to_numpy(runs[1]).argmax(-1)
+    assert all(len(np.unique(Z[r])) > 1 for r in range(R))  # the latent paths move
+    # T = 1: only x'(0)'s fields.
+    one_step = K.sample_chain_onehot_runs(x0, w, a, wbar, abar, xm, ux[:, :, :1, :], g[:, :, :1, :],
+                                          normalization=normalization, xp=xpb.xp)
+    assert tuple(one_step[0].shape) == (R, C, 2, D) and tuple(one_step[2].shape) == (R, C, 1, L)
+
+
 @pytest.mark.parametrize("latent,normalization", [("onehot", "softmax"), ("onehot", "sigmoid_ratio"),
                                                   ("binary", "softmax")])
 def test_transition_log_probabilities_are_exact(xpb, latent, normalization):
@@ -723,7 +749,7 @@ def test_batched_runs_equal_separate_fits(kw):
     X = _prototype_data(40, 20)
     template = NonequilibriumMarkovMachine(**{**_SMALL, "random_state": None, **kw})
     separate = fit_independent_runs(template, X, 3, n_jobs=1, random_state=1)
-    batched = fit_independent_runs(template, X, 3, batched=True, random_state=1)
+    batched = fit_independent_runs(template, X, 3, batched=True, n_jobs=1, random_state=1)
     for s, b in zip(separate, batched):
         for x, y in zip(_params(s), _params(b)):
             np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
@@ -733,3 +759,21 @@ def test_batched_runs_equal_separate_fits(kw):
         np.testing.assert_allclose(b.score_samples(X), s.score_samples(X), rtol=1e-6)
     with pytest.raises(ValueError, match="onehot"):
         fit_independent_runs(NonequilibriumMarkovMachine(latent="binary", n_components=2), X, 2, batched=True)
+
+
+def test_batched_runs_split_over_workers_are_the_same_models():
+    # n_jobs=2 trains runs [0, 2) and [2, 3) as two batches in two workers:
+    # a run's model does not depend on which runs share its batch (every
+    # product and reduction is per run), so the result is bitwise the same.
+    X = _prototype_data(40, 20)
+    template = NonequilibriumMarkovMachine(**{**_SMALL, "random_state": None})
+    one = fit_independent_runs(template, X, 3, batched=True, n_jobs=1, random_state=2)
+    split = fit_independent_runs(template, X, 3, batched=True, n_jobs=2, random_state=2)
+    assert [m.random_state for m in split] == [m.random_state for m in one]
+    for a, b in zip(one, split):
+        for x, y in zip(_params(a), _params(b)):
+            np.testing.assert_array_equal(x, y)
+        assert a.entropy_production_ == b.entropy_production_
+        # The monitor's one product over every run's columns may sum in another
+        # order for another number of runs (it never feeds training): round-off only.
+        np.testing.assert_allclose(a.history_["log_likelihood"], b.history_["log_likelihood"], rtol=1e-13)

@@ -118,6 +118,16 @@ class GenerativeMixin:
             return _backend.make_rng(bk, self.random_state, STREAMS[stream], 1 + count)
         return _backend.make_rng(bk, self.random_state)
 
+    def __sklearn_tags__(self):
+        # The models are defined on [0, 1] (or {0, 1}) data, read sparse input
+        # one chunk at a time and compute in float32.
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
     # ------------------------------------------------------------ progress and history
     def _progress(self, message):
         """Print one progress line when ``verbose`` (the one printer of every estimator)."""

@@ -74,7 +74,7 @@ def _has_hidden_layers(estimator):
     return True
 
 
-class ChaoticRNNGenerator(GenerationMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, GenerativeMixin,
+class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                           BaseEstimator):
     """Recurrent network whose internal chaos generates new samples.
 
@@ -555,12 +555,8 @@ class ChaoticRNNGenerator(GenerationMixin, ClassNamePrefixFeaturesOutMixin, Tran
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        if self.architecture == "unrestricted":
+        if self.architecture == "unrestricted":  # no hidden layer to transform into
             tags.transformer_tags = None
-        else:
-            tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
 

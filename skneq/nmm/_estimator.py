@@ -20,9 +20,9 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _backend, _optim
-from .._base import GenerativeMixin, blas_threads, dense_rows, row_chunks
+from .._base import GenerativeMixin, blas_threads, dense_rows, map_rows, row_chunks
 from .._math import gumbel_from_uniform, logit_clipped_mean, sigmoid, softplus
-from .._validation import is_sparse, validate_X
+from .._validation import validate_X
 from . import _estimates as E
 from ._estimates import PostFitEstimates
 from . import _kernels as K
@@ -303,14 +303,7 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
 
     def _rows(self, X, idx, bk, dtype=None):
         """Rows ``idx`` (an index array on the backend) of dense or sparse ``X``, dense."""
-        if is_sparse(X):
-            return dense_rows(X, _backend.to_numpy(idx), bk, bk.dtype if dtype is None else dtype)
         return dense_rows(X, idx, bk, dtype)
-
-    def _map_chunks(self, X, bk, bytes_per_row, fn):
-        """``fn`` on row chunks of ``X`` (dense chunks, sized by ``working_memory``), concatenated."""
-        out = [fn(dense_rows(X, rows, bk, bk.dtype)) for rows in row_chunks(X.shape[0], bytes_per_row)]
-        return out[0] if len(out) == 1 else bk.xp.concat(out, axis=0)
 
     def _batch_size_at(self, update):
         if not isinstance(self.batch_size, (tuple, list)):
@@ -482,7 +475,7 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
         """
         n = X.shape[0]
         if n <= MONITOR_MAX_ROWS:
-            return self._map_chunks(X, bk, 8 * X.shape[1], lambda part: bk.xp.astype(part, bk.accurate_dtype()))
+            return map_rows(X, bk, 8 * X.shape[1], lambda part: bk.xp.astype(part, bk.accurate_dtype()))
         idx = np.sort(_backend.to_numpy(self._rng(bk, "monitoring", 0).permutation(n))[:MONITOR_MAX_ROWS])
         return self._rows(X, _backend.to_device(idx, bk.xp, bk.device), bk, bk.accurate_dtype())
 
@@ -530,10 +523,12 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Binary data.
 
         Returns
         -------
         log_p : array of shape (n_samples,)
+            Computed in float64, in chunks of rows sized by ``working_memory``.
         """
         log_p, _, (xp_in, dev_in) = self._log_likelihood_chunked(X)
         return _backend.convert_like(log_p, xp_in, dev_in)
@@ -547,7 +542,7 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
         """Validated eq. 5 on the fitted backend, in chunks sized by ``working_memory``."""
         X, bk, where = self._validate_input(X, reset=False)
         bytes_per_row = 8 * (X.shape[1] + 3 * self.latent_states_.shape[0])
-        return self._map_chunks(X, bk, bytes_per_row,
+        return map_rows(X, bk, bytes_per_row,
                                 lambda part: self._log_likelihood(part, self.latent_occupancy_, bk)), bk, where
 
     def transform(self, X):
@@ -568,12 +563,5 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
             U = K.latent_fields(part, self.recognition_weights_, self.latent_bias_, self._centering_offset(), xp=xp)
             return self._latent_posterior(U, bk) if self.latent == "onehot" else sigmoid(U, xp=xp)
 
-        out = self._map_chunks(X, bk, 4 * (X.shape[1] + 3 * self.n_components), chunk)
+        out = map_rows(X, bk, 4 * (X.shape[1] + 3 * self.n_components), chunk)
         return _backend.convert_like(out, xp_in, dev_in)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags

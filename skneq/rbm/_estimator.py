@@ -588,10 +588,3 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         H = map_rows(X, bk, 4 * (X.shape[1] + 2 * W.shape[0]),
                      lambda V: _k.hidden_probabilities(V, W, c, self.beta, xp=bk.xp))
         return _backend.convert_like(H, xp_in, dev_in)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags

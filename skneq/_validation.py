@@ -13,6 +13,7 @@ import numbers
 import os
 
 from sklearn import config_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, validate_data
 
 from . import _backend
@@ -28,6 +29,8 @@ __all__ = [
     "check_beta",
     "check_option",
     "is_sparse",
+    "StrictInterval",
+    "count",
 ]
 
 
@@ -237,3 +240,21 @@ def check_option(value, name, options):
     if value not in options:
         raise ValueError(f"{name} must be one of {sorted(options, key=repr)!r}, got {value!r}")
     return value
+
+
+class StrictInterval(Interval):
+    """scikit-learn's ``Interval`` constraint that also refuses bools
+    (``True`` is an ``Integral``) and non-finite numbers, for
+    ``_parameter_constraints``."""
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, bool):
+            return False
+        if isinstance(val, numbers.Real) and not math.isfinite(val):
+            return False
+        return super().is_satisfied_by(val)
+
+
+def count(low=1):
+    """The constraint of a count parameter: an integer ``>= low``, never a bool."""
+    return StrictInterval(numbers.Integral, low, None, closed="left")

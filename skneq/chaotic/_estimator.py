@@ -14,12 +14,12 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import gen_batches
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from .. import _backend
 from .._base import GenerativeMixin, blas_threads, dense_rows
-from .._validation import is_sparse, validate_X
+from .._validation import StrictInterval, count, is_sparse, validate_X
 from . import _kernels as _k
 from ._generation import GenerationMixin, _draw_seed
 
@@ -46,22 +46,7 @@ _BIAS_NAMES = ("intercept_visible_", "intercept_hidden_", "intercept_hidden2_")
 HISTORY_KEYS = ("second_moment_error", "spectrum_error", "reconstruction_error", "aai_error")
 
 
-class _StrictInterval(Interval):
-    """scikit-learn's ``Interval`` that also refuses bools and non-finite numbers."""
-
-    def is_satisfied_by(self, val):
-        if isinstance(val, bool):
-            return False
-        if isinstance(val, numbers.Real) and not np.isfinite(val):
-            return False
-        return super().is_satisfied_by(val)
-
-
-def _count(low):
-    return _StrictInterval(numbers.Integral, low, None, closed="left")
-
-
-_POSITIVE = _StrictInterval(numbers.Real, 0, None, closed="neither")
+_POSITIVE = StrictInterval(numbers.Real, 0, None, closed="neither")
 
 
 def _has_hidden_layers(estimator):
@@ -235,17 +220,17 @@ class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeatu
 
     _parameter_constraints = {
         "architecture": [StrOptions(set(_k.ARCHITECTURES))],
-        "n_components": [_count(1), tuple, list],
+        "n_components": [count(1), tuple, list],
         "g": [_POSITIVE],
         "g_convention": [StrOptions({"variance", "std"})],
         "tau": [_POSITIVE],
         "dt": [_POSITIVE],
-        "n_steps_per_update": [_count(1)],
+        "n_steps_per_update": [count(1)],
         "learning_rate": [_POSITIVE],
-        "batch_size": [_count(1)],
-        "n_iter": [_count(0)],
-        "eval_every": [_count(1), None],
-        "validation_fraction": [_StrictInterval(numbers.Real, 0, 1, closed="neither")],
+        "batch_size": [count(1)],
+        "n_iter": [count(0)],
+        "eval_every": [count(1), None],
+        "validation_fraction": [StrictInterval(numbers.Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -304,7 +289,7 @@ class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeatu
         if self.architecture == "unrestricted":
             return ()
         n = self.n_components
-        is_count = _count(1).is_satisfied_by
+        is_count = count(1).is_satisfied_by
         if is_count(n):
             return (int(n),) if self.architecture == "restricted" else (int(n), max(1, int(n) // 5))
         if self.architecture == "deep" and isinstance(n, (tuple, list)) and len(n) == 2 and all(map(is_count, n)):

@@ -238,7 +238,6 @@ class CheckpointMixin:
                 raise ValueError(f"visible_mean must have shape ({n_visible},) with values in [0, 1]")
         rbm = cls(n_components=n_hidden, backend=backend, **params)
         rbm._validate_params()
-        rbm._check_counts()
         bk = _backend.resolve(W, backend)
         rbm.n_features_in_ = n_visible
         if feature_names is not None:

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _backend, _optim
 from .._base import GenerativeMixin, blas_threads, dense_rows, map_rows, row_chunks
 from .._math import MEAN_CLIP, logit_clipped_mean
-from .._validation import check_beta, check_int, is_sparse, validate_X
+from .._validation import check_beta, count, is_sparse, validate_X
 from . import _kernels as _k
 from ._checkpoint import CheckpointMixin
 from ._ladder import SwapCounter, path_ladder
@@ -208,17 +208,17 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
     _input_domain = "unit_interval"
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [count(1)],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "learning_rate_schedule": [StrOptions({"linear", "constant"})],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+        "batch_size": [count(1)],
+        "n_iter": [count(0)],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "method": [StrOptions({"pcd", "cd", "rdm", "pt"})],
-        "n_steps_per_update": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_temperatures": [Interval(numbers.Integral, 2, None, closed="left")],
-        "n_chains": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "n_steps_per_update": [count(1)],
+        "n_temperatures": [count(2)],
+        "n_chains": [count(1), None],
         "centering": ["boolean"],
         "visible_bias_init": [StrOptions({"data_mean", "zero"})],
         "beta": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -307,13 +307,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
     def _n_features_out(self):
         # get_feature_names_out (ClassNamePrefixFeaturesOutMixin) reads this.
         return self.components_.shape[0]
-
-    def _check_counts(self):
-        # sklearn's Interval(Integral) lets bools through (True is an int).
-        for name in ("n_components", "batch_size", "n_iter", "n_steps_per_update", "n_chains", "n_temperatures"):
-            value = getattr(self, name)
-            if value is not None:
-                check_int(value, name, low={"n_iter": 0, "n_temperatures": 2}.get(name, 1))
 
     def _validate_fitted_rows(self, X):
         """Validate X after fit (dense on the fitted backend, or CSR on the host)."""
@@ -470,7 +463,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         -------
         self : RBM
         """
-        self._check_counts()
         X, bk = self._validate_training_input(X, reset=True)
         rng = self._training_rng(bk)
         self._initialize(X, bk, rng)
@@ -522,8 +514,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         self : RBM
         """
         first_call = not hasattr(self, "components_")
-        if first_call:
-            self._check_counts()
         X, bk = self._validate_training_input(X, reset=first_call)
         rng = self._training_rng(bk, 0 if first_call else self.n_updates_ + 1)
         if first_call:

@@ -231,6 +231,103 @@ def enumeration_only(X, args):
     print(f"wrote {path}")
 
 
+def _default_run(rbm, seed, n_betas, n_chains, n_steps, base=None, X=None):
+    """One forward + reverse annealing run with the library's own path (measured
+    PT ladder for the reverse starts); the row of the defaults study."""
+    tic = time.perf_counter()
+    works = rbm.annealing_works("both", n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
+                                random_state=seed)
+    seconds = time.perf_counter() - tic
+    lo, hi = works.interval()
+    ess_f, ess_r = works.effective_sample_size()
+    rates = works.extra.get("swap_acceptance") or [float("nan")]
+    return dict(forward=lo, reverse=hi, width=hi - lo, bennett=works.log_partition("bennett"),
+                bennett_se=works.standard_error("bennett"), ess_f=ess_f, ess_r=ess_r, time=seconds,
+                rungs=len(works.extra.get("ladder", ())), swap=(float(np.nanmin(rates)), float(np.nanmax(rates))))
+
+
+def _summary_cells(runs, exact=None):
+    f = lambda key: np.array([r[key] for r in runs])  # noqa: E731
+    width = f("width")
+    cells = [f"{np.median(f('forward')):.2f} [{f('forward').min():.2f}, {f('forward').max():.2f}]",
+             f"{np.median(f('reverse')):.2f} [{f('reverse').min():.2f}, {f('reverse').max():.2f}]",
+             f"{np.median(width):.2f} [{width.min():.2f}, {width.max():.2f}]",
+             f"{np.median(f('bennett')):.2f} [{f('bennett').min():.2f}, {f('bennett').max():.2f}]",
+             f"{np.median(f('bennett_se')):.2f}",
+             f"{np.median(f('ess_f')):.0f} / {np.median(f('ess_r')):.0f}"]
+    if exact is not None:
+        inside = sum(r["forward"] <= exact <= r["reverse"] for r in runs)
+        cells += [f"{exact:.2f}", f"{np.median(f('bennett')) - exact:+.2f}", f"{inside}/{len(runs)}"]
+    cells += [f"{np.median(f('time')):.1f}"]
+    return cells
+
+
+def defaults_study(X, args):
+    """The defaults of ``score``'s log Z (``FIT_AIS_*``), measured: against exact
+    values at 784 x n (n > 20, so the reverse starts come from PT) and, at
+    784 x 500, a grid of temperatures x chains at equal cost, over seeds."""
+    from skneq import RBM
+    from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, LOG_PARTITION_TOL
+
+    started = time.perf_counter()
+    seeds = list(range(args.seeds))
+    header = ["model", "K x chains", "forward AIS", "reverse AIS", "width", "Bennett", "Bennett SE",
+              "ESS fwd / rev"]
+    small_rows, big_rows = [], []
+    for n_hidden in args.sizes:
+        W, b, c = train(X, n_hidden, 10, 20, seed=0)
+        log_z, t_exact = exact(W, b, c, args.threads)
+        rbm = RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0))
+        runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS) for s in seeds]
+        small_rows.append([f"784 x {n_hidden}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs, log_z))
+        print(small_rows[-1], flush=True)
+    big_models = []
+    for model_seed in range(args.big_models):
+        W, b, c = train(X, 500, 10, 20, seed=model_seed)
+        big_models.append(RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0)))
+    for model_seed, rbm in enumerate(big_models):
+        grid = args.big_grid if model_seed == 0 else [(FIT_AIS_BETAS, FIT_AIS_CHAINS)]
+        for n_betas, n_chains in grid:
+            runs = [_default_run(rbm, s, n_betas, n_chains, FIT_PT_SWEEPS) for s in seeds]
+            big_rows.append([f"784 x 500 (model {model_seed})", f"{n_betas} x {n_chains}"] + _summary_cells(runs))
+            print(big_rows[-1], runs[0]["rungs"], runs[0]["swap"], flush=True)
+    rbm = big_models[0]
+    runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base="visible_bias")
+            for s in seeds[:2]]
+    big_rows.append(["784 x 500 (model 0), base = visible bias", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
+                    + _summary_cells(runs))
+    print(big_rows[-1], flush=True)
+    info = _default_run(big_models[0], 0, 3, 1, FIT_PT_SWEEPS)  # the ladder of the defaults, cheaply
+    load = os.getloadavg()
+
+    def table(title, head, rows):
+        lines = [f".. list-table:: {title}", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head)]
+        lines += ["   * - " + "\n     - ".join(r) for r in rows]
+        return "\n".join(lines) + "\n"
+
+    out = [".. Written by benchmarks/bench_ais.py --defaults; do not edit by hand.", "",
+           f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
+           f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
+           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py --defaults --seeds "
+           f"{args.seeds}``; {time.perf_counter() - started:.0f} s in all.", "",
+           f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, random_state=s)`` for seeds "
+           f"s = 0..{args.seeds - 1} (median [min, max] over seeds), data-mean base, default schedule; reverse "
+           f"starts from parallel tempering along the annealing path on the measured ladder ({FIT_PT_SWEEPS} "
+           f"burn-in sweeps; at 784 x 500 model 0 the ladder had {info['rungs']} rungs with swap rates "
+           f"{info['swap'][0]:.2f}-{info['swap'][1]:.2f} after burn-in). The defaults of ``score`` are "
+           f"K x chains = {FIT_AIS_BETAS} x {FIT_AIS_CHAINS}; the tolerance of its warning is "
+           f"{LOG_PARTITION_TOL} nat. Models: ``RBM(n_components=n, n_iter=10, batch_size=20)`` on MNIST 0-2 "
+           "(1500 x 784, binarized at 0.5). Time: seconds per run (forward, PT and reverse).", "",
+           table("Against exact log Z (blockwise enumeration)", header + ["exact", "Bennett - exact",
+                                                                       "exact inside [fwd, rev]", "s / run"],
+                 small_rows), "",
+           table("784 x 500 (no exact value)", header + ["s / run"], big_rows)]
+    path = OUT.parent / "rbm_ais_defaults.rst"
+    path.write_text("\n".join(out) + "\n")
+    print(f"wrote {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in well under a minute")
@@ -245,6 +342,13 @@ def main(argv=None):
     parser.add_argument("--pt-check", action="store_true",
                         help="784 x 20: PT on plain temperatures vs along the annealing path against exact samples; "
                              "writes docs/benchmarks/rbm_pt_check.rst")
+    parser.add_argument("--defaults", action="store_true",
+                        help="the defaults of score's log Z against exact values (--sizes) and at 784 x 500 over "
+                             "--seeds; writes docs/benchmarks/rbm_ais_defaults.rst")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per row of --defaults")
+    parser.add_argument("--big-models", type=int, default=2, help="784 x 500 models of --defaults")
+    parser.add_argument("--big-grid", type=lambda t: tuple(int(x) for x in t.split("x")), nargs="+",
+                        default=[(1000, 1000), (4000, 250)], help="K x chains cells at 784 x 500 (--defaults)")
     parser.add_argument("--enumeration-only", action="store_true",
                         help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)
@@ -257,6 +361,8 @@ def main(argv=None):
         return enumeration_only(X, args)
     if args.pt_check:
         return pt_check(X, args)
+    if args.defaults:
+        return defaults_study(X, args)
     if args.quick:
         small, big = (10, 12), 32
         grid = dict(bases=("data", "visible"), n_betas_list=(30, 100), n_chains=16, n_groups=2)

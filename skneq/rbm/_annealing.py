@@ -32,7 +32,8 @@ import numpy as np
 
 from .. import _backend
 from .._math import logit_clipped_mean, logsumexp, sigmoid, softplus
-from ._kernels import MAX_EXACT_UNITS, exact_samples, gibbs_vhv
+from ._kernels import MAX_EXACT_UNITS, exact_samples
+from ._path import path_fields, path_log_ratio, path_transition
 
 __all__ = [
     "AnnealingWorks",
@@ -80,23 +81,6 @@ def base_log_partition(b_A, n_hidden, *, xp):
     return xp.sum(softplus(b_A, xp=xp)) + n_hidden * math.log(2.0)
 
 
-def _fields(V, W, b, c, b_A, *, xp):
-    """What ``log p*_k(v)`` and the sweep at any ``beta_k`` need from ``V``:
-    the hidden fields ``V W^T + c`` and ``V.(b - b_A)`` (one product each)."""
-    return V @ W.T + c, V @ (b - b_A)
-
-
-def _log_weight_step(F, vd, lo, hi, *, xp):
-    """``log p*_hi(v) - log p*_lo(v)`` from the fields of ``v`` (module docstring)."""
-    return (hi - lo) * vd + xp.sum(softplus(hi * F, xp=xp) - softplus(lo * F, xp=xp), axis=1)
-
-
-def _transition(F, W, b, b_A, beta_k, rng, *, xp):
-    """One Gibbs sweep v -> h -> v that leaves ``p_k`` invariant, from the hidden fields ``F`` of v."""
-    H = rng.bernoulli(sigmoid(beta_k * F, xp=xp))
-    return rng.bernoulli(sigmoid((1.0 - beta_k) * b_A + beta_k * (H @ W + b), xp=xp))
-
-
 def ais_works(W, b, c, b_A, betas, n_chains, rng, *, xp):
     """Forward works of AIS from the base model to the RBM.
 
@@ -126,10 +110,10 @@ def ais_works(W, b, c, b_A, betas, n_chains, rng, *, xp):
         lo, hi = betas[k - 1], betas[k]
         # The weight at step k and the sweep at beta_k read the same state:
         # its fields are computed once (two products per step, not three).
-        F, vd = _fields(V, W, b, c, b_A, xp=xp)
-        log_w = log_w + _log_weight_step(F, vd, lo, hi, xp=xp)
+        F, vd = path_fields(V, W, b, c, b_A, xp=xp)
+        log_w = log_w + path_log_ratio(F, vd, lo, hi, xp=xp)
         if k < n - 1:
-            V = _transition(F, W, b, b_A, hi, rng, xp=xp)
+            V, _ = path_transition(F, W, b, b_A, hi, rng, xp=xp)
     return -log_w
 
 
@@ -149,15 +133,15 @@ def reverse_ais_works(V_model, W, b, c, b_A, betas, rng, *, xp):
     V = xp.astype(V_model, W.dtype)
     log_w = xp.zeros((V.shape[0],), dtype=W.dtype, device=getattr(W, "device", None))
     n = betas.shape[0]
-    F, vd = _fields(V, W, b, c, b_A, xp=xp)
+    F, vd = path_fields(V, W, b, c, b_A, xp=xp)
     for k in range(n - 1, 0, -1):
         lo, hi = betas[k - 1], betas[k]
         if k < n - 1:
             # The fields of the current state serve the sweep here and, after
             # it, those of the new state serve this step's weight.
-            V = _transition(F, W, b, b_A, hi, rng, xp=xp)
-            F, vd = _fields(V, W, b, c, b_A, xp=xp)
-        log_w = log_w - _log_weight_step(F, vd, lo, hi, xp=xp)
+            V, _ = path_transition(F, W, b, b_A, hi, rng, xp=xp)
+            F, vd = path_fields(V, W, b, c, b_A, xp=xp)
+        log_w = log_w - path_log_ratio(F, vd, lo, hi, xp=xp)
     return -log_w
 
 
@@ -287,6 +271,49 @@ class AnnealingWorks:
         """
         return self.log_partition("ais"), self.log_partition("reverse_ais")
 
+    def standard_error(self, method="bennett"):
+        """Asymptotic standard error (nats) of ``log_partition(method)``.
+
+        ``"ais"`` / ``"reverse_ais"``: the delta method on ``log mean
+        exp(-W)``, ``sqrt(var(w) / n) / mean(w)`` with ``w = exp(-W)``
+        (Salakhutdinov & Murray 2008); ``"bennett"``: Bennett's asymptotic
+        variance (Shirts et al. 2003, eq. 10). Both read the spread of the
+        works actually drawn: when a few runs dominate (see
+        :meth:`effective_sample_size`) they underestimate the error, and the
+        gap between forward and reverse estimates is the better guide.
+        """
+        from scipy.special import expit
+
+        method = _SYNONYMS.get(method, method)
+        if method in ("ais", "reverse_ais"):
+            works = self.forward if method == "ais" else self.reverse
+            self._need("forward" if method == "ais" else "reverse")
+            w = np.exp(-(works - works.min()))
+            return float(np.sqrt(w.var() / w.size) / w.mean())
+        if method != "bennett":
+            raise ValueError(f"method must be one of {ESTIMATORS}, got {method!r}")
+        self._need("forward")
+        self._need("reverse")
+        dF = self.delta_free_energy("bennett")
+        m = math.log(self.forward.size / self.reverse.size)
+        f_F = expit(-(m + self.forward - dF))
+        f_R = expit(-(-m + self.reverse + dF))
+        var = ((np.mean(f_F**2) / np.mean(f_F) ** 2 - 1.0) / f_F.size
+               + (np.mean(f_R**2) / np.mean(f_R) ** 2 - 1.0) / f_R.size)
+        return float(np.sqrt(max(var, 0.0)))
+
+    def effective_sample_size(self):
+        """``(forward, reverse)`` effective numbers of runs, ``(sum w)^2 / sum w^2``
+        with ``w = exp(-W)`` (None for a missing direction): how many runs
+        the one-sided estimates really rest on."""
+        def ess(works):
+            if works is None:
+                return None
+            w = np.exp(-(works - works.min()))
+            return float(w.sum() ** 2 / np.sum(w**2))
+
+        return ess(self.forward), ess(self.reverse)
+
     def delta_free_energy(self, method="bennett"):
         """``dF = F_B - F_A = log Z_A - log Z_B``."""
         return self.log_partition_base - self.log_partition(method)
@@ -309,8 +336,58 @@ def check_schedule(schedule):
     return a
 
 
+#: Parallel-tempering chains (per rung) that draw the reverse runs' starts.
+PT_CHAINS = 50
+#: Sweeps between two collected target states of one PT chain.
+PT_THIN = 5
+
+
+class _PathSampler:
+    """Equilibrium samples of the model for reverse AIS: parallel tempering
+    along the annealing path, on a ladder measured on the model.
+
+    A pilot run measures the spread of the path's slope
+    (``_path.path_length_profile``); the rungs are placed equally spaced in
+    thermodynamic length (``_path.length_ladder``; ``n_temperatures=None``
+    takes one rung per ``PATH_SPACING`` of length). ``min(n_chains,
+    PT_CHAINS)`` chains start from exact base samples and make ``n_steps``
+    sweeps of burn-in; samples are then the target replicas every
+    ``PT_THIN`` sweeps.
+    """
+
+    def __init__(self, W, b, c, b_A, rng, *, xp, n_temperatures, n_steps, n_chains):
+        from ._ladder import SwapCounter, base_states
+        from ._path import length_ladder, path_length_profile
+
+        profile = path_length_profile(W, b, c, b_A, rng, xp=xp)
+        self.ladder, self.length = length_ladder(*profile, n_temperatures)
+        self.params, self.rng, self.xp = (W, b, c, b_A), rng, xp
+        self.counter = SwapCounter(len(self.ladder) - 1)
+        self.V = base_states(b_A, len(self.ladder), min(int(n_chains), PT_CHAINS), rng, xp=xp)
+        self.n_sweeps = 0
+        self._advance(int(n_steps))
+
+    def _advance(self, n_sweeps, collect_every=0):
+        from ._ladder import pt_run
+
+        out = pt_run(self.V, *self.params, self.ladder, n_sweeps, self.rng, xp=self.xp,
+                     first_sweep=self.n_sweeps, counter=self.counter, collect_every=collect_every)
+        self.V, self.n_sweeps = out[0], self.n_sweeps + int(n_sweeps)
+        return out
+
+    def draw(self, n):
+        """``n`` target states, shape (n, n_visible)."""
+        n_pt = self.V.shape[1]
+        frames = -(-int(n) // n_pt)
+        return self._advance(frames * PT_THIN, collect_every=PT_THIN)[2][:int(n), ...]
+
+    def describe(self):
+        return (f"parallel tempering ({len(self.ladder)} rungs equally spaced in thermodynamic length "
+                f"{self.length:.1f}, {self.V.shape[1]} chains, {self.n_sweeps} sweeps)")
+
+
 def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_steps=200, model_samples=None,
-                  beta=1.0, schedule=None, n_temperatures=16):
+                  beta=1.0, schedule=None, n_temperatures=None):
     """Forward and/or reverse annealing works: the one code path of the package.
 
     Parameters
@@ -324,19 +401,21 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         Schedule length (``default_betas``) and runs per direction.
     rng : BackendRandom
     n_steps : int
-        Parallel-tempering sweeps that draw the reverse runs' starting states
-        when the model is too large for exact samples.
+        Burn-in sweeps of the parallel tempering that draws the reverse runs'
+        starting states when the model is too large for exact samples
+        (:class:`_PathSampler`).
     model_samples : array of shape (n, n_visible) or None
         Starting states of the reverse runs; default exact samples when the
         smaller layer has at most ``MAX_EXACT_UNITS`` units, else parallel
-        tempering along the annealing path (``skneq.rbm._ladder``).
+        tempering along the annealing path.
     beta : float
         Inverse temperature of the target model.
     schedule : ndarray of shape (n,) or None
         The path's inverse temperatures (``check_schedule``); None uses
         ``default_betas(n_betas)``.
-    n_temperatures : int
-        Rungs of the parallel-tempering ladder for the reverse starts.
+    n_temperatures : int or None
+        Rungs of the parallel-tempering ladder; None measures it on the model
+        (one rung per ``skneq.rbm._path.PATH_SPACING`` of thermodynamic length).
 
     Returns
     -------
@@ -368,15 +447,11 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
             # Equilibrium samples for reverse AIS: parallel tempering along the
             # same path (its hot end is the base model, sampled exactly), not
             # Gibbs chains that stay in the modes they start in.
-            from ._ladder import SwapCounter, base_states, path_ladder, pt_run
-
-            ladder = path_ladder(n_temperatures)
-            counter = SwapCounter(len(ladder) - 1)
-            V = base_states(b_A, len(ladder), n_chains, rng, xp=xp)
-            V, _ = pt_run(V, Wb, bb, cb, b_A, ladder, n_steps, rng, xp=xp, counter=counter)
-            V = V[-1, ...]
-            extra["reverse_start"] = (f"parallel tempering ({len(ladder)} rungs along the annealing path, "
-                                      f"{n_steps} sweeps)")
-            extra["swap_acceptance"] = counter.rates()
+            sampler = _PathSampler(Wb, bb, cb, b_A, rng, xp=xp, n_temperatures=n_temperatures, n_steps=n_steps,
+                                   n_chains=n_chains)
+            V = sampler.draw(n_chains)
+            extra["reverse_start"] = sampler.describe()
+            extra["swap_acceptance"] = sampler.counter.rates()
+            extra["ladder"] = sampler.ladder
         reverse = _backend.to_numpy(reverse_ais_works(V, Wb, bb, cb, b_A, betas, rng, xp=xp))
     return AnnealingWorks(forward, reverse, log_Z_A, int(n_betas), _backend.to_numpy(b_A), extra)

@@ -1,5 +1,5 @@
-"""The estimator's parallel-tempering ladder and sampler, over the kernels of
-:mod:`skneq.rbm._tempering`.
+"""The estimator's parallel-tempering ladder and sampler along the annealing
+path (kernels of :mod:`skneq.rbm._path`).
 
 One ladder serves ``RBM.sample(method="parallel_tempering")``, training with
 ``method="pt"`` and the equilibrium samples of reverse AIS: replicas along
@@ -18,17 +18,25 @@ do not equilibrate in a few hundred sweeps, while the path ladder does
 (``benchmarks/bench_ais.py``; Burda et al. 2015, arXiv:1412.8566, use
 equilibrium samples for the same reason).
 
-Default ladder: 0, then ``n_temperatures - 1`` values geometric from
-``PT_BETA_MIN`` to 1 (geometric spacing keeps neighbouring swap rates
-roughly even).
+Swaps are accepted on the visible marginal (:func:`marginal_swaps`), and
+all rungs are swept by one matrix product per half-sweep.
+
+Ladders: ``path_ladder(n)`` is 0, then ``n - 1`` values geometric from
+``PT_BETA_MIN`` to 1 (the default of ``sample`` and ``method="pt"``); the
+reverse-AIS starts use a ladder measured on the model, equally spaced in
+thermodynamic length (``skneq.rbm._path.length_ladder``), because the
+spread of the path's slope grows tenfold from the base to a trained model
+and a geometric ladder then starves the rungs near 1 of swaps.
 """
 
 from __future__ import annotations
 
 from .._math import sigmoid
-from ._tempering import check_ladder, pt_sweep, temperature_ladder
+from ._path import path_fields, path_log_ratio, path_transition
+from ._tempering import check_ladder, temperature_ladder
 
-__all__ = ["PT_BETA_MIN", "PT_TEMPERATURES", "path_ladder", "check_path_ladder", "SwapCounter", "base_states", "pt_run"]
+__all__ = ["PT_BETA_MIN", "PT_TEMPERATURES", "path_ladder", "check_path_ladder", "SwapCounter", "base_states",
+           "marginal_swaps", "pt_run"]
 
 #: Smallest nonzero rung of the default ladder (as ``benchmarks/bench_ais.py``).
 PT_BETA_MIN = 0.05
@@ -92,8 +100,80 @@ def base_states(b_A, n_temperatures, n_chains, rng, *, xp):
     return rng.bernoulli(xp.broadcast_to(p, (n_temperatures, n_chains, p.shape[0])))
 
 
-def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=None):
+def _pair_blocks(A, parity, n_pairs, xp):
+    """The rungs ``parity .. parity + 2 n_pairs`` of ``A`` as (n_pairs, 2, ...) blocks."""
+    block = A[parity:parity + 2 * n_pairs, ...]
+    return xp.reshape(block, (n_pairs, 2) + tuple(A.shape[1:]))
+
+
+def _apply_swaps(A, accepted, parity, n_pairs, xp):
+    """``A`` with the states of each accepted pair ``(t, t+1)`` exchanged."""
+    blocks = _pair_blocks(A, parity, n_pairs, xp)
+    mask = xp.reshape(accepted, (n_pairs, 1, accepted.shape[1]) + (1,) * (A.ndim - 2))
+    swapped = xp.where(mask, xp.flip(blocks, axis=1), blocks)
+    swapped = xp.reshape(swapped, (2 * n_pairs,) + tuple(A.shape[1:]))
+    return xp.concat([A[:parity, ...], swapped, A[parity + 2 * n_pairs:, ...]], axis=0)
+
+
+def marginal_swaps(V, F, vd, betas, parity, rng, *, xp):
+    """Swap proposals between neighbouring rungs ``(t, t+1)``, ``t % 2 == parity``,
+    accepted on the visible marginal of the path.
+
+    The Metropolis ratio of exchanging ``v_t`` and ``v_{t+1}`` is
+    ``[log p*_{t+1}(v_t) - log p*_t(v_t)] - [log p*_{t+1}(v_{t+1}) - log p*_t(v_{t+1})]``
+    (``skneq.rbm._path.path_log_ratio``), which satisfies detailed balance
+    with respect to ``prod_t p_t(v_t)``. The hidden layer is summed out, so
+    its fluctuations do not enter the ratio: on the 784 x 500 models of
+    ``benchmarks/bench_ais.py`` this accepts more often than the joint-energy
+    rule of :func:`skneq.rbm._tempering.swap_step` at the same spacing.
+
+    Parameters
+    ----------
+    V : array of shape (n_temperatures, n_chains, n_visible)
+    F, vd : arrays of shapes (n_temperatures, n_chains, n_hidden), (n_temperatures, n_chains)
+        ``path_fields`` of ``V`` (exchanged with the states).
+    betas : array of shape (n_temperatures,)
+    parity : {0, 1}
+
+    Returns
+    -------
+    V, F, vd : the states and fields after the accepted swaps
+    accepted : array of bool, shape (n_temperatures - 1, n_chains)
+        Rows of the other parity are False.
+    """
+    n_temps, n_chains = V.shape[0], V.shape[1]
+    n_pairs = (n_temps - parity) // 2
+    device = getattr(V, "device", None)
+    if n_pairs == 0:
+        return V, F, vd, xp.zeros((max(n_temps - 1, 0), n_chains), dtype=xp.bool, device=device)
+    lo = betas[parity:parity + 2 * n_pairs:2][:, None]
+    hi = betas[parity + 1:parity + 2 * n_pairs:2][:, None]
+    Fb, vb = _pair_blocks(F, parity, n_pairs, xp), _pair_blocks(vd, parity, n_pairs, xp)
+    log_ratio = (path_log_ratio(Fb[:, 0, ...], vb[:, 0, ...], lo, hi, xp=xp)
+                 - path_log_ratio(Fb[:, 1, ...], vb[:, 1, ...], lo, hi, xp=xp))
+    log_u = xp.log(rng.uniform((n_pairs, n_chains), dtype=F.dtype))
+    accepted = log_u < log_ratio
+    V = _apply_swaps(V, accepted, parity, n_pairs, xp)
+    F = _apply_swaps(F, accepted, parity, n_pairs, xp)
+    vd = _apply_swaps(vd, accepted, parity, n_pairs, xp)
+    # Rows per neighbour pair (t, t+1): accepted ones at t = parity + 2 i.
+    no = xp.zeros((n_pairs, n_chains), dtype=xp.bool, device=device)
+    rows = xp.reshape(xp.stack([accepted, no], axis=1), (2 * n_pairs, n_chains))
+    parts = [xp.zeros((parity, n_chains), dtype=xp.bool, device=device), rows]
+    full = xp.concat(parts, axis=0)
+    pad = (n_temps - 1) - full.shape[0]
+    if pad > 0:
+        full = xp.concat([full, xp.zeros((pad, n_chains), dtype=xp.bool, device=device)], axis=0)
+    return V, F, vd, full[:n_temps - 1, ...]
+
+
+def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=None, collect_every=0):
     """``n_sweeps`` PT sweeps along the path from the base ``b_A`` (module docstring).
+
+    A sweep computes the fields of every replica in one product, proposes
+    swaps of one parity on the visible marginal (:func:`marginal_swaps`),
+    then makes one Gibbs sweep ``v -> h -> v`` at every rung
+    (``skneq.rbm._path.path_transition``).
 
     Parameters
     ----------
@@ -105,23 +185,39 @@ def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=
     betas : tuple of float
         The ladder, ``betas[0] >= 0``, ``betas[-1] == 1``.
     n_sweeps : int
-        Sweeps (Gibbs at every rung, then swaps of alternating parity).
+        Sweeps (swaps of alternating parity, then Gibbs at every rung).
     rng : BackendRandom
     first_sweep : int
         Sweeps done before (its parity continues the even-odd alternation).
     counter : SwapCounter or None
         Accumulates accepted and proposed swaps.
+    collect_every : int
+        If positive, also return the target replicas ``V[-1]`` after every
+        ``collect_every``-th sweep (the last sweep always included).
 
     Returns
     -------
     V : array of shape (n_temperatures, n_chains, n_visible)
     H : array of shape (n_temperatures, n_chains, n_hidden) or None (no sweep)
         Joint states; ``V[-1]`` are samples of the model.
+    collected : array of shape (n_collected * n_chains, n_visible)
+        Only when ``collect_every`` is positive.
     """
     H = None
-    for s in range(int(n_sweeps)):
+    device = getattr(V, "device", None)
+    beta_arr = xp.asarray([float(x) for x in betas], dtype=W.dtype, device=device)
+    beta_col = beta_arr[:, None]
+    frames = []
+    n_sweeps = int(n_sweeps)
+    for s in range(n_sweeps):
         parity = (first_sweep + s) % 2
-        V, H, accepted = pt_sweep(V, W, b, c, betas, rng, parity, xp=xp, base_bias=b_A)
+        F, vd = path_fields(V, W, b, c, b_A, xp=xp)
+        V, F, vd, accepted = marginal_swaps(V, F, vd, beta_arr, parity, rng, xp=xp)
         if counter is not None:
             counter.add(accepted, parity, xp, W.dtype)
+        V, H = path_transition(F, W, b, b_A, beta_col, rng, xp=xp)
+        if collect_every and ((s + 1) % collect_every == 0 or s == n_sweeps - 1):
+            frames.append(V[-1, ...])
+    if collect_every:
+        return V, H, (xp.concat(frames, axis=0) if frames else V[-1, ...][:0, ...])
     return V, H

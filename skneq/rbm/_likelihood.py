@@ -34,7 +34,7 @@ from ._kernels import MAX_EXACT_UNITS
 
 
 __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCORE_EXACT_UNITS", "FIT_AIS_BETAS",
-           "FIT_AIS_CHAINS", "FIT_PT_SWEEPS", "AIS_PT_TEMPERATURES"]
+           "FIT_AIS_CHAINS", "FIT_PT_SWEEPS"]
 
 #: ``score`` (the cached ``log_partition_``) enumerates the smaller layer
 #: exactly up to this many units, else uses the AIS sandwich. The one such
@@ -47,13 +47,16 @@ MAX_SCORE_EXACT_UNITS = 22
 # AIS settings of the log Z cached for score when the model is too large to
 # enumerate; log_partition(...) lets users spend more.
 FIT_AIS_BETAS = 1000
-FIT_AIS_CHAINS = 100
-#: PT sweeps (every rung each) that draw the reverse-AIS starting states of
-#: the cached log Z; within 0.2 nats of exact samples' reverse AIS at 784 x 20
-#: with 100 sweeps of 16 rungs (``benchmarks/bench_ais.py``).
-FIT_PT_SWEEPS = 100
-#: Rungs of the PT ladder (0, then geometric from 0.05 to 1) for reverse AIS.
-AIS_PT_TEMPERATURES = 16
+#: Runs per direction. At 784 x 500 the one-sided estimates rest on an
+#: effective 5-20 runs per 1000 (the model's modes freeze along the path), so
+#: chains buy more than temperatures at equal cost (``benchmarks/bench_ais.py
+#: --defaults``, ``docs/benchmarks/rbm_ais_defaults.rst``).
+FIT_AIS_CHAINS = 1000
+#: Burn-in sweeps (every rung each) of the parallel tempering that draws the
+#: reverse-AIS starting states of the cached log Z; the mean log p* of its
+#: target replicas at 784 x 500 still drifts by about 2 nats between 200
+#: and 500 sweeps.
+FIT_PT_SWEEPS = 300
 # Width of the forward/reverse sandwich above which score's log Z is flagged:
 # an error of 1 nat in log Z shifts every sample's log-likelihood by 1 nat,
 # already the size of the differences that model comparisons look at.
@@ -130,7 +133,7 @@ class LikelihoodMixin:
 
     # ------------------------------------------------------------ public API
     def annealing_works(self, direction="both", *, n_betas=10000, n_chains=100, n_steps=200,
-                        n_temperatures=AIS_PT_TEMPERATURES, base=None, X=None, model_samples=None, schedule=None,
+                        n_temperatures=None, base=None, X=None, model_samples=None, schedule=None,
                         beta=None, random_state=None):
         """Works of annealing between an independent-unit base model and this RBM.
 
@@ -155,8 +158,11 @@ class LikelihoodMixin:
             :meth:`sample` with ``method="parallel_tempering"``). Persistent
             training chains are not used: they lag the model and bias
             reverse AIS.
-        n_temperatures : int, default=16
-            Rungs of that ladder: 0, then geometric from 0.05 to 1.
+        n_temperatures : int or None, default=None
+            Rungs of that ladder, placed equally spaced in thermodynamic
+            length as measured by a short pilot run on the model; None takes
+            one rung per 0.75 of length (swap rates near 0.6;
+            ``skneq.rbm._path``).
         base : {"data_mean", "visible_bias", "uniform"}, array or None
             Base model: independent visible units with bias the logit of the
             training mean (``None``, ``"data_mean"``; of ``X`` when given),
@@ -185,7 +191,8 @@ class LikelihoodMixin:
             ``extra["swap_acceptance"]`` lists its swap rates per rung pair.
         """
         check_option(direction, "direction", ("forward", "reverse", "both"))
-        n_temperatures = check_int(n_temperatures, "n_temperatures", low=2)
+        if n_temperatures is not None:
+            n_temperatures = check_int(n_temperatures, "n_temperatures", low=2)
         bk = self._fitted_backend()
         bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
         args = self._annealing_args(bk, beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base,
@@ -194,7 +201,7 @@ class LikelihoodMixin:
         return self._run_annealing(bk64, direction, rng, n_temperatures=n_temperatures, **args)
 
     def _run_annealing(self, bk64, direction, rng, *, beta, n_betas, n_chains, n_steps, b_A, model_samples,
-                       schedule=None, n_temperatures=AIS_PT_TEMPERATURES):
+                       schedule=None, n_temperatures=None):
         xp = bk64.xp
         W, b, c = self._params64(bk64)
         with blas_threads(bk64):
@@ -205,7 +212,7 @@ class LikelihoodMixin:
             )
 
     def log_partition(self, method="exact", *, n_betas=10000, n_chains=100, n_steps=200,
-                      n_temperatures=AIS_PT_TEMPERATURES, base=None, X=None, model_samples=None, schedule=None,
+                      n_temperatures=None, base=None, X=None, model_samples=None, schedule=None,
                       beta=None, random_state=None):
         """Log partition function ``log Z(beta)`` of the fitted model.
 
@@ -297,10 +304,11 @@ class LikelihoodMixin:
 
         Exact (blockwise enumeration) when the smaller layer has at most
         ``MAX_SCORE_EXACT_UNITS`` (22) units, else Bennett's estimate from
-        forward and reverse AIS (1000 temperatures, 100 chains, data-mean
-        base; reverse runs from parallel-tempering samples: 16 rungs along
-        the annealing path, 100 sweeps from exact base samples) seeded by
-        ``random_state``. Computed on first use and cached while the
+        forward and reverse AIS (``FIT_AIS_BETAS`` = 1000 temperatures,
+        ``FIT_AIS_CHAINS`` = 1000 runs each way, data-mean base; reverse runs
+        from parallel tempering along the annealing path on a ladder measured
+        on the model, ``FIT_PT_SWEEPS`` = 300 sweeps of burn-in from exact
+        base samples) seeded by ``random_state``. Computed on first use and cached while the
         parameters and ``beta`` stay the same.
         """
         return self._cached_log_partition()[0]
@@ -310,9 +318,12 @@ class LikelihoodMixin:
         """``(lower, upper)``: forward-AIS and reverse-AIS estimates around ``log_partition_``.
 
         Zero width when ``log Z`` is exact. Forward AIS is low and reverse AIS
-        high only in expectation: when both are accurate their order can flip
-        by the Monte-Carlo noise. A ``LikelihoodWarning`` is issued when they
-        differ by more than ``LOG_PARTITION_TOL`` (1 nat).
+        high only in expectation: each rests on the few runs with the largest
+        weights (``AnnealingWorks.effective_sample_size``), so either can land
+        on the wrong side by the Monte-Carlo noise. Bennett's estimate, which
+        uses all runs of both directions, varies far less from seed to seed
+        (``docs/benchmarks/rbm_ais_defaults.rst``). A ``LikelihoodWarning`` is
+        issued when the two differ by more than ``LOG_PARTITION_TOL`` (1 nat).
         """
         return self._cached_log_partition()[1]
 
@@ -360,10 +371,10 @@ class LikelihoodMixin:
         with ``log Z = log_partition_``: exact blockwise enumeration when the
         smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (22) units;
         otherwise Bennett's acceptance-ratio estimate from forward AIS (1000
-        temperatures, 100 chains, a stochastic lower bound) and reverse AIS
+        temperatures, 1000 runs, a stochastic lower bound) and reverse AIS
         (a stochastic upper bound) whose runs start from equilibrium samples
-        of parallel tempering along the annealing path (16 rungs, 100
-        sweeps), not from the persistent training chains. The sandwich is
+        of parallel tempering along the annealing path (measured ladder, 300
+        sweeps of burn-in), not from the persistent training chains. The sandwich is
         ``log_partition_interval_``; a ``LikelihoodWarning`` is issued when it
         is wider than ``LOG_PARTITION_TOL`` (1 nat). See ``score_samples``.
 

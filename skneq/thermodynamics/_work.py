@@ -58,7 +58,7 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
     return exact_samples(W, b, c, n_samples, rng, beta, xp=xp)
 
 
-def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_steps=200, n_temperatures=16,
+def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_steps=200, n_temperatures=None,
                     base=None, X=None, model_samples=None, schedule=None, beta=None, random_state=None, backend=None):
     """Works of forward and reverse annealed importance sampling (Salazar 2017, Sec. 5).
 
@@ -84,8 +84,9 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
         when the smaller layer is too large for exact samples
         (``MAX_EXACT_UNITS``): equilibrium samples along the annealing path,
         for an RBM and for tuples alike.
-    n_temperatures : int, default=16
-        Rungs of that parallel-tempering ladder.
+    n_temperatures : int or None, default=None
+        Rungs of that parallel-tempering ladder; None measures the ladder on
+        the model (equally spaced in thermodynamic length, ``skneq.rbm._path``).
     base : {"data_mean", "visible_bias", "uniform"}, array or None
         Base model; None uses the data mean when one is known (``X``, or the
         RBM's training mean), else ``"uniform"`` (``b_A = 0``).
@@ -116,7 +117,8 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     n_betas = check_int(n_betas, "n_betas", low=3)
     n_chains = check_int(n_chains, "n_chains", low=1)
     n_steps = check_int(n_steps, "n_steps", low=0)
-    n_temperatures = check_int(n_temperatures, "n_temperatures", low=2)
+    if n_temperatures is not None:
+        n_temperatures = check_int(n_temperatures, "n_temperatures", low=2)
     W, b, c, bk = rbm_parameters(model, backend=backend)
     xp = bk.xp
     n_visible = W.shape[1]

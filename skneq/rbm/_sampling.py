@@ -77,11 +77,12 @@ class SamplingMixin:
         carries one replica per rung of a ladder along the annealing path
         from the base model (independent visible units, the AIS base) to the
         model, ``p_k ~ exp(-betas[k] beta E(v, h) + (1 - betas[k]) b_A . v)``;
-        each of the ``n_steps`` sweeps is one Gibbs sweep at every rung,
-        then swaps of neighbouring replicas accepted with the Metropolis
-        probability of eq. ``min(1, exp[(beta_k - beta_{k+1})(E'_k - E'_{k+1})])``
-        on the joint energy ``E' = beta E + b_A . v`` (Swendsen & Wang 1986;
-        Geyer 1991; see :mod:`skneq.rbm._tempering`). Replicas of the base
+        each of the ``n_steps`` sweeps proposes swaps of neighbouring
+        replicas (even pairs on even sweeps, odd on odd), accepted with the
+        Metropolis probability on the visible marginal, ``min(1, p*_k(v_{k+1})
+        p*_{k+1}(v_k) / (p*_k(v_k) p*_{k+1}(v_{k+1})))`` (Swendsen & Wang 1986;
+        Geyer 1991; :func:`skneq.rbm._ladder.marginal_swaps`), then makes one
+        Gibbs sweep at every rung. Replicas of the base
         rung are exact samples, so PT crosses barriers that trap Gibbs chains
         in one mode; it costs ``n_temperatures`` times a Gibbs sweep.
 

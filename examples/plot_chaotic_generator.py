@@ -52,8 +52,9 @@ Usage::
 at the size's number of updates) and writes
 ``chaotic_rbm_search_<dataset>.md``.
 
-Long runs can be stopped and resumed: the restricted model is pickled to
-``--out`` after every checkpoint and picked up again by the same command.
+Long runs can be stopped and resumed: every model is pickled to
+``--out`` (default ``examples/output/chaotic``, ignored by git) after every
+checkpoint and picked up again by the same command (clear it for a timed run).
 ``--tables docs/tables`` writes the printed tables as Markdown files there.
 """
 
@@ -70,7 +71,7 @@ import numpy as np
 from skneq import to_numpy
 from skneq.chaotic import ChaoticRNNGenerator, data_index_floors, receptive_field_structure
 from skneq.datasets import load_fashion_mnist, load_mnist
-from skneq.metrics import aai_error, reconstruction_error, second_moment_error, spectrum_error
+from skneq.metrics import adversarial_accuracy, reconstruction_error, second_moment_error, spectrum_error
 
 SIZES = {
     "cpu": dict(n_components=100, deep=(100, 20), batch_size=100, T=50, k=0.05, steps=500, n_train=4000,
@@ -87,6 +88,9 @@ OVERNIGHT_STEPS = 14_000
 TIMES = {}
 KEYS = ("second_moment_error", "spectrum_error", "reconstruction_error", "aai_error")
 LABELS = ("E(2)", "E(s)", "E(R)", "E(AAI)")
+# Tables of samples also show the accuracies of B4: P_DD (data whose nearest
+# neighbour is data) and P_GG (the same for generated samples), both 1/2 when mixed.
+SAMPLE_KEYS, SAMPLE_LABELS = KEYS + ("p_dd", "p_gg"), LABELS + ("P_DD", "P_GG")
 
 
 def _pyplot():
@@ -114,12 +118,7 @@ def indices(model, X_test, n_steps, *, clamp_hidden=None, seed=0):
     """The four indices (activities in [-1, 1]) on the first half of X_test against as many samples."""
     half = X_test[: len(X_test) // 2]
     G = to_numpy(model.sample(len(half), n_steps=n_steps, clamp_hidden=clamp_hidden, random_state=seed))
-    row = {
-        "second_moment_error": second_moment_error(2 * half - 1, 2 * G - 1),
-        "spectrum_error": spectrum_error(2 * half - 1, 2 * G - 1),
-        "reconstruction_error": None,
-        "aai_error": aai_error(half, G),
-    }
+    row = sample_indices(half, G)
     if hasattr(model, "reconstruct") and clamp_hidden is None:
         R = to_numpy(model.reconstruct(half, n_steps=n_steps))
         row["reconstruction_error"] = reconstruction_error(2 * half - 1, 2 * R - 1)
@@ -138,9 +137,9 @@ def _fmt(value):
     return "-" if value is None else f"{value:.3g}"
 
 
-def table(title, rows, first="model"):
-    lines = [f"**{title}**", "", f"| {first} | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
-    lines += [f"| {name} | " + " | ".join(_fmt(r.get(k)) for k in KEYS) + " |" for name, r in rows.items()]
+def table(title, rows, first="model", keys=SAMPLE_KEYS, labels=SAMPLE_LABELS):
+    lines = [f"**{title}**", "", f"| {first} | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(_fmt(r.get(k)) for k in keys) + " |" for name, r in rows.items()]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     return text
@@ -173,6 +172,7 @@ def train(architecture, X_train, preset, steps, args, seed=0, monitor=True, chec
         with open(path, "rb") as f:
             model, fractions = pickle.load(f)
         print(f"{architecture}, seed {seed}: resumed at epoch {model.n_iter_} from {path}")
+        TIMES["resumed"] = True
     else:
         total = epochs * per_epoch
         model = make_model(architecture, preset, 0, args, seed=seed,
@@ -197,12 +197,16 @@ def _grid(images, ax, title, n_cols=10, vmin=0.0, vmax=1.0):
     return image_grid(to_numpy(images), n_cols=n_cols, ax=ax, vmin=vmin, vmax=vmax, title=title)
 
 
-def figures(models, fractions, X_test, out, plt):
+def figures(models, fractions, X_test, out, plt, rbm=None):
     restricted = models["restricted"]
-    fig, axes = plt.subplots(1, len(models) + 1, figsize=(4 * (len(models) + 1), 4.5))
+    panels = len(models) + 1 + (rbm is not None)
+    fig, axes = plt.subplots(1, panels, figsize=(4 * panels, 4.5))
     _grid(X_test[:30], axes[0], "data")
     for ax, (name, model) in zip(axes[1:], models.items()):
         _grid(model.sample(30, random_state=0), ax, name)
+    if rbm is not None:
+        T = restricted.n_steps_per_update
+        _grid(rbm_samples(rbm, 30, T, 0)[1], axes[-1], f"RBM rdm k = {T}, E[v_k | h_k]")
     fig.savefig(os.path.join(out, "chaotic_fig2_samples.png"), dpi=100)
     T = restricted.n_steps_per_update
     times = sorted({1, 5, 10, 20, T // 2, T, 2 * T, 5 * T, 10 * T, 20 * T})
@@ -289,10 +293,12 @@ def rbm_samples(rbm, n_samples, n_steps, seed):
 
 
 def sample_indices(half, G):
-    """E(2), E(s) (activities in [-1, 1]) and E(AAI) of samples ``G`` against data ``half``."""
+    """E(2), E(s) (activities in [-1, 1]) and E(AAI) of samples ``G`` against data ``half``,
+    with the two nearest-neighbour accuracies E(AAI) is made of (eq. B4)."""
+    p_dd, p_gg = adversarial_accuracy(half, G)
     return {"second_moment_error": second_moment_error(2 * half - 1, 2 * G - 1),
             "spectrum_error": spectrum_error(2 * half - 1, 2 * G - 1), "reconstruction_error": None,
-            "aai_error": aai_error(half, G)}
+            "aai_error": 0.5 * ((p_gg - 0.5) ** 2 + (p_dd - 0.5) ** 2), "p_dd": p_dd, "p_gg": p_gg}
 
 
 def rbm_rows(rbm, X_test, times, seed=0):
@@ -407,7 +413,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None, help="updates per architecture (overrides the preset)")
     parser.add_argument("--seeds", type=int, default=None,
                         help="seeds of the restricted model (default 3 at --size cpu, else 1)")
-    parser.add_argument("--out", default="chaotic_figures")
+    parser.add_argument("--out", default=os.path.join("examples", "output", "chaotic"))
     parser.add_argument("--tables", default=None, help="folder for the Markdown tables (e.g. docs/tables)")
     parser.add_argument("--backend", default=None)
     parser.add_argument("--no-rbm", action="store_true")
@@ -449,13 +455,13 @@ def main(argv=None):
     if rbm is not None:
         TIMES[f"RBM rdm k = {T} (seed 0)"] = time.perf_counter() - rbm_start
         print(f"RBM rdm k = {T}: {rbm.n_updates_} updates, {TIMES[f'RBM rdm k = {T} (seed 0)']:.0f} s", flush=True)
-    figures(models, fractions, X_test, args.out, plt)
+    figures(models, fractions, X_test, args.out, plt, rbm)
 
     tag = f", {n_seeds} seeds" if n_seeds > 1 else ""
 
     def over_seeds(fn):
         values = [fn(s, m) for s, m in enumerate(restricted)]
-        return {k: None if values[0][k] is None else [v[k] for v in values] for k in KEYS}
+        return {k: None if values[0][k] is None else [v[k] for v in values] for k in SAMPLE_KEYS}
 
     untrained = [make_model("restricted", preset, 0, args, None, seed=s).fit(X_train[:10]) for s in range(n_seeds)]
     rows = {"data vs data (floor)": floor,
@@ -487,7 +493,8 @@ def main(argv=None):
     rows = {str(h["n_updates"][i]): {k: h[k][i] for k in KEYS} for i in range(len(h["n_updates"]))}
     rows["floor (held-out vs training)"] = models["restricted"].validation_floors_
     text.append(table(f"Fig. 5: restricted model (seed 0) during training, "
-                      f"{round(len(X_train) * VALIDATION_FRACTION)} held-out images", rows, first="t_age"))
+                      f"{round(len(X_train) * VALIDATION_FRACTION)} held-out images", rows, first="t_age",
+                      keys=KEYS, labels=LABELS))
     text.append("**Fig. 4: fraction of structured receptive fields (seed 0)**\n\n| t_age | fraction |\n|---|---|\n"
                 + "".join(f"| {s} | {f:.2f} |\n" for s, f in fractions))
     print(text[-1])
@@ -500,7 +507,9 @@ def main(argv=None):
                 f"| variance g | std g |\n|---|---|\n| {lyapunov['variance']:+.4f} | {lyapunov['std']:+.4f} |\n")
     print(text[-1])
     text.append(f"Training time ({models['restricted'].n_updates_} updates each, a resumed run counts only its "
-                "new updates): " + ", ".join(f"{k} {v:.0f} s" for k, v in TIMES.items()) + ".\n")
+                "new updates): " + ", ".join(f"{k} {v:.0f} s" for k, v in TIMES.items() if k != "resumed") + "."
+                + (" Some models were resumed from earlier pickles: the run time excludes their earlier training."
+                   if TIMES.get("resumed") else "") + "\n")
     text.append(_stamp(started, load_start))
     print(text[-2] + "\n" + text[-1])
     _write(args, f"chaotic_example_{args.dataset}_{args.size}.md", "\n".join(text))

@@ -238,7 +238,7 @@ def figures(models, fractions, X_test, out, plt, rbm=None):
 
 
 # The comparison RBM (Fournier & Urbani's ref. [8]: Decelle, Furtlehner & Seoane,
-# J. Stat. Mech. 2022, 114009): skneq's RBM with method="rdm" (chains restarted at
+# 2021, arXiv:2105.13889): skneq's RBM with method="rdm" (chains restarted at
 # uniformly random states for every update) and k = n_steps_per_update = T, the
 # paper's correspondence ("the equivalent of T is what the authors call k").
 # Settings chosen per dataset by ``--rbm-search`` (RBM_SEARCH below) on the same

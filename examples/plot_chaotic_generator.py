@@ -442,7 +442,9 @@ def main(argv=None):
     text = [f"{args.dataset}, --size {args.size}, {steps} updates per architecture "
             f"({round(len(X_train) * (1 - VALIDATION_FRACTION))} of {len(X_train)} training images, the rest "
             f"held out for the training record), indices on {n_half} held-out images vs {n_half} samples, "
-            f"each printed next to the data-vs-data floor at the same sample size. Rows marked '{n_seeds} seeds' "
+            f"each printed next to the data-vs-data floor at the same sample size (P_DD and P_GG are the two "
+            "nearest-neighbour accuracies E(AAI) is made of, 1/2 each for perfectly mixed sets; their floor is "
+            f"the E(AAI) floor). Rows marked '{n_seeds} seeds' "
             f"give the median [min, max] over seeds 0-{n_seeds - 1} (coupling draw, mini-batch order and "
             "samples); every other row is one seed (seed 0): a single run of a chaotic model is one draw of a "
             "distribution.\n"]

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 
 from .. import _backend, _optim
 from .._base import blas_threads
 from .._math import gumbel_from_uniform, logsumexp
 from .._validation import is_sparse
 from . import _kernels as K
+from ._estimates import ESTIMATE_BLOCK_STEPS
 from ._estimator import MONITOR_MAX_ROWS
 
 __all__ = ["fit_batched"]
@@ -40,8 +42,9 @@ def fit_batched(models, X):
     the order of its separate fit): one gather of the ``R`` mini-batches, the
     chain sampler of :func:`~skneq.nmm._kernels.sample_chain_onehot_runs`,
     one gradient and one optimiser step over the run axis, and one batched
-    occupancy update. The per-epoch monitor computes the ``R``
-    log-likelihoods with one product when the runs share their monitor rows.
+    occupancy update. The per-epoch monitor computes the ``R`` log-likelihoods with one
+    product when the runs share their monitor rows, and the post-fit
+    estimation chains of all runs are sampled together too.
     """
     first = models[0]
     if first.latent != "onehot":
@@ -58,6 +61,7 @@ def fit_batched(models, X):
     R = len(models)
     T, C, L, D, n = first.n_steps_per_update, first.n_chains, first.n_components, X.shape[1], X.shape[0]
     sparse = is_sparse(X)
+    norm = first.onehot_normalization
     with blas_threads(bk):
         for m in models:
             m._initialize(X, bk, m._rng(bk, "initialization"))
@@ -88,16 +92,15 @@ def fit_batched(models, X):
                     batch = xp.reshape(xp.take(X, xp.reshape(_stack(xp, idx), (R * batch_size,)), axis=0),
                                        (R, batch_size, D))
                 w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
-                a = visible_bias
-                Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, a, wbar, abar, x_mean, _stack(xp, ux),
+                Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, visible_bias, wbar, abar, x_mean, _stack(xp, ux),
                                                        gumbel_from_uniform(_stack(xp, uz), xp=xp),
-                                                       normalization=first.onehot_normalization, xp=xp)
+                                                       normalization=norm, xp=xp)
                 chains = Xp[:, :, T, :]
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
                 Z = xp.reshape(Z, (R, C * T, L))
                 Up = xp.reshape(Up, (R, C * T, L))
-                gw, ga, gwbar, gabar, _ = K.approx_gradient(batch, Xp, Z, Up, w, a, x_mean, latent="onehot",
-                                                            normalization=first.onehot_normalization, xp=xp)
+                gw, _, gwbar, gabar, _ = K.approx_gradient(batch, Xp, Z, Up, w, visible_bias, x_mean,
+                                                           latent="onehot", normalization=norm, xp=xp)
                 if first.reversible:
                     gw, gc = K.untie_reversible_gradient(gw, gwbar, gabar, x_mean, xp=xp)
                     grads = {"w": gw, "c": gc}
@@ -110,8 +113,7 @@ def fit_batched(models, X):
                 for m in models:
                     m.n_updates_ += 1
                 if first.monitor:  # the epoch's occupancy, all runs at once (R, L)
-                    p = xp.sum(xp.exp(K.log_latent_given_visible(Up, states, "onehot", first.onehot_normalization,
-                                                                 xp=xp)), axis=-2)
+                    p = xp.sum(xp.exp(K.log_latent_given_visible(Up, states, "onehot", norm, xp=xp)), axis=-2)
                     occupancy = p if occupancy is None else occupancy + p
             _unstack(models, names, params, state, chains, xp)
             lls = [None] * R
@@ -121,9 +123,66 @@ def fit_batched(models, X):
                 m._finish_epoch(None if occupancy is None else occupancy[r, ...], monitor_rows[r], bk, t0,
                                 log_likelihood=lls[r])
         _unstack(models, names, params, state, chains, xp)
-        for m in models:
-            m._estimate(bk, m._rng(bk, "sampling", m.n_iter_))
+        w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
+        _estimate_runs(models, chains, (w, visible_bias, wbar, abar, x_mean), bk)
     return models
+
+
+def _estimate_runs(models, chains, kernel_params, bk):
+    """Post-fit estimates of every run (``_estimate``), the estimation chains of all runs sampled together.
+
+    Each run draws its blocks' uniforms from its own sampling stream in the
+    order of its separate fit, then its ``_estimate`` reads the sampled
+    blocks instead of sampling them (:func:`_replayed_chain`) and continues
+    on the same stream (Rao-Blackwellised ``M``): the estimates of a
+    separate fit with the same parameters, up to round-off.
+    """
+    xp = bk.xp
+    first = models[0]
+    R, C, D = chains.shape
+    L = first.n_components
+    steps = max(2, -(-first.n_estimate_steps // C))
+    rngs = [m._rng(bk, "sampling", m.n_iter_) for m in models]
+    blocks = [[] for _ in models]
+    x = chains
+    done = 0
+    while done < steps:
+        n_steps = min(ESTIMATE_BLOCK_STEPS, steps - done)
+        ux, uz = [], []
+        for rng in rngs:  # the draws of PostFitEstimates._estimate -> _sample_chain
+            ux.append(rng.uniform((C, n_steps, D), dtype=chains.dtype))
+            uz.append(rng.uniform((C, n_steps, L), dtype=chains.dtype))
+        Xp, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, _stack(xp, ux),
+                                               gumbel_from_uniform(_stack(xp, uz), xp=xp),
+                                               normalization=first.onehot_normalization, xp=xp)
+        x = xp.asarray(Xp[:, :, n_steps, :], copy=True)  # not a view: the block's states are dropped
+        for r in range(R):
+            # _estimate reads only x'(n_steps) of the visible states: a broadcast stands for the rest.
+            end = xp.broadcast_to(xp.expand_dims(x[r, ...], axis=1), (C, n_steps + 1, D))
+            blocks[r].append((end, Z[r, ...], Up[r, ...]))
+        done += n_steps
+    for r, m in enumerate(models):
+        with _replayed_chain(m, blocks[r]):
+            m._estimate(bk, rngs[r])
+        m.chain_state_ = x[r, ...]
+
+
+@contextmanager
+def _replayed_chain(model, blocks):
+    """Within the block, ``model._sample_chain`` returns the pre-sampled ``blocks`` in order (and draws nothing)."""
+    queue = iter(blocks)
+
+    def replay(x0, n_steps, rng, bk):
+        block = next(queue)
+        if block[1].shape[-2] != n_steps:
+            raise RuntimeError("replayed estimation chain out of step with _estimate")
+        return block
+
+    model._sample_chain = replay  # the instance attribute shadows the method
+    try:
+        yield
+    finally:
+        del model._sample_chain
 
 
 def _monitor_log_likelihoods(X_monitor, w, a, occupancy, bk):

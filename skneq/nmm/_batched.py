@@ -152,10 +152,9 @@ def _estimate_runs(models, chains, kernel_params, bk):
         for rng in rngs:  # the draws of PostFitEstimates._estimate -> _sample_chain
             ux.append(rng.uniform((C, n_steps, D), dtype=chains.dtype))
             uz.append(rng.uniform((C, n_steps, L), dtype=chains.dtype))
-        Xp, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, _stack(xp, ux),
-                                               gumbel_from_uniform(_stack(xp, uz), xp=xp),
-                                               normalization=first.onehot_normalization, xp=xp)
-        x = xp.asarray(Xp[:, :, n_steps, :], copy=True)  # not a view: the block's states are dropped
+        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, _stack(xp, ux),
+                                              gumbel_from_uniform(_stack(xp, uz), xp=xp),
+                                              normalization=first.onehot_normalization, xp=xp, keep_visible=False)
         for r in range(R):
             # _estimate reads only x'(n_steps) of the visible states: a broadcast stands for the rest.
             end = xp.broadcast_to(xp.expand_dims(x[r, ...], axis=1), (C, n_steps + 1, D))

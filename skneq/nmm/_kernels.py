@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 
+from .._backend import is_numpy_namespace
 from .._math import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
 
 __all__ = [
@@ -345,7 +346,8 @@ def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, no
     return Xp, Z, Up
 
 
-def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp):
+def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp,
+                             keep_visible=True):
     """:func:`sample_chain_onehot` for ``R`` runs at once, one step at a time.
 
     Same arguments with the leading run axis (``x0`` (R, C, D), ``w``
@@ -358,6 +360,11 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
     same for any ``R``, so it is the faster form from a few runs on
     (``benchmarks/bench_nmm.py``). Used by ``fit_independent_runs(...,
     batched=True)``.
+
+    ``keep_visible=False`` (long estimation chains, which need only the
+    latent path): returns ``x'(T)`` of shape (R, C, D) instead of ``Xp``, and
+    ``Up`` from the step's own products (equal to the default's up to
+    round-off), so the ``T`` visible states are never stacked.
     """
     R, C, T, D = uniform_x.shape
     L = w.shape[-1]
@@ -369,19 +376,39 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
     # Row r * L + k of the flattened probs is run r's p(x | z = k): one take per step picks every run's row.
     flat_probs = xp.reshape(probs, (R * L, D))
     run_offset = xp.reshape(xp.arange(R, device=x0.device) * L, (R, 1))
+    # The visible states go straight into their slot of Xp; on NumPy the
+    # gather and the comparison write into buffers (no temporaries: the step
+    # is memory-bound, and fresh arrays cost page faults), same values.
+    in_place = is_numpy_namespace(xp)
+    Xp = xp.empty((R, C, T + 1, D), dtype=dtype, device=x0.device) if keep_visible else None
+    if keep_visible:
+        Xp[:, :, 0, :] = x0
+    if in_place:
+        rows = xp.empty((R * C, D), dtype=dtype, device=x0.device)
+        x_buf = None if keep_visible else xp.empty((R, C, D), dtype=dtype, device=x0.device)
     x = x0
-    xs, zs = [x0], []
+    zs, us = [], []
     u0 = u = x0 @ wbar_t + bias  # (R, C, L)
     for t in range(T):
         if t:
             u = x @ wbar_t + bias
         k = xp.argmax(categorical_logits(u, normalization, xp=xp) + gumbel_z[:, :, t, :], axis=-1)  # (R, C)
         zs.append(k)
-        rows = xp.reshape(xp.take(flat_probs, xp.reshape(k + run_offset, (R * C,)), axis=0), (R, C, D))
-        x = xp.astype(uniform_x[:, :, t, :] < rows, dtype)
-        xs.append(x)
+        if not keep_visible:
+            us.append(u)
+        idx = xp.reshape(k + run_offset, (R * C,))
+        if in_place:
+            flat_probs.take(idx, axis=0, out=rows, mode="clip")  # ndarray.take: mode="raise" buffers out
+            x = Xp[:, :, t + 1, :] if keep_visible else x_buf
+            xp.less(uniform_x[:, :, t, :], xp.reshape(rows, (R, C, D)), out=x)  # 0.0 / 1.0, as astype
+        else:
+            rows = xp.reshape(xp.take(flat_probs, idx, axis=0), (R, C, D))
+            x = xp.astype(uniform_x[:, :, t, :] < rows, dtype)
+            if keep_visible:
+                Xp[:, :, t + 1, :] = x
     Z = xp.astype(xp.expand_dims(xp.stack(zs, axis=2), axis=-1) == states, dtype)  # (R, C, T, L)
-    Xp = xp.stack(xs, axis=2)
+    if not keep_visible:
+        return x, Z, xp.stack(us, axis=2)
     if T == 1:
         return Xp, Z, u0[:, :, None, :]
     # The returned fields of x'(1..T-1) come from one GEMM per run, the form

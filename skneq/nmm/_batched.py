@@ -99,8 +99,8 @@ def fit_batched(models, X):
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
                 Z = xp.reshape(Z, (R, C * T, L))
                 Up = xp.reshape(Up, (R, C * T, L))
-                gw, _, gwbar, gabar, _ = K.approx_gradient(batch, Xp, Z, Up, w, visible_bias, x_mean,
-                                                           latent="onehot", normalization=norm, xp=xp)
+                gw, gwbar, gabar = K.approx_gradient_runs(batch, Xp, Z, Up, w, visible_bias, x_mean,
+                                                          normalization=norm, xp=xp)
                 if first.reversible:
                     gw, gc = K.untie_reversible_gradient(gw, gwbar, gabar, x_mean, xp=xp)
                     grads = {"w": gw, "c": gc}

@@ -75,32 +75,45 @@ def fit_batched(models, X):
         x_mean = _stack(xp, (m._centering_offset() for m in models))  # (R, D)
         visible_bias = _stack(xp, (m.visible_bias_ for m in models))  # zeros: not trained for one-hot
         states = first.latent_states_
+        # Buffers reused by every update: fresh multi-megabyte arrays cost
+        # page faults on each update (a third of the gather's time).
+        draws = xp.empty((R, C, T, D), dtype=chains.dtype, device=bk.device)
+        visible = xp.empty((R, C, T + 1, D), dtype=chains.dtype, device=bk.device)
+        in_place = _backend.is_numpy_namespace(xp) and not sparse
+        if in_place:
+            largest = max(first._batch_size_at(0), first._batch_size_at(first.n_iter * first.n_updates_per_epoch))
+            rows = xp.empty((R * largest, D), dtype=X.dtype)
         for _ in range(first.n_iter):
             t0 = time.perf_counter()
             occupancy = None
             for _ in range(first.n_updates_per_epoch):
                 batch_size = first._batch_size_at(first.n_updates_)
                 # Each run draws what its separate fit draws, in the same order.
-                ux, uz, idx = [], [], []
-                for rng in rngs:
+                uz, idx = [], []
+                for r, rng in enumerate(rngs):
                     idx.append(rng.integers(n, (batch_size,)))
-                    ux.append(rng.uniform((C, T, D), dtype=chains.dtype))
+                    draws[r, ...] = rng.uniform((C, T, D), dtype=chains.dtype)
                     uz.append(rng.uniform((C, T, L), dtype=chains.dtype))
                 if sparse:
                     batch = _stack(xp, (first._rows(X, i, bk) for i in idx))
                 else:  # one gather for all runs
-                    batch = xp.reshape(xp.take(X, xp.reshape(_stack(xp, idx), (R * batch_size,)), axis=0),
-                                       (R, batch_size, D))
+                    flat_idx = xp.reshape(_stack(xp, idx), (R * batch_size,))
+                    if in_place:  # ndarray.take into the buffer (mode="raise" would buffer out)
+                        batch = X.take(flat_idx, axis=0, out=rows[: R * batch_size, ...], mode="clip")
+                    else:
+                        batch = xp.take(X, flat_idx, axis=0)
+                    batch = xp.reshape(batch, (R, batch_size, D))
                 w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
-                Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, visible_bias, wbar, abar, x_mean, _stack(xp, ux),
+                Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, visible_bias, wbar, abar, x_mean, draws,
                                                        gumbel_from_uniform(_stack(xp, uz), xp=xp),
-                                                       normalization=norm, xp=xp)
-                chains = Xp[:, :, T, :]
+                                                       normalization=norm, xp=xp, out=visible)
+                chains = Xp[:, :, T, :]  # a view of the buffer: the next update copies it to slot 0 first
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
                 Z = xp.reshape(Z, (R, C * T, L))
                 Up = xp.reshape(Up, (R, C * T, L))
+                # Centred in place: slots 0..T-1 of the buffer are not read again.
                 gw, gwbar, gabar = K.approx_gradient_runs(batch, Xp, Z, Up, w, visible_bias, x_mean,
-                                                          normalization=norm, xp=xp)
+                                                          normalization=norm, xp=xp, overwrite_visible=True)
                 if first.reversible:
                     gw, gc = K.untie_reversible_gradient(gw, gwbar, gabar, x_mean, xp=xp)
                     grads = {"w": gw, "c": gc}

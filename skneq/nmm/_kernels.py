@@ -236,7 +236,7 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
     return grad_w, grad_a, grad_wbar, grad_abar, xp.mean(log_px)
 
 
-def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp):
+def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overwrite_visible=False):
     """:func:`approx_gradient` of a sampled one-hot chain for ``R`` runs, subnormal weights flushed to zero.
 
     At D = 784 the pair weights ``r[n, t]`` span hundreds of nats, so a few
@@ -247,7 +247,8 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp):
     :func:`approx_gradient`'s, in its order, so the result is the same to
     the bit unless a gradient entry is made only of terms below the smallest
     normal float (then it differs by less than that). ``grad_a`` is not
-    computed (the one-hot machine does not train ``a``).
+    computed (the one-hot machine does not train ``a``). With
+    ``overwrite_visible=True`` ``Xp`` is centred in place (no new array).
 
     Parameters
     ----------
@@ -279,8 +280,11 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp):
     grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu) * s_bar
     G = latent_score(Up, Z, "onehot", normalization, xp=xp) * rho[..., None]
     G = xp.where(xp.abs(G) < tiny, xp.zeros_like(G), G)
-    grad_wbar = xp.matrix_transpose(G) @ (Xp - xp.expand_dims(x_mean, axis=-2))
-    return grad_w, grad_wbar, xp.sum(G, axis=-2)
+    if overwrite_visible:
+        Xp -= xp.expand_dims(x_mean, axis=-2)
+    else:
+        Xp = Xp - xp.expand_dims(x_mean, axis=-2)
+    return grad_w, xp.matrix_transpose(G) @ Xp, xp.sum(G, axis=-2)
 
 
 def _flush(v, tiny, xp):
@@ -400,7 +404,7 @@ def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, no
 
 
 def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp,
-                             keep_visible=True):
+                             keep_visible=True, out=None):
     """:func:`sample_chain_onehot` for ``R`` runs at once, one step at a time.
 
     Same arguments with the leading run axis (``x0`` (R, C, D), ``w``
@@ -417,7 +421,9 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
     ``keep_visible=False`` (long estimation chains, which need only the
     latent path): returns ``x'(T)`` of shape (R, C, D) instead of ``Xp``, and
     ``Up`` from the step's own products (equal to the default's up to
-    round-off), so the ``T`` visible states are never stacked.
+    round-off), so the ``T`` visible states are never stacked. ``out``: an
+    (R, C, T + 1, D) array to write ``Xp`` into (a buffer reused across
+    updates; ``x0`` may be its slot ``T``).
     """
     R, C, T, D = uniform_x.shape
     L = w.shape[-1]
@@ -433,7 +439,7 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
     # gather and the comparison write into buffers (no temporaries: the step
     # is memory-bound, and fresh arrays cost page faults), same values.
     in_place = is_numpy_namespace(xp)
-    Xp = xp.empty((R, C, T + 1, D), dtype=dtype, device=x0.device) if keep_visible else None
+    Xp = (xp.empty((R, C, T + 1, D), dtype=dtype, device=x0.device) if out is None else out) if keep_visible else None
     if keep_visible:
         Xp[:, :, 0, :] = x0
     if in_place:

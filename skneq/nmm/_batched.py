@@ -19,11 +19,11 @@ from contextlib import contextmanager
 
 from .. import _backend, _optim
 from .._base import blas_threads
-from .._math import gumbel_from_uniform, logsumexp
+from .._math import gumbel_from_uniform, logsumexp, sigmoid
 from .._validation import is_sparse
 from . import _kernels as K
 from ._estimates import ESTIMATE_BLOCK_STEPS
-from ._estimator import MONITOR_MAX_ROWS
+from ._estimator import MONITOR_MAX_ROWS, MONITOR_RB_SAMPLES
 
 __all__ = ["fit_batched"]
 
@@ -133,8 +133,13 @@ def fit_batched(models, X):
             if shared_rows and occupancy is not None:
                 lls = _monitor_log_likelihoods(monitor_rows[0], params[0], visible_bias, occupancy, bk)
             for r, m in enumerate(models):
-                m._finish_epoch(None if occupancy is None else occupancy[r, ...], monitor_rows[r], bk, t0,
-                                log_likelihood=lls[r])
+                occ = None if occupancy is None else occupancy[r, ...]
+                if occ is None or not in_place:
+                    m._finish_epoch(occ, monitor_rows[r], bk, t0, log_likelihood=lls[r])
+                    continue
+                P = _monitor_rb_samples(m, bk)
+                with _replaced(m, "_rb_samples", lambda n_samples, rng, bk_: P):
+                    m._finish_epoch(occ, monitor_rows[r], bk, t0, log_likelihood=lls[r])
         _unstack(models, names, params, state, chains, xp)
         w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
         _estimate_runs(models, chains, (w, visible_bias, wbar, abar, x_mean), bk)
@@ -174,27 +179,57 @@ def _estimate_runs(models, chains, kernel_params, bk):
             blocks[r].append((end, Z[r, ...], Up[r, ...]))
         done += n_steps
     for r, m in enumerate(models):
-        with _replayed_chain(m, blocks[r]):
+        queue = iter(blocks[r])
+
+        def replay(x0, n_steps, rng, bk_, queue=queue):
+            block = next(queue)
+            if block[1].shape[-2] != n_steps:
+                raise RuntimeError("replayed estimation chain out of step with _estimate")
+            return block
+
+        with _replaced(m, "_sample_chain", replay):
             m._estimate(bk, rngs[r])
         m.chain_state_ = x[r, ...]
 
 
+def _monitor_rb_samples(model, bk):
+    """The monitor's Rao-Blackwellised samples of ``model`` (NumPy), without the kernel's temporaries.
+
+    What ``_finish_epoch`` computes with ``_rb_samples`` (the same uniforms
+    from the same monitoring stream, the operations of
+    :func:`~skneq.nmm._kernels.latent_posterior_samples` in their order), with
+    the visible samples written into the uniforms' own array and centred
+    there: the two (S, K, D) float64 temporaries per run and epoch were
+    page-faulted afresh each time.
+    """
+    xp, dt = bk.xp, bk.accurate_dtype()
+    w, a, wbar, abar, x_mean = (xp.astype(p, dt) for p in model._model_params())
+    states = xp.astype(model.latent_states_, dt)
+    S, D = states.shape[0], w.shape[0]
+    # _finish_epoch draws from the monitoring stream of the epoch it records (n_iter_ + 1).
+    ux = model._rng(bk, "monitoring", 2 + model.n_iter_).uniform((S, MONITOR_RB_SAMPLES, D), dtype=dt)
+    probs = sigmoid(K.visible_fields(states, w, a, xp=xp), xp=xp)
+    xp.less(ux, probs[:, None, :], out=ux)  # 0.0 / 1.0: the kernel's astype(ux < probs)
+    ux -= x_mean
+    U = xp.reshape(ux, (S * MONITOR_RB_SAMPLES, D)) @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
+    logp = K.log_latent_given_visible(U, states, model.latent, model.onehot_normalization, xp=xp)
+    return xp.reshape(xp.exp(logp), (S, MONITOR_RB_SAMPLES, S))
+
+
 @contextmanager
-def _replayed_chain(model, blocks):
-    """Within the block, ``model._sample_chain`` returns the pre-sampled ``blocks`` in order (and draws nothing)."""
-    queue = iter(blocks)
+def _replaced(model, name, fn):
+    """Within the block, ``model.<name>`` is ``fn`` (an instance attribute shadowing the method).
 
-    def replay(x0, n_steps, rng, bk):
-        block = next(queue)
-        if block[1].shape[-2] != n_steps:
-            raise RuntimeError("replayed estimation chain out of step with _estimate")
-        return block
-
-    model._sample_chain = replay  # the instance attribute shadows the method
+    How the batched path hands what it computed for all runs together (the
+    estimation chains, the monitor's samples) to the estimator's own
+    ``_estimate`` and ``_finish_epoch``, which then compute everything else
+    as in a separate fit.
+    """
+    setattr(model, name, fn)
     try:
         yield
     finally:
-        del model._sample_chain
+        delattr(model, name)
 
 
 def _monitor_log_likelihoods(X_monitor, w, a, occupancy, bk):

@@ -66,9 +66,12 @@ def fit_batched(models, X):
         for m in models:
             m._initialize(X, bk, m._rng(bk, "initialization"))
         rngs = [m._rng(bk, "training", 0) for m in models]
-        monitor_rows = [m._monitor_rows(X, bk) if m.monitor else None for m in models]
-        # n <= MONITOR_MAX_ROWS: every run monitors all rows in order, so one product serves all runs.
+        # n <= MONITOR_MAX_ROWS: every run monitors all rows in order, so one copy and one product serve all runs.
         shared_rows = first.monitor and n <= MONITOR_MAX_ROWS
+        if shared_rows:
+            monitor_rows = [first._monitor_rows(X, bk)] * R
+        else:
+            monitor_rows = [m._monitor_rows(X, bk) if m.monitor else None for m in models]
         params = tuple(_stack(xp, (m._get(k) for m in models)) for k in names)
         state = _optim.init(first.optimizer, params, xp=xp)
         chains = _stack(xp, (m.chain_state_ for m in models))  # (R, C, D)

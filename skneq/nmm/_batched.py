@@ -23,7 +23,7 @@ from .._math import gumbel_from_uniform, logsumexp, sigmoid
 from .._validation import is_sparse
 from . import _kernels as K
 from ._estimates import ESTIMATE_BLOCK_STEPS
-from ._estimator import MONITOR_MAX_ROWS, MONITOR_RB_SAMPLES
+from ._estimator import MONITOR_MAX_ROWS
 
 __all__ = ["fit_batched"]
 
@@ -137,19 +137,15 @@ def fit_batched(models, X):
                 lls = _monitor_log_likelihoods(monitor_rows[0], params[0], visible_bias, occupancy, bk)
             for r, m in enumerate(models):
                 occ = None if occupancy is None else occupancy[r, ...]
-                if occ is None or not in_place:
-                    m._finish_epoch(occ, monitor_rows[r], bk, t0, log_likelihood=lls[r])
-                    continue
-                P = _monitor_rb_samples(m, bk)
-                with _replaced(m, "_rb_samples", lambda n_samples, rng, bk_: P):
+                with _replaced(m, "_rb_samples", _rb_samples_in_place(m) if in_place else None):
                     m._finish_epoch(occ, monitor_rows[r], bk, t0, log_likelihood=lls[r])
         _unstack(models, names, params, state, chains, xp)
         w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
-        _estimate_runs(models, chains, (w, visible_bias, wbar, abar, x_mean), bk)
+        _estimate_runs(models, chains, (w, visible_bias, wbar, abar, x_mean), bk, in_place)
     return models
 
 
-def _estimate_runs(models, chains, kernel_params, bk):
+def _estimate_runs(models, chains, kernel_params, bk, in_place):
     """Post-fit estimates of every run (``_estimate``), the estimation chains of all runs sampled together.
 
     Each run draws its blocks' uniforms from its own sampling stream in the
@@ -167,14 +163,15 @@ def _estimate_runs(models, chains, kernel_params, bk):
     blocks = [[] for _ in models]
     x = chains
     done = 0
+    draws = xp.empty((R, C, min(ESTIMATE_BLOCK_STEPS, steps), D), dtype=chains.dtype, device=bk.device)
     while done < steps:
         n_steps = min(ESTIMATE_BLOCK_STEPS, steps - done)
-        ux, uz = [], []
-        for rng in rngs:  # the draws of PostFitEstimates._estimate -> _sample_chain
-            ux.append(rng.uniform((C, n_steps, D), dtype=chains.dtype))
+        ux = draws[:, :, :n_steps, :]
+        uz = []
+        for r, rng in enumerate(rngs):  # the draws of PostFitEstimates._estimate -> _sample_chain
+            ux[r, ...] = rng.uniform((C, n_steps, D), dtype=chains.dtype)
             uz.append(rng.uniform((C, n_steps, L), dtype=chains.dtype))
-        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, _stack(xp, ux),
-                                              gumbel_from_uniform(_stack(xp, uz), xp=xp),
+        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, ux, gumbel_from_uniform(_stack(xp, uz), xp=xp),
                                               normalization=first.onehot_normalization, xp=xp, keep_visible=False)
         for r in range(R):
             # _estimate reads only x'(n_steps) of the visible states: a broadcast stands for the rest.
@@ -190,44 +187,51 @@ def _estimate_runs(models, chains, kernel_params, bk):
                 raise RuntimeError("replayed estimation chain out of step with _estimate")
             return block
 
-        with _replaced(m, "_sample_chain", replay):
+        with _replaced(m, "_sample_chain", replay), _replaced(m, "_rb_samples",
+                                                             _rb_samples_in_place(m) if in_place else None):
             m._estimate(bk, rngs[r])
         m.chain_state_ = x[r, ...]
 
 
-def _monitor_rb_samples(model, bk):
-    """The monitor's Rao-Blackwellised samples of ``model`` (NumPy), without the kernel's temporaries.
+def _rb_samples_in_place(model):
+    """``model._rb_samples`` (NumPy) without the kernel's temporaries: a function ``(n_samples, rng, bk)``.
 
-    What ``_finish_epoch`` computes with ``_rb_samples`` (the same uniforms
-    from the same monitoring stream, the operations of
-    :func:`~skneq.nmm._kernels.latent_posterior_samples` in their order), with
-    the visible samples written into the uniforms' own array and centred
-    there: the two (S, K, D) float64 temporaries per run and epoch were
+    The same uniforms from the stream it is given and the operations of
+    :func:`~skneq.nmm._kernels.latent_posterior_samples` in their order, so
+    the same values; the visible samples are written into the uniforms' own
+    array and centred there. The two (S, K, D) float64 temporaries of the
+    kernel (per run, every epoch's monitor and the 500-sample estimate) were
     page-faulted afresh each time.
     """
-    xp, dt = bk.xp, bk.accurate_dtype()
-    w, a, wbar, abar, x_mean = (xp.astype(p, dt) for p in model._model_params())
-    states = xp.astype(model.latent_states_, dt)
-    S, D = states.shape[0], w.shape[0]
-    # _finish_epoch draws from the monitoring stream of the epoch it records (n_iter_ + 1).
-    ux = model._rng(bk, "monitoring", 2 + model.n_iter_).uniform((S, MONITOR_RB_SAMPLES, D), dtype=dt)
-    probs = sigmoid(K.visible_fields(states, w, a, xp=xp), xp=xp)
-    xp.less(ux, probs[:, None, :], out=ux)  # 0.0 / 1.0: the kernel's astype(ux < probs)
-    ux -= x_mean
-    U = xp.reshape(ux, (S * MONITOR_RB_SAMPLES, D)) @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
-    logp = K.log_latent_given_visible(U, states, model.latent, model.onehot_normalization, xp=xp)
-    return xp.reshape(xp.exp(logp), (S, MONITOR_RB_SAMPLES, S))
+
+    def rb_samples(n_samples, rng, bk):
+        xp, dt = bk.xp, bk.accurate_dtype()
+        w, a, wbar, abar, x_mean = (xp.astype(p, dt) for p in model._model_params())
+        states = xp.astype(model.latent_states_, dt)
+        S, D = states.shape[0], w.shape[0]
+        ux = rng.uniform((S, n_samples, D), dtype=dt)
+        probs = sigmoid(K.visible_fields(states, w, a, xp=xp), xp=xp)
+        xp.less(ux, probs[:, None, :], out=ux)  # 0.0 / 1.0: the kernel's astype(ux < probs)
+        ux -= x_mean
+        U = xp.reshape(ux, (S * n_samples, D)) @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
+        logp = K.log_latent_given_visible(U, states, model.latent, model.onehot_normalization, xp=xp)
+        return xp.reshape(xp.exp(logp), (S, n_samples, S))
+
+    return rb_samples
 
 
 @contextmanager
 def _replaced(model, name, fn):
-    """Within the block, ``model.<name>`` is ``fn`` (an instance attribute shadowing the method).
+    """Within the block, ``model.<name>`` is ``fn`` (an instance attribute shadowing the method; None: unchanged).
 
     How the batched path hands what it computed for all runs together (the
-    estimation chains, the monitor's samples) to the estimator's own
-    ``_estimate`` and ``_finish_epoch``, which then compute everything else
-    as in a separate fit.
+    estimation chains) or computes without temporaries (the Rao-Blackwellised
+    samples) to the estimator's own ``_estimate`` and ``_finish_epoch``,
+    which then compute everything else as in a separate fit.
     """
+    if fn is None:
+        yield
+        return
     setattr(model, name, fn)
     try:
         yield

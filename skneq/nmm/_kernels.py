@@ -279,7 +279,7 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
     s_bar = xp.expand_dims(xp.mean(RZ, axis=-2), axis=-2)
     grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu) * s_bar
     G = latent_score(Up, Z, "onehot", normalization, xp=xp) * rho[..., None]
-    G = xp.where(xp.abs(G) < tiny, xp.zeros_like(G), G)
+    G[xp.abs(G) < tiny] = 0.0
     if overwrite_visible:
         Xp -= xp.expand_dims(x_mean, axis=-2)
     else:
@@ -288,8 +288,9 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
 
 
 def _flush(v, tiny, xp):
-    """Non-negative ``v`` with its subnormal entries set to 0."""
-    return xp.where(v < tiny, xp.zeros_like(v), v)
+    """Set the subnormal entries of the fresh non-negative array ``v`` to 0, in place."""
+    v[v < tiny] = 0.0
+    return v
 
 
 def tie_reversible(w, latent_prior_bias, x_mean, *, xp):

@@ -237,28 +237,20 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
 
 
 def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overwrite_visible=False):
-    """:func:`approx_gradient` of a sampled one-hot chain for ``R`` runs, subnormal weights flushed to zero.
+    """:func:`approx_gradient` of sampled one-hot chains for ``R`` runs, subnormal weights flushed to zero.
 
-    At D = 784 the pair weights ``r[n, t]`` span hundreds of nats, so a few
-    percent of them (and of the latent scores of dead states) fall below the
-    smallest normal float; every product and sum that reads them then runs
-    several times slower on x86 (microcode assists: ``X^T RZ`` takes 3-9x
-    as long). Here those values are set to 0. The operations are otherwise
-    :func:`approx_gradient`'s, in its order, so the result is the same to
-    the bit unless a gradient entry is made only of terms below the smallest
-    normal float (then it differs by less than that). ``grad_a`` is not
-    computed (the one-hot machine does not train ``a``). With
-    ``overwrite_visible=True`` ``Xp`` is centred in place (no new array).
+    At D = 784 the pair weights ``r[n, t]`` span hundreds of nats: a few
+    percent of them (and the latent scores of dead states) are subnormal,
+    and every product reading them runs several times slower on x86
+    (microcode assists; ``X^T RZ`` 3-9x). They are set to 0; otherwise these
+    are :func:`approx_gradient`'s operations in its order, so the result is
+    the same to the bit unless a gradient entry consists only of subnormal
+    terms. ``grad_a`` is not computed (not trained for one-hot).
+    ``overwrite_visible=True`` centres ``Xp`` in place.
 
-    Parameters
-    ----------
-    X : (R, N, D); Xp : (R, T, D); Z : (R, T, L); Up : (R, T, L)
-    w : (R, D, L); a, x_mean : (R, D)
-        As in :func:`approx_gradient`, with the run axis.
-
-    Returns
-    -------
-    grad_w : (R, D, L), grad_wbar : (R, L, D), grad_abar : (R, L)
+    Shapes: ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z`` and ``Up`` (R, T, L),
+    ``w`` (R, D, L), ``a`` and ``x_mean`` (R, D). Returns ``grad_w``
+    (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
     """
     T = Z.shape[-2]
     tiny = xp.finfo(X.dtype).smallest_normal
@@ -279,7 +271,7 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
     s_bar = xp.expand_dims(xp.mean(RZ, axis=-2), axis=-2)
     grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu) * s_bar
     G = latent_score(Up, Z, "onehot", normalization, xp=xp) * rho[..., None]
-    G[xp.abs(G) < tiny] = 0.0
+    G *= xp.astype(xp.abs(G) >= tiny, G.dtype)
     if overwrite_visible:
         Xp -= xp.expand_dims(x_mean, axis=-2)
     else:
@@ -288,8 +280,8 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
 
 
 def _flush(v, tiny, xp):
-    """Set the subnormal entries of the fresh non-negative array ``v`` to 0, in place."""
-    v[v < tiny] = 0.0
+    """Subnormal entries of the fresh array ``v`` >= 0 set to 0 in place (a mask product: 5x a masked set)."""
+    v *= xp.astype(v >= tiny, v.dtype)
     return v
 
 

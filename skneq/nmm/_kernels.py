@@ -411,12 +411,9 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
     (``benchmarks/bench_nmm.py``). Used by ``fit_independent_runs(...,
     batched=True)``.
 
-    ``keep_visible=False`` (long estimation chains, which need only the
-    latent path): returns ``x'(T)`` of shape (R, C, D) instead of ``Xp``, and
-    ``Up`` from the step's own products (equal to the default's up to
-    round-off), so the ``T`` visible states are never stacked. ``out``: an
-    (R, C, T + 1, D) array to write ``Xp`` into (a buffer reused across
-    updates; ``x0`` may be its slot ``T``).
+    ``keep_visible=False`` (estimation chains): ``x'(T)`` (R, C, D) instead of
+    ``Xp`` and ``Up`` from each step's product (round-off from the default).
+    ``out``: an (R, C, T + 1, D) buffer for ``Xp``; ``x0`` may be its slot ``T``.
     """
     R, C, T, D = uniform_x.shape
     L = w.shape[-1]
@@ -437,27 +434,32 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
         Xp[:, :, 0, :] = x0
     if in_place:
         rows = xp.empty((R * C, D), dtype=dtype, device=x0.device)
+        rows3 = xp.reshape(rows, (R, C, D))
         x_buf = None if keep_visible else xp.empty((R, C, D), dtype=dtype, device=x0.device)
     x = x0
     zs, us = [], []
     u0 = u = x0 @ wbar_t + bias  # (R, C, L)
     for t in range(T):
-        if t:
-            u = x @ wbar_t + bias
-        k = xp.argmax(categorical_logits(u, normalization, xp=xp) + gumbel_z[:, :, t, :], axis=-1)  # (R, C)
-        zs.append(k)
-        if not keep_visible:
-            us.append(u)
-        idx = xp.reshape(k + run_offset, (R * C,))
-        if in_place:
-            flat_probs.take(idx, axis=0, out=rows, mode="clip")  # ndarray.take: mode="raise" buffers out
+        if in_place:  # ndarray methods, in-place sums: the same values with half the call overhead
+            if t:
+                u = x @ wbar_t
+                u += bias
+            k = (u if normalization == "softmax" else categorical_logits(u, normalization, xp=xp))
+            k = (k + gumbel_z[:, :, t, :]).argmax(axis=-1)
+            flat_probs.take((k + run_offset).reshape(-1), axis=0, out=rows, mode="clip")  # "raise" buffers out
             x = Xp[:, :, t + 1, :] if keep_visible else x_buf
-            xp.less(uniform_x[:, :, t, :], xp.reshape(rows, (R, C, D)), out=x)  # 0.0 / 1.0, as astype
+            xp.less(uniform_x[:, :, t, :], rows3, out=x)  # 0.0 / 1.0, as astype
         else:
-            rows = xp.reshape(xp.take(flat_probs, idx, axis=0), (R, C, D))
+            if t:
+                u = x @ wbar_t + bias
+            k = xp.argmax(categorical_logits(u, normalization, xp=xp) + gumbel_z[:, :, t, :], axis=-1)  # (R, C)
+            rows = xp.reshape(xp.take(flat_probs, xp.reshape(k + run_offset, (R * C,)), axis=0), (R, C, D))
             x = xp.astype(uniform_x[:, :, t, :] < rows, dtype)
             if keep_visible:
                 Xp[:, :, t + 1, :] = x
+        zs.append(k)
+        if not keep_visible:
+            us.append(u)
     Z = xp.astype(xp.expand_dims(xp.stack(zs, axis=2), axis=-1) == states, dtype)  # (R, C, T, L)
     if not keep_visible:
         return x, Z, xp.stack(us, axis=2)

@@ -5,10 +5,19 @@ one process and every step is one set of array operations over a leading run
 axis (``(R, D, L)`` weights, ``(R, C, D)`` chains, ``(R, B, D)``
 mini-batches). Each run keeps its own random streams -- the generators of a
 separate fit with the same seed, drawn in the same order -- so the batched
-runs follow the separate fits up to round-off (batched matrix products may
-sum in another order; training is chaotic, so the runs then drift apart over
-many epochs and agree in distribution). This is how an accelerator pays off
-for this model: one run is far too small to fill a GPU.
+runs follow the separate fits up to round-off (the chain's fields come from
+products of another shape, and subnormal pair weights are flushed to zero,
+see :func:`~skneq.nmm._kernels.approx_gradient_runs`; training is chaotic,
+so the runs then drift apart over many epochs and agree in distribution).
+This is how an accelerator pays off for this model: one run is far too
+small to fill a GPU.
+
+On a CPU the time goes to memory-bound array work, so the path avoids
+temporaries: big arrays (the runs' uniforms, the gathered mini-batches, the
+fantasy states) are buffers reused by every update, the gradient centres the
+states and the RMSprop step updates the parameters in place, and the
+Rao-Blackwellised samples are computed in their uniforms' array (fresh
+multi-megabyte arrays are page-faulted on every update).
 """
 
 from __future__ import annotations
@@ -41,10 +50,11 @@ def fit_batched(models, X):
     except for the random draws (each run draws from its own generator, in
     the order of its separate fit): one gather of the ``R`` mini-batches, the
     chain sampler of :func:`~skneq.nmm._kernels.sample_chain_onehot_runs`,
-    one gradient and one optimiser step over the run axis, and one batched
-    occupancy update. The per-epoch monitor computes the ``R`` log-likelihoods with one
-    product when the runs share their monitor rows, and the post-fit
-    estimation chains of all runs are sampled together too.
+    one gradient (:func:`~skneq.nmm._kernels.approx_gradient_runs`) and one
+    optimiser step over the run axis, and one batched occupancy update. The
+    per-epoch monitor computes the ``R`` log-likelihoods with one product
+    when the runs share their monitor rows, and the post-fit estimation
+    chains of all runs are sampled together (:func:`_estimate_runs`).
     """
     first = models[0]
     if first.latent != "onehot":

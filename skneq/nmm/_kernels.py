@@ -245,12 +245,12 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
     (microcode assists; ``X^T RZ`` 3-9x). They are set to 0; otherwise these
     are :func:`approx_gradient`'s operations in its order, so the result is
     the same to the bit unless a gradient entry consists only of subnormal
-    terms. ``grad_a`` is not computed (not trained for one-hot).
+    terms (the recognition row of a dead state: ``wbar`` then keeps 0 where
+    it would reach ~1e-35, a round-off change). ``grad_a`` is not computed.
     ``overwrite_visible=True`` centres ``Xp`` in place.
 
-    Shapes: ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z`` and ``Up`` (R, T, L),
-    ``w`` (R, D, L), ``a`` and ``x_mean`` (R, D). Returns ``grad_w``
-    (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
+    Shapes: ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z``, ``Up`` (R, T, L), ``w`` (R, D, L),
+    ``a``, ``x_mean`` (R, D). Returns ``grad_w``, ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
     """
     T = Z.shape[-2]
     tiny = xp.finfo(X.dtype).smallest_normal

@@ -249,8 +249,8 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
     it would reach ~1e-35, a round-off change). ``grad_a`` is not computed.
     ``overwrite_visible=True`` centres ``Xp`` in place.
 
-    Shapes: ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z``, ``Up`` (R, T, L), ``w`` (R, D, L),
-    ``a``, ``x_mean`` (R, D). Returns ``grad_w``, ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
+    ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z``, ``Up`` (R, T, L), ``w`` (R, D, L), ``a``, ``x_mean``
+    (R, D). Returns ``grad_w`` (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
     """
     T = Z.shape[-2]
     tiny = xp.finfo(X.dtype).smallest_normal

@@ -148,3 +148,25 @@ def test_batched_runs_on_mnist_keep_the_separate_generative_weights_to_the_bit(m
                                              np.zeros((1, 784), np.float32)))
         assert not math.isnan(b.entropy_production_)
     assert max(underflow) > 0.005, underflow
+
+
+def test_batched_runs_on_every_backend(xpb):
+    # The generic path (setitem into the buffers, no NumPy out=): the NumPy batched models in float64
+    # to round-off, with the parameters on the input's device (device1 refuses hidden host copies).
+    import sklearn
+
+    rng = np.random.default_rng(4)
+    protos = (rng.random((3, 20)) < 0.5).astype(float)
+    X = np.concatenate([np.abs(p - (rng.random((40, 20)) < 0.05)) for p in protos])
+    kw = dict(n_components=3, n_iter=3, n_updates_per_epoch=5, n_steps_per_update=8, n_estimate_steps=200,
+              n_rb_samples=16, n_bootstrap=2, dtype="float64")
+    ref = fit_independent_runs(NonequilibriumMarkovMachine(**kw), X, 3, batched=True, n_jobs=1, random_state=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        runs = fit_independent_runs(NonequilibriumMarkovMachine(backend=xpb.name, **kw), xpb.asarray(X), 3,
+                                    batched=True, n_jobs=1, random_state=1)
+    for r, s in zip(runs, ref):
+        assert r.generative_weights_.device == xpb.device and r.chain_state_.device == xpb.device
+        for k in ("generative_weights_", "recognition_weights_", "latent_bias_", "latent_transition_matrix_"):
+            np.testing.assert_allclose(xpb.to_numpy(getattr(r, k)), getattr(s, k), rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(r.history_["entropy_production"], s.history_["entropy_production"], rtol=1e-9)
+        assert r.entropy_production_ == pytest.approx(s.entropy_production_, rel=1e-9)

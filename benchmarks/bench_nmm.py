@@ -27,12 +27,18 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 
 import numpy as np
 
-from skneq.datasets import load_mnist
-from skneq.nmm import NonequilibriumMarkovMachine, fit_independent_runs
+# Measure the checkout this script is in (not whichever skneq is installed); joblib's workers inherit the path.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from skneq.datasets import load_mnist  # noqa: E402
+from skneq.nmm import NonequilibriumMarkovMachine, fit_independent_runs  # noqa: E402
 
 
 def naive_training(X, n_steps, *, T=48, L=6, lr=0.1, decay=0.9, eps=1e-8, seed=0):
@@ -87,7 +93,7 @@ def time_it(fn, repeat=1):
     return best
 
 
-TABLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "generated_tables")
+TABLES = os.path.join(ROOT, "docs", "generated_tables")
 
 
 def study(X, n_runs, n_iter, gpu, repeat=1):
@@ -107,7 +113,7 @@ def study(X, n_runs, n_iter, gpu, repeat=1):
     ]
     best = {name: np.inf for name, _ in paths}
     results = {}
-    loads = []
+    loads = [os.getloadavg()[0]]  # at the start, then after each path
     for _ in range(repeat):
         for name, kw in paths:
             t0 = time.perf_counter()
@@ -141,7 +147,7 @@ def study(X, n_runs, n_iter, gpu, repeat=1):
             "command": "python benchmarks/bench_nmm.py --skip-single --study"
                        + (f" --runs {n_runs}" if n_runs != 36 else "") + (f" --n-iter {n_iter}" if n_iter != 120 else "")
                        + (f" --repeat-study {repeat}" if repeat != 1 else ""),
-            "sigma_median": sigma}
+            "sigma_median": sigma, "commit": _commit()}
     for r in rows:
         print(f"{r['path']:40s} {r['device']:4s} {r['seconds']:8.1f} s   x{r['ratio']:.2f} of joblib")
     os.makedirs(TABLES, exist_ok=True)
@@ -150,14 +156,24 @@ def study(X, n_runs, n_iter, gpu, repeat=1):
     with open(os.path.join(TABLES, "nmm_benchmark.md"), "w") as f:
         f.write(f"Study of {n_runs} runs x {n_iter * 30} updates (T = 48, L = 6, {X.shape[0]} digits, default "
                 f"monitor and post-fit estimates) on {meta['machine']}, {meta['date']}, 1-minute load average "
-                f"{meta['load_average_1min_min']}-{meta['load_average_1min_max']} during the run; "
-                f"best of {repeat}, paths interleaved; written by ``{meta['command']}``.\n\n")
+                f"{meta['load_average_1min_min']}-{meta['load_average_1min_max']} (start and after each path); "
+                f"best of {repeat}, paths interleaved; commit {meta['commit']}; written by ``{meta['command']}``.\n\n")
         f.write("| path | device | time (s) | time / joblib |\n|---|---|---|---|\n")
         for r in rows:
             f.write(f"| {r['path']} | {r['device']} | {r['seconds']} | {r['ratio']} |\n")
         f.write("\nMedian entropy production over the runs: "
                 + ", ".join(f"{name} {v:.3g}" for name, v in sigma.items())
                 + " (same seeds; training is chaotic, so the paths agree in distribution, not run by run).\n")
+
+
+def _commit():
+    try:
+        import subprocess
+
+        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except Exception:  # not a checkout
+        return None
 
 
 def main(argv=None):

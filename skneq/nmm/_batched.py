@@ -5,22 +5,33 @@ one process and every step is one set of array operations over a leading run
 axis (``(R, D, L)`` weights, ``(R, C, D)`` chains, ``(R, B, D)``
 mini-batches). Each run keeps its own random streams -- the generators of a
 separate fit with the same seed, drawn in the same order -- so the batched
-runs follow the separate fits up to round-off (batched matrix products may
-sum in another order; training is chaotic, so the runs then drift apart over
-many epochs and agree in distribution). This is how an accelerator pays off
-for this model: one run is far too small to fill a GPU.
+runs follow the separate fits up to round-off (the chain's fields come from
+products of another shape, and subnormal pair weights are flushed to zero,
+see :func:`~skneq.nmm._kernels.approx_gradient_runs`; training is chaotic,
+so the runs then drift apart over many epochs and agree in distribution).
+This is how an accelerator pays off for this model: one run is far too
+small to fill a GPU.
+
+On a CPU the time goes to memory-bound array work, so the path avoids
+temporaries: big arrays (the runs' uniforms, the gathered mini-batches, the
+fantasy states) are buffers reused by every update, the gradient centres the
+states and the RMSprop step updates the parameters in place, and the
+Rao-Blackwellised samples are computed in their uniforms' array (fresh
+multi-megabyte arrays are page-faulted on every update).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 
 from .. import _backend, _optim
 from .._base import blas_threads
-from .._math import gumbel_from_uniform, logsumexp
+from .._math import gumbel_from_uniform, logsumexp, sigmoid
 from .._validation import is_sparse
 from . import _kernels as K
+from ._estimates import ESTIMATE_BLOCK_STEPS
 from ._estimator import MONITOR_MAX_ROWS
 
 __all__ = ["fit_batched"]
@@ -39,9 +50,11 @@ def fit_batched(models, X):
     except for the random draws (each run draws from its own generator, in
     the order of its separate fit): one gather of the ``R`` mini-batches, the
     chain sampler of :func:`~skneq.nmm._kernels.sample_chain_onehot_runs`,
-    one gradient and one optimiser step over the run axis, and one batched
-    occupancy update. The per-epoch monitor computes the ``R``
-    log-likelihoods with one product when the runs share their monitor rows.
+    one gradient (:func:`~skneq.nmm._kernels.approx_gradient_runs`) and one
+    optimiser step over the run axis, and one batched occupancy update. The
+    per-epoch monitor computes the ``R`` log-likelihoods with one product
+    when the runs share their monitor rows, and the post-fit estimation
+    chains of all runs are sampled together (:func:`_estimate_runs`).
     """
     first = models[0]
     if first.latent != "onehot":
@@ -58,72 +71,206 @@ def fit_batched(models, X):
     R = len(models)
     T, C, L, D, n = first.n_steps_per_update, first.n_chains, first.n_components, X.shape[1], X.shape[0]
     sparse = is_sparse(X)
+    norm = first.onehot_normalization
     with blas_threads(bk):
         for m in models:
             m._initialize(X, bk, m._rng(bk, "initialization"))
         rngs = [m._rng(bk, "training", 0) for m in models]
-        monitor_rows = [m._monitor_rows(X, bk) if m.monitor else None for m in models]
-        # n <= MONITOR_MAX_ROWS: every run monitors all rows in order, so one product serves all runs.
+        # n <= MONITOR_MAX_ROWS: every run monitors all rows in order, so one copy and one product serve all runs.
         shared_rows = first.monitor and n <= MONITOR_MAX_ROWS
+        if shared_rows:
+            monitor_rows = [first._monitor_rows(X, bk)] * R
+        else:
+            monitor_rows = [m._monitor_rows(X, bk) if m.monitor else None for m in models]
         params = tuple(_stack(xp, (m._get(k) for m in models)) for k in names)
         state = _optim.init(first.optimizer, params, xp=xp)
         chains = _stack(xp, (m.chain_state_ for m in models))  # (R, C, D)
         x_mean = _stack(xp, (m._centering_offset() for m in models))  # (R, D)
         visible_bias = _stack(xp, (m.visible_bias_ for m in models))  # zeros: not trained for one-hot
         states = first.latent_states_
+        # Buffers reused by every update: fresh multi-megabyte arrays cost
+        # page faults on each update (a third of the gather's time).
+        draws = xp.empty((R, C, T, D), dtype=chains.dtype, device=bk.device)
+        visible = xp.empty((R, C, T + 1, D), dtype=chains.dtype, device=bk.device)
+        in_place = _backend.is_numpy_namespace(xp) and not sparse
+        if in_place:
+            largest = max(first._batch_size_at(0), first._batch_size_at(first.n_iter * first.n_updates_per_epoch))
+            rows = xp.empty((R * largest, D), dtype=X.dtype)
         for _ in range(first.n_iter):
             t0 = time.perf_counter()
             occupancy = None
             for _ in range(first.n_updates_per_epoch):
                 batch_size = first._batch_size_at(first.n_updates_)
                 # Each run draws what its separate fit draws, in the same order.
-                ux, uz, idx = [], [], []
-                for rng in rngs:
+                uz, idx = [], []
+                for r, rng in enumerate(rngs):
                     idx.append(rng.integers(n, (batch_size,)))
-                    ux.append(rng.uniform((C, T, D), dtype=chains.dtype))
+                    draws[r, ...] = rng.uniform((C, T, D), dtype=chains.dtype)
                     uz.append(rng.uniform((C, T, L), dtype=chains.dtype))
                 if sparse:
                     batch = _stack(xp, (first._rows(X, i, bk) for i in idx))
                 else:  # one gather for all runs
-                    batch = xp.reshape(xp.take(X, xp.reshape(_stack(xp, idx), (R * batch_size,)), axis=0),
-                                       (R, batch_size, D))
+                    flat_idx = xp.reshape(_stack(xp, idx), (R * batch_size,))
+                    if in_place:  # ndarray.take into the buffer (mode="raise" would buffer out)
+                        batch = X.take(flat_idx, axis=0, out=rows[: R * batch_size, ...], mode="clip")
+                    else:
+                        batch = xp.take(X, flat_idx, axis=0)
+                    batch = xp.reshape(batch, (R, batch_size, D))
                 w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
-                a = visible_bias
-                Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, a, wbar, abar, x_mean, _stack(xp, ux),
+                Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, visible_bias, wbar, abar, x_mean, draws,
                                                        gumbel_from_uniform(_stack(xp, uz), xp=xp),
-                                                       normalization=first.onehot_normalization, xp=xp)
-                chains = Xp[:, :, T, :]
+                                                       normalization=norm, xp=xp, out=visible)
+                chains = Xp[:, :, T, :]  # a view of the buffer: the next update copies it to slot 0 first
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
                 Z = xp.reshape(Z, (R, C * T, L))
                 Up = xp.reshape(Up, (R, C * T, L))
-                gw, ga, gwbar, gabar, _ = K.approx_gradient(batch, Xp, Z, Up, w, a, x_mean, latent="onehot",
-                                                            normalization=first.onehot_normalization, xp=xp)
+                # Centred in place: slots 0..T-1 of the buffer are not read again.
+                gw, gwbar, gabar = K.approx_gradient_runs(batch, Xp, Z, Up, w, visible_bias, x_mean,
+                                                          normalization=norm, xp=xp, overwrite_visible=True)
                 if first.reversible:
                     gw, gc = K.untie_reversible_gradient(gw, gwbar, gabar, x_mean, xp=xp)
                     grads = {"w": gw, "c": gc}
                 else:
                     grads = {"w": gw, "wbar": gwbar, "abar": gabar}
-                params, state = _optim.step(
-                    first.optimizer, params, tuple(grads[k] for k in names), state,
-                    learning_rate=first.learning_rate, momentum=first.momentum, decay=first.decay,
-                    eps=first.epsilon, xp=xp)
+                if first.optimizer == "rmsprop":
+                    _rmsprop_in_place(params, tuple(grads[k] for k in names), state,
+                                      learning_rate=first.learning_rate, decay=first.decay, eps=first.epsilon, xp=xp)
+                else:
+                    params, state = _optim.step(
+                        first.optimizer, params, tuple(grads[k] for k in names), state,
+                        learning_rate=first.learning_rate, momentum=first.momentum, decay=first.decay,
+                        eps=first.epsilon, xp=xp)
                 for m in models:
                     m.n_updates_ += 1
                 if first.monitor:  # the epoch's occupancy, all runs at once (R, L)
-                    p = xp.sum(xp.exp(K.log_latent_given_visible(Up, states, "onehot", first.onehot_normalization,
-                                                                 xp=xp)), axis=-2)
+                    p = xp.sum(xp.exp(K.log_latent_given_visible(Up, states, "onehot", norm, xp=xp)), axis=-2)
                     occupancy = p if occupancy is None else occupancy + p
             _unstack(models, names, params, state, chains, xp)
             lls = [None] * R
             if shared_rows and occupancy is not None:
                 lls = _monitor_log_likelihoods(monitor_rows[0], params[0], visible_bias, occupancy, bk)
             for r, m in enumerate(models):
-                m._finish_epoch(None if occupancy is None else occupancy[r, ...], monitor_rows[r], bk, t0,
-                                log_likelihood=lls[r])
+                occ = None if occupancy is None else occupancy[r, ...]
+                with _replaced(m, "_rb_samples", _rb_samples_in_place(m) if in_place else None):
+                    m._finish_epoch(occ, monitor_rows[r], bk, t0, log_likelihood=lls[r])
         _unstack(models, names, params, state, chains, xp)
-        for m in models:
-            m._estimate(bk, m._rng(bk, "sampling", m.n_iter_))
+        w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
+        _estimate_runs(models, chains, (w, visible_bias, wbar, abar, x_mean), bk, in_place)
     return models
+
+
+def _estimate_runs(models, chains, kernel_params, bk, in_place):
+    """Post-fit estimates of every run (``_estimate``), the estimation chains of all runs sampled together.
+
+    Each run draws its blocks' uniforms from its own sampling stream in the
+    order of its separate fit, then its ``_estimate`` reads the sampled
+    blocks instead of sampling them (:func:`_replayed_chain`) and continues
+    on the same stream (Rao-Blackwellised ``M``): the estimates of a
+    separate fit with the same parameters, up to round-off.
+    """
+    xp = bk.xp
+    first = models[0]
+    R, C, D = chains.shape
+    L = first.n_components
+    steps = max(2, -(-first.n_estimate_steps // C))
+    rngs = [m._rng(bk, "sampling", m.n_iter_) for m in models]
+    blocks = [[] for _ in models]
+    x = chains
+    done = 0
+    draws = xp.empty((R, C, min(ESTIMATE_BLOCK_STEPS, steps), D), dtype=chains.dtype, device=bk.device)
+    while done < steps:
+        n_steps = min(ESTIMATE_BLOCK_STEPS, steps - done)
+        ux = draws[:, :, :n_steps, :]
+        uz = []
+        for r, rng in enumerate(rngs):  # the draws of PostFitEstimates._estimate -> _sample_chain
+            ux[r, ...] = rng.uniform((C, n_steps, D), dtype=chains.dtype)
+            uz.append(rng.uniform((C, n_steps, L), dtype=chains.dtype))
+        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, ux, gumbel_from_uniform(_stack(xp, uz), xp=xp),
+                                              normalization=first.onehot_normalization, xp=xp, keep_visible=False)
+        for r in range(R):
+            # _estimate reads only x'(n_steps) of the visible states: a broadcast stands for the rest.
+            end = xp.broadcast_to(xp.expand_dims(x[r, ...], axis=1), (C, n_steps + 1, D))
+            blocks[r].append((end, Z[r, ...], Up[r, ...]))
+        done += n_steps
+    for r, m in enumerate(models):
+        queue = iter(blocks[r])
+
+        def replay(x0, n_steps, rng, bk_, queue=queue):
+            block = next(queue)
+            if block[1].shape[-2] != n_steps:
+                raise RuntimeError("replayed estimation chain out of step with _estimate")
+            return block
+
+        with _replaced(m, "_sample_chain", replay), _replaced(m, "_rb_samples",
+                                                             _rb_samples_in_place(m) if in_place else None):
+            m._estimate(bk, rngs[r])
+        m.chain_state_ = x[r, ...]
+
+
+def _rb_samples_in_place(model):
+    """``model._rb_samples`` (NumPy) without the kernel's temporaries: a function ``(n_samples, rng, bk)``.
+
+    The same uniforms from the stream it is given and the operations of
+    :func:`~skneq.nmm._kernels.latent_posterior_samples` in their order, so
+    the same values; the visible samples are written into the uniforms' own
+    array and centred there. The two (S, K, D) float64 temporaries of the
+    kernel (per run, every epoch's monitor and the 500-sample estimate) were
+    page-faulted afresh each time.
+    """
+
+    def rb_samples(n_samples, rng, bk):
+        xp, dt = bk.xp, bk.accurate_dtype()
+        w, a, wbar, abar, x_mean = (xp.astype(p, dt) for p in model._model_params())
+        states = xp.astype(model.latent_states_, dt)
+        S, D = states.shape[0], w.shape[0]
+        ux = rng.uniform((S, n_samples, D), dtype=dt)
+        probs = sigmoid(K.visible_fields(states, w, a, xp=xp), xp=xp)
+        xp.less(ux, probs[:, None, :], out=ux)  # 0.0 / 1.0: the kernel's astype(ux < probs)
+        ux -= x_mean
+        U = xp.reshape(ux, (S * n_samples, D)) @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
+        logp = K.log_latent_given_visible(U, states, model.latent, model.onehot_normalization, xp=xp)
+        return xp.reshape(xp.exp(logp), (S, n_samples, S))
+
+    return rb_samples
+
+
+@contextmanager
+def _replaced(model, name, fn):
+    """Within the block, ``model.<name>`` is ``fn`` (an instance attribute shadowing the method; None: unchanged).
+
+    How the batched path hands what it computed for all runs together (the
+    estimation chains) or computes without temporaries (the Rao-Blackwellised
+    samples) to the estimator's own ``_estimate`` and ``_finish_epoch``,
+    which then compute everything else as in a separate fit.
+    """
+    if fn is None:
+        yield
+        return
+    setattr(model, name, fn)
+    try:
+        yield
+    finally:
+        delattr(model, name)
+
+
+def _rmsprop_in_place(params, grads, state, *, learning_rate, decay, eps, xp):
+    """``_optim.step("rmsprop", ...)`` writing into ``params`` and the state (same values, to the bit).
+
+    Each product and sum of ``_optim``'s expressions in its order, with two
+    temporaries per parameter instead of nine (the stacked parameters of 36
+    runs are megabytes).
+    """
+    (sq,) = state
+    for p, g, s in zip(params, grads, sq):
+        t = (1.0 - decay) * g
+        t *= g
+        s *= decay
+        s += t  # s = decay s + (1 - decay) g g
+        t = xp.sqrt(s)
+        t += eps
+        step = learning_rate * g
+        step /= t
+        p += step  # p + lr g / (sqrt(s) + eps)
 
 
 def _monitor_log_likelihoods(X_monitor, w, a, occupancy, bk):

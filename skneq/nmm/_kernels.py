@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 
+from .._backend import is_numpy_namespace
 from .._math import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "log_latent_given_visible",
     "latent_score",
     "approx_gradient",
+    "approx_gradient_runs",
     "tie_reversible",
     "untie_reversible_gradient",
     "sample_chain_onehot",
@@ -234,6 +236,55 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
     return grad_w, grad_a, grad_wbar, grad_abar, xp.mean(log_px)
 
 
+def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overwrite_visible=False):
+    """:func:`approx_gradient` of sampled one-hot chains for ``R`` runs, subnormal weights flushed to zero.
+
+    At D = 784 the pair weights ``r[n, t]`` span hundreds of nats: a few
+    percent of them (and the latent scores of dead states) are subnormal,
+    and every product reading them runs several times slower on x86
+    (microcode assists; ``X^T RZ`` 3-9x). They are set to 0; otherwise these
+    are :func:`approx_gradient`'s operations in its order, so the result is
+    the same to the bit unless a gradient entry consists only of subnormal
+    terms (the recognition row of a dead state: ``wbar`` then keeps 0 where
+    it would reach ~1e-35, a round-off change). ``grad_a`` is not computed.
+    ``overwrite_visible=True`` centres ``Xp`` in place.
+
+    ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z``, ``Up`` (R, T, L), ``w`` (R, D, L), ``a``, ``x_mean``
+    (R, D). Returns ``grad_w`` (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
+    """
+    T = Z.shape[-2]
+    tiny = xp.finfo(X.dtype).smallest_normal
+    log_weight = xp.full((T,), -math.log(T), dtype=X.dtype, device=X.device)
+    H_states = visible_fields(xp.eye(w.shape[-1], dtype=w.dtype, device=w.device), w, a, xp=xp)
+    log_A = log_visible_given_latent(X, H_states, xp=xp) @ xp.matrix_transpose(Z)
+    log_A = log_A + log_weight
+    # _math.logsumexp's operations; the flushed terms are below half an ulp
+    # of the sum (>= 1, the maximum's term), so the sum is unchanged.
+    top = xp.max(log_A, axis=-1, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
+    log_px = xp.log(xp.sum(_flush(xp.exp(log_A - top), tiny, xp), axis=-1, keepdims=True)) + top
+    R = _flush(xp.exp(log_A - log_px), tiny, xp)  # (R, N, T)
+    n = X.shape[-2]
+    rho = xp.mean(R, axis=-2)
+    RZ = R @ Z
+    mu = sigmoid(H_states, xp=xp)
+    s_bar = xp.expand_dims(xp.mean(RZ, axis=-2), axis=-2)
+    grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu) * s_bar
+    G = latent_score(Up, Z, "onehot", normalization, xp=xp) * rho[..., None]
+    G *= xp.astype(xp.abs(G) >= tiny, G.dtype)
+    if overwrite_visible:
+        Xp -= xp.expand_dims(x_mean, axis=-2)
+    else:
+        Xp = Xp - xp.expand_dims(x_mean, axis=-2)
+    return grad_w, xp.matrix_transpose(G) @ Xp, xp.sum(G, axis=-2)
+
+
+def _flush(v, tiny, xp):
+    """Subnormal entries of the fresh array ``v`` >= 0 set to 0 in place (a mask product: 5x a masked set)."""
+    v *= xp.astype(v >= tiny, v.dtype)
+    return v
+
+
 def tie_reversible(w, latent_prior_bias, x_mean, *, xp):
     """Recognition parameters of the equilibrium control.
 
@@ -345,7 +396,8 @@ def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, no
     return Xp, Z, Up
 
 
-def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp):
+def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp,
+                             keep_visible=True, out=None):
     """:func:`sample_chain_onehot` for ``R`` runs at once, one step at a time.
 
     Same arguments with the leading run axis (``x0`` (R, C, D), ``w``
@@ -358,6 +410,10 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
     same for any ``R``, so it is the faster form from a few runs on
     (``benchmarks/bench_nmm.py``). Used by ``fit_independent_runs(...,
     batched=True)``.
+
+    ``keep_visible=False`` (estimation chains): ``x'(T)`` (R, C, D) instead of
+    ``Xp`` and ``Up`` from each step's product (round-off from the default).
+    ``out``: an (R, C, T + 1, D) buffer for ``Xp``; ``x0`` may be its slot ``T``.
     """
     R, C, T, D = uniform_x.shape
     L = w.shape[-1]
@@ -369,19 +425,44 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
     # Row r * L + k of the flattened probs is run r's p(x | z = k): one take per step picks every run's row.
     flat_probs = xp.reshape(probs, (R * L, D))
     run_offset = xp.reshape(xp.arange(R, device=x0.device) * L, (R, 1))
+    # The visible states go straight into their slot of Xp; on NumPy the
+    # gather and the comparison write into buffers (no temporaries: the step
+    # is memory-bound, and fresh arrays cost page faults), same values.
+    in_place = is_numpy_namespace(xp)
+    Xp = (xp.empty((R, C, T + 1, D), dtype=dtype, device=x0.device) if out is None else out) if keep_visible else None
+    if keep_visible:
+        Xp[:, :, 0, :] = x0
+    if in_place:
+        rows = xp.empty((R * C, D), dtype=dtype, device=x0.device)
+        rows3 = xp.reshape(rows, (R, C, D))
+        x_buf = None if keep_visible else xp.empty((R, C, D), dtype=dtype, device=x0.device)
     x = x0
-    xs, zs = [x0], []
+    zs, us = [], []
     u0 = u = x0 @ wbar_t + bias  # (R, C, L)
     for t in range(T):
-        if t:
-            u = x @ wbar_t + bias
-        k = xp.argmax(categorical_logits(u, normalization, xp=xp) + gumbel_z[:, :, t, :], axis=-1)  # (R, C)
+        if in_place:  # ndarray methods, in-place sums: the same values with half the call overhead
+            if t:
+                u = x @ wbar_t
+                u += bias
+            k = (u if normalization == "softmax" else categorical_logits(u, normalization, xp=xp))
+            k = (k + gumbel_z[:, :, t, :]).argmax(axis=-1)
+            flat_probs.take((k + run_offset).reshape(-1), axis=0, out=rows, mode="clip")  # "raise" buffers out
+            x = Xp[:, :, t + 1, :] if keep_visible else x_buf
+            xp.less(uniform_x[:, :, t, :], rows3, out=x)  # 0.0 / 1.0, as astype
+        else:
+            if t:
+                u = x @ wbar_t + bias
+            k = xp.argmax(categorical_logits(u, normalization, xp=xp) + gumbel_z[:, :, t, :], axis=-1)  # (R, C)
+            rows = xp.reshape(xp.take(flat_probs, xp.reshape(k + run_offset, (R * C,)), axis=0), (R, C, D))
+            x = xp.astype(uniform_x[:, :, t, :] < rows, dtype)
+            if keep_visible:
+                Xp[:, :, t + 1, :] = x
         zs.append(k)
-        rows = xp.reshape(xp.take(flat_probs, xp.reshape(k + run_offset, (R * C,)), axis=0), (R, C, D))
-        x = xp.astype(uniform_x[:, :, t, :] < rows, dtype)
-        xs.append(x)
+        if not keep_visible:
+            us.append(u)
     Z = xp.astype(xp.expand_dims(xp.stack(zs, axis=2), axis=-1) == states, dtype)  # (R, C, T, L)
-    Xp = xp.stack(xs, axis=2)
+    if not keep_visible:
+        return x, Z, xp.stack(us, axis=2)
     if T == 1:
         return Xp, Z, u0[:, :, None, :]
     # The returned fields of x'(1..T-1) come from one GEMM per run, the form

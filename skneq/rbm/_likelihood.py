@@ -286,10 +286,14 @@ class LikelihoodMixin:
             works = self._run_annealing(bk64, "both", self._rng(bk64, "log_partition"), **args)
             value, interval, method = works.log_partition("bennett"), works.interval(), "bennett"
             if abs(interval[1] - interval[0]) > LOG_PARTITION_TOL:
+                inverted = interval[1] < interval[0]
+                why = ("reverse below forward: the reverse runs' starting states were not at equilibrium, so the "
+                       "Bennett value is not to be trusted either; forward AIS is a stochastic lower bound"
+                       if inverted else "wider than the tolerance")
                 warnings.warn(
                     f"log Z of this RBM is uncertain: forward AIS gives {interval[0]:.2f}, reverse AIS "
-                    f"{interval[1]:.2f} (wider than {LOG_PARTITION_TOL} nat), so score() can be off by that "
-                    "much per sample. Spend more with log_partition('bennett', n_betas=..., n_chains=...).",
+                    f"{interval[1]:.2f} ({why}; tolerance {LOG_PARTITION_TOL} nat), so score() can be off by "
+                    "that much per sample. Spend more with log_partition('bennett', n_chains=..., n_steps=...).",
                     LikelihoodWarning, stacklevel=3,
                 )
         self._log_partition_cache = {

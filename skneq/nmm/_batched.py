@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager
 
 from .. import _backend, _optim
 from .._base import blas_threads
@@ -151,22 +150,21 @@ def fit_batched(models, X):
                 lls = _monitor_log_likelihoods(monitor_rows[0], params[0], visible_bias, occupancy, bk)
             for r, m in enumerate(models):
                 occ = None if occupancy is None else occupancy[r, ...]
-                with _replaced(m, "_rb_samples", _rb_samples_in_place(m) if in_place else None):
-                    m._finish_epoch(occ, monitor_rows[r], bk, t0, log_likelihood=lls[r])
+                m._finish_epoch(occ, monitor_rows[r], bk, t0, log_likelihood=lls[r])
         _unstack(models, names, params, state, chains, xp)
         w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
-        _estimate_runs(models, chains, (w, visible_bias, wbar, abar, x_mean), bk, in_place)
+        _estimate_runs(models, chains, (w, visible_bias, wbar, abar, x_mean), bk)
     return models
 
 
-def _estimate_runs(models, chains, kernel_params, bk, in_place):
+def _estimate_runs(models, chains, kernel_params, bk):
     """Post-fit estimates of every run (``_estimate``), the estimation chains of all runs sampled together.
 
     Each run draws its blocks' uniforms from its own sampling stream in the
     order of its separate fit, then its ``_estimate`` reads the sampled
-    blocks instead of sampling them (:func:`_replayed_chain`) and continues
-    on the same stream (Rao-Blackwellised ``M``): the estimates of a
-    separate fit with the same parameters, up to round-off.
+    blocks instead of sampling them (``chain_blocks``) and continues on the
+    same stream (Rao-Blackwellised ``M``): the estimates of a separate fit
+    with the same parameters, up to round-off.
     """
     xp = bk.xp
     first = models[0]
@@ -193,64 +191,8 @@ def _estimate_runs(models, chains, kernel_params, bk, in_place):
             blocks[r].append((end, Z[r, ...], Up[r, ...]))
         done += n_steps
     for r, m in enumerate(models):
-        queue = iter(blocks[r])
-
-        def replay(x0, n_steps, rng, bk_, queue=queue):
-            block = next(queue)
-            if block[1].shape[-2] != n_steps:
-                raise RuntimeError("replayed estimation chain out of step with _estimate")
-            return block
-
-        with _replaced(m, "_sample_chain", replay), _replaced(m, "_rb_samples",
-                                                             _rb_samples_in_place(m) if in_place else None):
-            m._estimate(bk, rngs[r])
+        m._estimate(bk, rngs[r], chain_blocks=iter(blocks[r]))
         m.chain_state_ = x[r, ...]
-
-
-def _rb_samples_in_place(model):
-    """``model._rb_samples`` (NumPy) without the kernel's temporaries: a function ``(n_samples, rng, bk)``.
-
-    The same uniforms from the stream it is given and the operations of
-    :func:`~skneq.nmm._kernels.latent_posterior_samples` in their order, so
-    the same values; the visible samples are written into the uniforms' own
-    array and centred there. The two (S, K, D) float64 temporaries of the
-    kernel (per run, every epoch's monitor and the 500-sample estimate) were
-    page-faulted afresh each time.
-    """
-
-    def rb_samples(n_samples, rng, bk):
-        xp, dt = bk.xp, bk.accurate_dtype()
-        w, a, wbar, abar, x_mean = (xp.astype(p, dt) for p in model._model_params())
-        states = xp.astype(model.latent_states_, dt)
-        S, D = states.shape[0], w.shape[0]
-        ux = rng.uniform((S, n_samples, D), dtype=dt)
-        probs = sigmoid(K.visible_fields(states, w, a, xp=xp), xp=xp)
-        xp.less(ux, probs[:, None, :], out=ux)  # 0.0 / 1.0: the kernel's astype(ux < probs)
-        ux -= x_mean
-        U = xp.reshape(ux, (S * n_samples, D)) @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
-        logp = K.log_latent_given_visible(U, states, model.latent, model.onehot_normalization, xp=xp)
-        return xp.reshape(xp.exp(logp), (S, n_samples, S))
-
-    return rb_samples
-
-
-@contextmanager
-def _replaced(model, name, fn):
-    """Within the block, ``model.<name>`` is ``fn`` (an instance attribute shadowing the method; None: unchanged).
-
-    How the batched path hands what it computed for all runs together (the
-    estimation chains) or computes without temporaries (the Rao-Blackwellised
-    samples) to the estimator's own ``_estimate`` and ``_finish_epoch``,
-    which then compute everything else as in a separate fit.
-    """
-    if fn is None:
-        yield
-        return
-    setattr(model, name, fn)
-    try:
-        yield
-    finally:
-        delattr(model, name)
 
 
 def _rmsprop_in_place(params, grads, state, *, learning_rate, decay, eps, xp):

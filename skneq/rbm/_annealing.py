@@ -365,7 +365,7 @@ class _PathSampler:
     their importance weights ``exp(-W_F)``: modes that forward AIS reached
     are then present from the first sweep. On a 784 x 500 model where chains
     started from the base stayed out of a mode that held most of the mass
-    (reverse AIS 7 nats *below* forward AIS, over three seeds), seeded
+    (reverse AIS several nats *below* forward AIS, on three seeds), seeded
     chains gave an ordered sandwich (``benchmarks/bench_ais.py --defaults``).
     The burn-in still has to equilibrate what the seeding gets wrong.
     """

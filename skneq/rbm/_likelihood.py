@@ -48,14 +48,13 @@ MAX_SCORE_EXACT_UNITS = 22
 # enumerate; log_partition(...) lets users spend more.
 FIT_AIS_BETAS = 1000
 #: Runs per direction. At 784 x 500 the one-sided estimates rest on an
-#: effective 5-20 runs per 1000 (the model's modes freeze along the path), so
-#: chains buy more than temperatures at equal cost (``benchmarks/bench_ais.py
-#: --defaults``, ``docs/benchmarks/rbm_ais_defaults.rst``).
+#: effective handful of runs per 1000 (the model's modes freeze along the
+#: path), and more temperatures with fewer runs at equal cost is no better
+#: (``benchmarks/bench_ais.py --defaults``, ``docs/benchmarks/rbm_ais_defaults.rst``).
 FIT_AIS_CHAINS = 1000
 #: Burn-in sweeps (every rung each) of the parallel tempering that draws the
-#: reverse-AIS starting states of the cached log Z; the mean log p* of its
-#: target replicas at 784 x 500 still drifts by about 2 nats between 200
-#: and 500 sweeps.
+#: reverse-AIS starting states of the cached log Z (the chains start from
+#: weighted forward-AIS end states; ``_annealing._PathSampler``).
 FIT_PT_SWEEPS = 300
 # Width of the forward/reverse sandwich above which score's log Z is flagged:
 # an error of 1 nat in log Z shifts every sample's log-likelihood by 1 nat,

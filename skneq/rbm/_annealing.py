@@ -33,7 +33,8 @@ import numpy as np
 from .. import _backend
 from .._math import logit_clipped_mean, logsumexp, sigmoid, softplus
 from ._kernels import MAX_EXACT_UNITS, exact_samples
-from ._path import path_fields, path_log_ratio, path_transition
+from ._ladder import SwapCounter, base_states, pt_run
+from ._path import length_ladder, path_fields, path_length_profile, path_log_ratio, path_transition
 
 __all__ = [
     "AnnealingWorks",
@@ -371,9 +372,6 @@ class _PathSampler:
     """
 
     def __init__(self, W, b, c, b_A, rng, *, xp, n_temperatures, n_steps, n_chains, seed_states=None):
-        from ._ladder import SwapCounter, base_states
-        from ._path import length_ladder, path_length_profile
-
         profile = path_length_profile(W, b, c, b_A, rng, xp=xp)
         self.ladder, self.length = length_ladder(*profile, n_temperatures)
         self.params, self.rng, self.xp = (W, b, c, b_A), rng, xp
@@ -393,8 +391,6 @@ class _PathSampler:
         self._advance(int(n_steps))
 
     def _advance(self, n_sweeps, collect_every=0):
-        from ._ladder import pt_run
-
         out = pt_run(self.V, *self.params, self.ladder, n_sweeps, self.rng, xp=self.xp,
                      first_sweep=self.n_sweeps, counter=self.counter, collect_every=collect_every)
         self.V, self.n_sweeps = out[0], self.n_sweeps + int(n_sweeps)

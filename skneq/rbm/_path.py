@@ -71,11 +71,17 @@ def path_fields(V, W, b, c, b_A, *, xp):
     return F, vd
 
 
-def _col(beta, xp, like):
-    """``beta`` broadcast against the hidden axis of ``like`` (float or array)."""
+def _as_beta(beta, xp, like):
+    """``beta`` as a float, or as an array of ``like``'s dtype and device."""
     if isinstance(beta, (int, float)):
         return float(beta)
-    return xp.asarray(beta, dtype=like.dtype, device=getattr(like, "device", None))[..., None]
+    return xp.asarray(beta, dtype=like.dtype, device=getattr(like, "device", None))
+
+
+def _col(beta, xp, like):
+    """``beta`` broadcast against the hidden axis of ``like`` (float or array)."""
+    beta = _as_beta(beta, xp, like)
+    return beta if isinstance(beta, float) else beta[..., None]
 
 
 def path_log_ratio(F, vd, lo, hi, *, xp):
@@ -83,11 +89,9 @@ def path_log_ratio(F, vd, lo, hi, *, xp):
 
     ``lo`` and ``hi`` are floats or arrays broadcasting against ``vd``.
     """
-    lo_c, hi_c = _col(lo, xp, F), _col(hi, xp, F)
-    if not isinstance(lo, (int, float)):
-        lo = xp.asarray(lo, dtype=F.dtype, device=getattr(F, "device", None))
-    if not isinstance(hi, (int, float)):
-        hi = xp.asarray(hi, dtype=F.dtype, device=getattr(F, "device", None))
+    lo, hi = _as_beta(lo, xp, F), _as_beta(hi, xp, F)
+    lo_c = lo if isinstance(lo, float) else lo[..., None]
+    hi_c = hi if isinstance(hi, float) else hi[..., None]
     return (hi - lo) * vd + xp.sum(softplus(hi_c * F, xp=xp) - softplus(lo_c * F, xp=xp), axis=-1)
 
 

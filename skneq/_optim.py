@@ -30,7 +30,9 @@ def step(name, params, grads, state, *, learning_rate, momentum=0.9, decay=0.9, 
 
     With ``in_place=True`` the SGD rule writes into ``params``, the
     velocity buffers and (without momentum) ``grads`` (as ``BernoulliRBM``
-    does) instead of allocating new arrays; the other rules ignore it.
+    does), and the RMSprop rule into ``params`` and its state, instead of
+    allocating new arrays (the same values, to the bit: each product and
+    sum of the expressions below in its order); Adam ignores it.
 
     * ``"sgd"``: heavy-ball momentum, ``v = momentum v + lr g; p += v``.
     * ``"rmsprop"``: ``s = decay s + (1 - decay) g^2; p += lr g / (sqrt(s) + eps)``.
@@ -59,6 +61,19 @@ def step(name, params, grads, state, *, learning_rate, momentum=0.9, decay=0.9, 
         (vel,) = state
         vel = tuple(momentum * v + learning_rate * g for v, g in zip(vel, grads))
         return tuple(p + v for p, v in zip(params, vel)), (vel,)
+    if name == "rmsprop" and in_place:
+        (sq,) = state
+        for p, g, s in zip(params, grads, sq):
+            t = (1.0 - decay) * g
+            t *= g
+            s *= decay
+            s += t  # s = decay s + (1 - decay) g g
+            t = xp.sqrt(s)
+            t += eps
+            update = learning_rate * g
+            update /= t
+            p += update  # p + lr g / (sqrt(s) + eps)
+        return params, state
     if name == "rmsprop":
         (sq,) = state
         sq = tuple(decay * s + (1.0 - decay) * g * g for s, g in zip(sq, grads))

@@ -131,14 +131,12 @@ def fit_batched(models, X):
                     grads = {"w": gw, "c": gc}
                 else:
                     grads = {"w": gw, "wbar": gwbar, "abar": gabar}
-                if first.optimizer == "rmsprop":
-                    _rmsprop_in_place(params, tuple(grads[k] for k in names), state,
-                                      learning_rate=first.learning_rate, decay=first.decay, eps=first.epsilon, xp=xp)
-                else:
-                    params, state = _optim.step(
-                        first.optimizer, params, tuple(grads[k] for k in names), state,
-                        learning_rate=first.learning_rate, momentum=first.momentum, decay=first.decay,
-                        eps=first.epsilon, xp=xp)
+                # RMSprop in place: the stacked parameters of 36 runs are
+                # megabytes, and the allocating rule makes nine temporaries each.
+                params, state = _optim.step(
+                    first.optimizer, params, tuple(grads[k] for k in names), state,
+                    learning_rate=first.learning_rate, momentum=first.momentum, decay=first.decay,
+                    eps=first.epsilon, in_place=first.optimizer == "rmsprop", xp=xp)
                 for m in models:
                     m.n_updates_ += 1
                 if first.monitor:  # the epoch's occupancy, all runs at once (R, L)
@@ -193,26 +191,6 @@ def _estimate_runs(models, chains, kernel_params, bk):
     for r, m in enumerate(models):
         m._estimate(bk, rngs[r], chain_blocks=iter(blocks[r]))
         m.chain_state_ = x[r, ...]
-
-
-def _rmsprop_in_place(params, grads, state, *, learning_rate, decay, eps, xp):
-    """``_optim.step("rmsprop", ...)`` writing into ``params`` and the state (same values, to the bit).
-
-    Each product and sum of ``_optim``'s expressions in its order, with two
-    temporaries per parameter instead of nine (the stacked parameters of 36
-    runs are megabytes).
-    """
-    (sq,) = state
-    for p, g, s in zip(params, grads, sq):
-        t = (1.0 - decay) * g
-        t *= g
-        s *= decay
-        s += t  # s = decay s + (1 - decay) g g
-        t = xp.sqrt(s)
-        t += eps
-        step = learning_rate * g
-        step /= t
-        p += step  # p + lr g / (sqrt(s) + eps)
 
 
 def _monitor_log_likelihoods(X_monitor, w, a, occupancy, bk):

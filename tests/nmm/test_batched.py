@@ -15,7 +15,6 @@ from skneq import _backend, _optim
 from skneq._math import gumbel_from_uniform, logsumexp
 from skneq.nmm import NonequilibriumMarkovMachine, fit_independent_runs
 from skneq.nmm import _kernels as K
-from skneq.nmm._batched import _rmsprop_in_place
 
 xnp = _backend._import_namespace("numpy")
 TINY32 = np.finfo(np.float32).smallest_normal
@@ -121,7 +120,9 @@ def test_rmsprop_in_place_is_optim_step_to_the_bit():
         grads = tuple(rng.normal(size=s).astype(np.float32) for s in shapes)
         params, state = _optim.step("rmsprop", params, grads, state, learning_rate=0.1, decay=0.9, eps=1e-8,
                                     xp=xnp)
-        _rmsprop_in_place(mine, grads, my_state, learning_rate=0.1, decay=0.9, eps=1e-8, xp=xnp)
+        out, out_state = _optim.step("rmsprop", mine, grads, my_state, learning_rate=0.1, decay=0.9, eps=1e-8,
+                                     in_place=True, xp=xnp)
+        assert out is mine and out_state is my_state  # written in place, nothing allocated
     for p, q in zip(params + state[0], mine + my_state[0]):
         np.testing.assert_array_equal(p, q)
 

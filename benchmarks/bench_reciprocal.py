@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import math
 import platform
 import time
 

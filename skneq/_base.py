@@ -25,7 +25,6 @@ Random generators are created per call and never stored (``_backend``).
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 from sklearn import get_config

@@ -27,7 +27,7 @@ import time
 
 from .. import _backend, _optim
 from .._base import blas_threads
-from .._math import gumbel_from_uniform, logsumexp, sigmoid
+from .._math import gumbel_from_uniform, logsumexp
 from .._validation import is_sparse
 from . import _kernels as K
 from ._estimates import ESTIMATE_BLOCK_STEPS

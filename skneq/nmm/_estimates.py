@@ -125,28 +125,14 @@ class PostFitEstimates:
         return K.log_likelihood(X if X.dtype == dt else xp.astype(X, dt), H, log_occ, xp=xp)
 
     def _rb_samples(self, n_samples, rng, bk):
-        """Per-sample exact ``Abar`` at ``x ~ A[z', .]``, float64: (S, n_samples, S).
-
-        On NumPy the operations of :func:`~skneq.nmm._kernels.latent_posterior_samples`
-        run in their order (the same values) with the visible samples written
-        into the uniforms' own array and centred there: the kernel's two
-        (S, n_samples, D) float64 temporaries were page-faulted afresh at
-        every epoch's monitor and every post-fit estimate.
-        """
+        """Per-sample exact ``Abar`` at ``x ~ A[z', .]``, float64: (S, n_samples, S)."""
         xp, dt = bk.xp, bk.accurate_dtype()
         S, D = self.latent_states_.shape[0], self.generative_weights_.shape[0]
         w, a, wbar, abar, x_mean = (xp.astype(p, dt) for p in self._model_params())
         states = xp.astype(self.latent_states_, dt)
         ux = rng.uniform((S, n_samples, D), dtype=dt)
-        if not _backend.is_numpy_namespace(xp):
-            return K.latent_posterior_samples(states, w, a, wbar, abar, x_mean, ux, states,
-                                              latent=self.latent, normalization=self.onehot_normalization, xp=xp)
-        probs = sigmoid(K.visible_fields(states, w, a, xp=xp), xp=xp)
-        xp.less(ux, probs[:, None, :], out=ux)  # 0.0 / 1.0: the kernel's astype(ux < probs)
-        ux -= x_mean
-        U = xp.reshape(ux, (S * n_samples, D)) @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
-        logp = K.log_latent_given_visible(U, states, self.latent, self.onehot_normalization, xp=xp)
-        return xp.reshape(xp.exp(logp), (S, n_samples, S))
+        return K.latent_posterior_samples(states, w, a, wbar, abar, x_mean, ux, states, latent=self.latent,
+                                          normalization=self.onehot_normalization, xp=xp, overwrite_uniforms=True)
 
     def _estimate(self, bk, rng, chain_blocks=None):
         """Post-fit estimates on a long chain (Appendix A.3) and the latent M.

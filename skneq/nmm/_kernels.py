@@ -30,28 +30,11 @@ from .._backend import is_numpy_namespace
 from .._math import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
 
 __all__ = [
-    "LATENT_KINDS",
-    "NORMALIZATIONS",
-    "latent_states",
-    "visible_fields",
-    "log_visible_given_latent",
-    "latent_fields",
-    "categorical_logits",
-    "log_latent_given_visible",
-    "latent_score",
-    "approx_gradient",
-    "approx_gradient_runs",
-    "tie_reversible",
-    "untie_reversible_gradient",
-    "sample_chain_onehot",
-    "sample_chain_onehot_runs",
-    "sample_chain_sequential",
-    "latent_posterior_samples",
-    "log_likelihood",
-    "subset_membership",
-    "init_generative_weights",
-    "logit_of_means",
-    "state_index",
+    "LATENT_KINDS", "NORMALIZATIONS", "latent_states", "visible_fields", "log_visible_given_latent",
+    "latent_fields", "categorical_logits", "log_latent_given_visible", "latent_score", "approx_gradient",
+    "approx_gradient_runs", "tie_reversible", "untie_reversible_gradient", "sample_chain_onehot",
+    "sample_chain_onehot_runs", "sample_chain_sequential", "latent_posterior_samples", "log_likelihood",
+    "subset_membership", "init_generative_weights", "logit_of_means", "state_index",
 ]
 
 LATENT_KINDS = ("onehot", "binary")
@@ -98,9 +81,11 @@ def log_visible_given_latent(X, H, *, xp):
     return X @ xp.matrix_transpose(H) - xp.expand_dims(xp.sum(softplus(H, xp=xp), axis=-1), axis=-2)
 
 
-def latent_fields(X, wbar, abar, x_mean, *, xp):
-    """Fields ``u = wbar (x - x_mean) + abar`` of ``Abar``: (N, D) -> (N, L) (eqs. 9, 11, 17)."""
-    return (X - xp.expand_dims(x_mean, axis=-2)) @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
+def latent_fields(X, wbar, abar, x_mean, *, xp, overwrite=False):
+    """Fields ``u = wbar (x - x_mean) + abar`` of ``Abar``: (N, D) -> (N, L) (eqs. 9, 11, 17);
+    ``overwrite=True`` (NumPy arrays) centres ``X`` in place."""
+    Xc = xp.subtract(X, x_mean, out=X) if overwrite else X - xp.expand_dims(x_mean, axis=-2)
+    return Xc @ xp.matrix_transpose(wbar) + xp.expand_dims(abar, axis=-2)
 
 
 def categorical_logits(U, normalization, *, xp):
@@ -239,15 +224,12 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
 def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overwrite_visible=False):
     """:func:`approx_gradient` of sampled one-hot chains for ``R`` runs, subnormal weights flushed to zero.
 
-    At D = 784 the pair weights ``r[n, t]`` span hundreds of nats: a few
-    percent of them (and the latent scores of dead states) are subnormal,
-    and every product reading them runs several times slower on x86
-    (microcode assists; ``X^T RZ`` 3-9x). They are set to 0; otherwise these
-    are :func:`approx_gradient`'s operations in its order, so the result is
-    the same to the bit unless a gradient entry consists only of subnormal
-    terms (the recognition row of a dead state: ``wbar`` then keeps 0 where
-    it would reach ~1e-35, a round-off change). ``grad_a`` is not computed.
-    ``overwrite_visible=True`` centres ``Xp`` in place.
+    At D = 784 a few percent of the pair weights ``r[n, t]`` (and the latent scores of dead states)
+    are subnormal, and every product reading them runs 3-9x slower on x86 (microcode assists).
+    They are set to 0; otherwise these are :func:`approx_gradient`'s operations in its order, so
+    the result is the same to the bit unless a gradient entry consists only of subnormal terms
+    (a dead state's ``wbar`` row then keeps 0 where it would reach ~1e-35: round-off).
+    ``grad_a`` is not computed. ``overwrite_visible=True`` centres ``Xp`` in place.
 
     ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z``, ``Up`` (R, T, L), ``w`` (R, D, L), ``a``, ``x_mean``
     (R, D). Returns ``grad_w`` (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
@@ -505,7 +487,8 @@ def sample_chain_sequential(x0, w, a, wbar, abar, x_mean, uniform_x, noise_z, *,
 # --------------------------------------------------------------------------
 
 
-def latent_posterior_samples(Z_from, w, a, wbar, abar, x_mean, uniform_x, Z_states, *, latent, normalization, xp):
+def latent_posterior_samples(Z_from, w, a, wbar, abar, x_mean, uniform_x, Z_states, *, latent, normalization, xp,
+                             overwrite_uniforms=False):
     """Exact ``Abar[x, z]`` at visible samples ``x ~ A[z', .]`` (Rao-Blackwellised M).
 
     ``M[z', z] = E_{x ~ A[z', .]} Abar[x, z]`` (eq. 3) is the mean over the
@@ -520,6 +503,8 @@ def latent_posterior_samples(Z_from, w, a, wbar, abar, x_mean, uniform_x, Z_stat
         Uniforms driving the ``K`` visible samples per state.
     Z_states : array of shape (S2, L)
         Latent states ``z`` (columns of M).
+    overwrite_uniforms : bool
+        On NumPy, sample and centre in ``uniform_x``'s buffer (same values, no (S, K, D) temporaries).
 
     Returns
     -------
@@ -528,8 +513,10 @@ def latent_posterior_samples(Z_from, w, a, wbar, abar, x_mean, uniform_x, Z_stat
     """
     S, K, D = uniform_x.shape
     probs = sigmoid(visible_fields(Z_from, w, a, xp=xp), xp=xp)  # (S, D)
-    Xs = xp.astype(uniform_x < probs[:, None, :], uniform_x.dtype)
-    U = latent_fields(xp.reshape(Xs, (S * K, D)), wbar, abar, x_mean, xp=xp)
+    in_place = overwrite_uniforms and is_numpy_namespace(xp)
+    Xs = (xp.less(uniform_x, probs[:, None, :], out=uniform_x) if in_place  # 0.0 / 1.0 in place
+          else xp.astype(uniform_x < probs[:, None, :], uniform_x.dtype))
+    U = latent_fields(xp.reshape(Xs, (S * K, D)), wbar, abar, x_mean, xp=xp, overwrite=in_place)
     logp = log_latent_given_visible(U, Z_states, latent, normalization, xp=xp)
     return xp.reshape(xp.exp(logp), (S, K, Z_states.shape[0]))
 

@@ -30,7 +30,6 @@ from .._validation import check_array_xp, check_beta, check_int, check_option
 from . import _annealing
 from . import _kernels as _k
 from ._enumeration import MAX_ENUMERATED_UNITS, log_partition_enumerated
-from ._kernels import MAX_EXACT_UNITS
 
 
 __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCORE_EXACT_UNITS", "FIT_AIS_BETAS",

@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from .._backend import to_numpy
 from .._math import sigmoid, softplus
 
 __all__ = ["PATH_SPACING", "path_fields", "path_log_ratio", "path_slope", "path_transition",
@@ -149,9 +150,8 @@ def path_length_profile(W, b, c, b_A, rng, *, xp, n_betas=200, n_chains=50):
         sigma.append(xp.std(path_slope(F, vd, float(beta), xp=xp)))
         if k < len(betas) - 1:
             V, _ = path_transition(F, W, b, b_A, float(betas[k + 1]), rng, xp=xp)
-    from .._backend import to_numpy
-
-    return betas, np.asarray([float(to_numpy(s)) for s in sigma])
+    # One host transfer for the whole profile, not one per point.
+    return betas, np.asarray(to_numpy(xp.stack(sigma)), dtype=np.float64)
 
 
 def length_ladder(betas, sigma, n_temperatures=None, *, spacing=PATH_SPACING):

@@ -26,10 +26,12 @@ from skneq.reciprocal import (
 )
 from skneq.thermodynamics import contrastive_divergence_terms, heat_exchange, rbm_parameters
 
+from tests.rbm.models import random_rbm
+
 
 def params(n_visible, n_hidden, seed, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return (scale * rng.normal(size=(n_hidden, n_visible)), rng.normal(size=n_visible), rng.normal(size=n_hidden))
+    """Couplings of sd ``scale``, biases of sd 1."""
+    return random_rbm(n_visible, n_hidden, seed, scale, bias_scale=1.0)
 
 
 # --------------------------------------------------------------------------

@@ -29,14 +29,7 @@ from skneq.thermodynamics import (
     xft_log_ratio,
 )
 
-
-def random_rbm(n_visible, n_hidden, seed, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return (
-        rng.normal(0, scale, (n_hidden, n_visible)),
-        rng.normal(0, scale, n_visible),
-        rng.normal(0, scale, n_hidden),
-    )
+from tests.rbm.models import random_rbm
 
 
 # --------------------------------------------------------------------------

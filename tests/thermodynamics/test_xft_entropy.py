@@ -21,11 +21,7 @@ from skneq.thermodynamics import (
     xft_log_ratio,
 )
 
-
-def random_rbm(n_visible, n_hidden, seed, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return (scale * rng.normal(size=(n_hidden, n_visible)), scale * rng.normal(size=n_visible),
-            scale * rng.normal(size=n_hidden))
+from tests.rbm.models import random_rbm
 
 
 def joint_states(n_visible, n_hidden):

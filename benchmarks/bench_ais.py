@@ -241,9 +241,12 @@ def _default_run(rbm, seed, n_betas, n_chains, n_steps, base=None, X=None):
     lo, hi = works.interval()
     ess_f, ess_r = works.effective_sample_size()
     rates = works.extra.get("swap_acceptance") or [float("nan")]
+    stones = works.stepping_stones() or (float("nan"),) * 3
     return dict(forward=lo, reverse=hi, width=hi - lo, bennett=works.log_partition("bennett"),
                 bennett_se=works.standard_error("bennett"), ess_f=ess_f, ess_r=ess_r, time=seconds,
-                rungs=len(works.extra.get("ladder", ())), swap=(float(np.nanmin(rates)), float(np.nanmax(rates))))
+                rungs=len(works.extra.get("ladder", ())), swap=(float(np.nanmin(rates)), float(np.nanmax(rates))),
+                ss_inversion=stones[0] - stones[1], ss_bennett=stones[2],
+                equilibrated=works.reverse_starts_equilibrated())
 
 
 def _summary_cells(runs, exact=None):
@@ -254,10 +257,14 @@ def _summary_cells(runs, exact=None):
              f"{np.median(width):.2f} [{width.min():.2f}, {width.max():.2f}]",
              f"{np.median(f('bennett')):.2f} [{f('bennett').min():.2f}, {f('bennett').max():.2f}]",
              f"{np.median(f('bennett_se')):.2f}",
-             f"{np.median(f('ess_f')):.0f} / {np.median(f('ess_r')):.0f}"]
+             f"{np.median(f('ess_f')):.0f} / {np.median(f('ess_r')):.0f}",
+             f"{np.median(f('ss_bennett')):.2f} [{f('ss_bennett').min():.2f}, {f('ss_bennett').max():.2f}]",
+             f"{np.median(f('ss_inversion')):.2f} [{f('ss_inversion').min():.2f}, {f('ss_inversion').max():.2f}]",
+             f"{sum(bool(r['equilibrated']) for r in runs)}/{len(runs)}"]
     if exact is not None:
         inside = sum(r["forward"] <= exact <= r["reverse"] for r in runs)
-        cells += [f"{exact:.2f}", f"{np.median(f('bennett')) - exact:+.2f}", f"{inside}/{len(runs)}"]
+        cells += [f"{exact:.2f}", f"{np.median(f('bennett')) - exact:+.2f}",
+                  f"{np.median(f('ss_bennett')) - exact:+.2f}", f"{inside}/{len(runs)}"]
     cells += [f"{np.median(f('time')):.1f}"]
     return cells
 
@@ -267,12 +274,13 @@ def defaults_study(X, args):
     values at 784 x n (n > 20, so the reverse starts come from PT) and, at
     784 x 500, a grid of temperatures x chains at equal cost, over seeds."""
     from skneq import RBM
+    from skneq.rbm._annealing import EQUILIBRIUM_TOL
     from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, LOG_PARTITION_TOL
 
     started = time.perf_counter()
     seeds = list(range(args.seeds))
     header = ["model", "K x chains", "forward AIS", "reverse AIS", "width", "Bennett", "Bennett SE",
-              "ESS fwd / rev"]
+              "ESS fwd / rev", "PT ladder estimate", "ladder inversion", "PT passed"]
     small_rows, big_rows = [], []
     for n_hidden in args.sizes:
         W, b, c = train(X, n_hidden, 10, 20, seed=0)
@@ -292,11 +300,18 @@ def defaults_study(X, args):
             big_rows.append([f"784 x 500 (model {model_seed})", f"{n_betas} x {n_chains}"] + _summary_cells(runs))
             print(big_rows[-1], runs[0]["rungs"], runs[0]["swap"], flush=True)
     rbm = big_models[0]
-    runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base="visible_bias")
-            for s in seeds[:2]]
-    big_rows.append(["784 x 500 (model 0), base = visible bias", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
-                    + _summary_cells(runs))
-    print(big_rows[-1], flush=True)
+    if args.visible_bias_row:
+        runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base="visible_bias")
+                for s in seeds[:2]]
+        big_rows.append(["784 x 500 (model 0), base = visible bias", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
+                        + _summary_cells(runs))
+        print(big_rows[-1], flush=True)
+    for sweeps in args.long_pt:
+        # Does the equilibrium test pass with more burn-in? One seed per row.
+        runs = [_default_run(rbm, 0, FIT_AIS_BETAS, FIT_AIS_CHAINS, sweeps)]
+        big_rows.append([f"784 x 500 (model 0), {sweeps} PT burn-in sweeps, seed 0",
+                         f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs))
+        print(big_rows[-1], flush=True)
     info = _default_run(big_models[0], 0, 3, 1, FIT_PT_SWEEPS)  # the ladder of the defaults, cheaply
     load = os.getloadavg()
 
@@ -309,8 +324,8 @@ def defaults_study(X, args):
            f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
            f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
-           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py --defaults --seeds "
-           f"{args.seeds}``; {time.perf_counter() - started:.0f} s in all.", "",
+           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
+           f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s in all.", "",
            f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, random_state=s)`` for seeds "
            f"s = 0..{args.seeds - 1} (median [min, max] over seeds), data-mean base, default schedule; reverse "
            f"starts from parallel tempering along the annealing path on the measured ladder ({FIT_PT_SWEEPS} "
@@ -319,7 +334,13 @@ def defaults_study(X, args):
            f"K x chains = {FIT_AIS_BETAS} x {FIT_AIS_CHAINS}; the tolerance of its warning is "
            f"{LOG_PARTITION_TOL} nat. Models: ``RBM(n_components=n, n_iter=10, batch_size=20)`` on MNIST 0-2 "
            "(1500 x 784, binarized at 0.5). Time: seconds per run (forward, PT and reverse).", "",
+           "PT ladder estimate: Bennett's estimate along the parallel-tempering ladder that drew the reverse "
+           "starts (``works.log_partition('stepping_stone')``); ladder inversion: how far its stepping-stone "
+           "bracket is inverted (lower minus upper; at equilibrium about 0 or negative); PT passed: runs whose "
+           f"inversion is at most ``EQUILIBRIUM_TOL`` = {EQUILIBRIUM_TOL} nat "
+           "(``works.reverse_starts_equilibrated()``); when it fails, reverse AIS is not an upper bound.", "",
            table("Against exact log Z (blockwise enumeration)", header + ["exact", "Bennett - exact",
+                                                                       "ladder - exact",
                                                                        "exact inside [fwd, rev]", "s / run"],
                  small_rows), "",
            table("784 x 500 (no exact value)", header + ["s / run"], big_rows)]
@@ -346,6 +367,10 @@ def main(argv=None):
                         help="the defaults of score's log Z against exact values (--sizes) and at 784 x 500 over "
                              "--seeds; writes docs/benchmarks/rbm_ais_defaults.rst")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per row of --defaults")
+    parser.add_argument("--long-pt", type=int, nargs="*", default=[2000],
+                        help="--defaults: rows of model 0 with these many PT burn-in sweeps (one seed each)")
+    parser.add_argument("--visible-bias-row", action="store_true",
+                        help="--defaults: also the row with the model's visible bias as base")
     parser.add_argument("--big-models", type=int, default=2, help="784 x 500 models of --defaults")
     parser.add_argument("--big-grid", type=lambda t: tuple(int(x) for x in t.split("x")), nargs="+",
                         default=[(1000, 1000), (4000, 250)], help="K x chains cells at 784 x 500 (--defaults)")

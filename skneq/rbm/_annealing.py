@@ -31,8 +31,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _backend
-from .._math import logit_clipped_mean, logsumexp, sigmoid, softplus
+from .._math import logit_clipped_mean, sigmoid, softplus
+from .._validation import check_int, check_real
 from ._kernels import MAX_EXACT_UNITS, exact_samples
+from ._free_energy import (bennett_log_partition, jarzynski_log_partition, log_mean_exp,
+                           reverse_log_partition, stepping_stone_log_partition)
 from ._ladder import SwapCounter, base_states, pt_run
 from ._path import length_ladder, path_fields, path_length_profile, path_log_ratio, path_transition
 
@@ -51,6 +54,9 @@ __all__ = [
     "reverse_log_partition",
     "bennett_log_partition",
     "log_mean_exp",
+    "stepping_stone_log_partition",
+    "EQUILIBRIUM_TOL",
+    "check_rounds",
 ]
 
 
@@ -152,55 +158,6 @@ def reverse_ais_works(V_model, W, b, c, b_A, betas, rng, *, xp):
     return -log_w
 
 
-def log_mean_exp(a, *, xp):
-    """``log(mean(exp(a)))`` of a 1-d array."""
-    return logsumexp(a, xp=xp) - math.log(a.shape[0])
-
-
-def jarzynski_log_partition(log_Z_A, forward_works, *, xp):
-    """``log Z_B = log Z_A + log <exp(-W_F)>`` (a stochastic lower bound)."""
-    return float(log_Z_A + log_mean_exp(-forward_works, xp=xp))
-
-
-def reverse_log_partition(log_Z_A, reverse_works, *, xp):
-    """``log Z_B = log Z_A - log <exp(-W_R)>`` (a stochastic upper bound)."""
-    return float(log_Z_A - log_mean_exp(-reverse_works, xp=xp))
-
-
-def bennett_log_partition(log_Z_A, forward_works, reverse_works, *, tol=1e-12):
-    """Bennett acceptance ratio estimate of ``log Z_B`` from both works.
-
-    Solves (Bennett 1976; Shirts et al. 2003) for ``dF = F_B - F_A``
-
-    .. math:: \\sum_i f(M + W_F^i - dF) = \\sum_j f(-M + W_R^j + dF),
-              \\quad f(x) = 1 / (1 + e^x), \\ M = \\ln(n_F / n_R),
-
-    the minimum-variance combination of forward and reverse works. The root
-    is found on the host: the works are a few thousand floats at most.
-
-    Returns
-    -------
-    log_Z : float
-    """
-    from scipy.optimize import brentq
-    from scipy.special import expit
-
-    from .._backend import to_numpy
-
-    w_f = np.asarray(to_numpy(forward_works), dtype=np.float64)
-    w_r = np.asarray(to_numpy(reverse_works), dtype=np.float64)
-    m = math.log(w_f.size / w_r.size)
-
-    def imbalance(dF):
-        return expit(-(m + w_f - dF)).sum() - expit(-(-m + w_r + dF)).sum()
-
-    # The root lies between the one-sided (Jarzynski) estimates, widened.
-    lo = min(w_f.min(), -w_r.max()) - 10.0
-    hi = max(w_f.max(), -w_r.min()) + 10.0
-    dF = brentq(imbalance, lo, hi, xtol=tol)
-    return float(log_Z_A) - dF
-
-
 # --------------------------------------------------------------------------
 # The one driver and its result
 # --------------------------------------------------------------------------
@@ -253,7 +210,9 @@ class AnnealingWorks:
     def log_partition(self, method="bennett"):
         """``log Z_B`` by ``"ais"`` (forward AIS, a stochastic lower bound),
         ``"reverse_ais"`` (a stochastic upper bound) or ``"bennett"``
-        (acceptance ratio of both, lowest variance). ``"jarzynski"`` /
+        (acceptance ratio of both, lowest variance); ``"stepping_stone"``:
+        Bennett's estimate along the parallel-tempering ladder of the
+        reverse starts (:meth:`stepping_stones`). ``"jarzynski"`` /
         ``"forward"`` and ``"reverse"`` are accepted synonyms."""
         method = _SYNONYMS.get(method, method)
         xp = _backend.resolve(None, "numpy").xp
@@ -267,7 +226,47 @@ class AnnealingWorks:
             self._need("forward")
             self._need("reverse")
             return bennett_log_partition(self.log_partition_base, self.forward, self.reverse)
-        raise ValueError(f"method must be one of {ESTIMATORS} (or 'jarzynski', 'reverse'), got {method!r}")
+        if method == "stepping_stone":
+            stones = self.stepping_stones()
+            if stones is None:
+                raise ValueError("these works have no parallel-tempering ladder (their reverse runs started from "
+                                 "exact or given samples), so no stepping-stone estimate")
+            return stones[2]
+        raise ValueError(f"method must be one of {ESTIMATORS} or 'stepping_stone' (or 'jarzynski', 'reverse'), "
+                         f"got {method!r}")
+
+    def stepping_stones(self):
+        """``(lower, upper, bennett)`` of ``log Z_B`` from the parallel-tempering
+        rungs that drew the reverse runs' starts, or None (exact or given starts).
+
+        Every pair of neighbouring rungs is a one-step annealing between
+        equilibrium states (:func:`stepping_stone_log_partition`): ``lower``
+        and ``upper`` bracket ``log Z_B`` when the rungs are at equilibrium,
+        and lie within a few hundredths of a nat of each other there (on the
+        784 x 22 and 784 x 24 models of ``benchmarks/bench_ais.py --defaults``).
+        Rungs that lag, as when the model's modes are not yet in their
+        equilibrium proportions, make neighbours too alike and *invert* the
+        bracket (``upper < lower``): the test of :meth:`reverse_starts_equilibrated`.
+        """
+        stones = self.extra.get("stepping_stones")
+        return None if stones is None else tuple(float(x) for x in stones)
+
+    def reverse_starts_equilibrated(self, tol=None):
+        """Whether the parallel tempering that drew the reverse starts passed its equilibrium test.
+
+        True when the stepping-stone bracket of its rungs
+        (:meth:`stepping_stones`) is not inverted by more than ``tol``
+        (default ``EQUILIBRIUM_TOL``, 0.1 nat); None when the reverse runs
+        did not start from parallel tempering. When False, reverse AIS is
+        not an upper bound on ``log Z`` (its starts are not equilibrium
+        samples) and only forward AIS keeps its meaning, a stochastic lower
+        bound.
+        """
+        stones = self.stepping_stones()
+        if stones is None:
+            return None
+        tol = EQUILIBRIUM_TOL if tol is None else float(tol)
+        return bool(stones[0] - stones[1] <= tol)
 
     def interval(self):
         """``(forward AIS, reverse AIS)`` estimates of ``log Z_B``: the sandwich.
@@ -343,6 +342,13 @@ def check_schedule(schedule):
     return a
 
 
+#: Largest inversion (nats) of the stepping-stone bracket of the parallel-
+#: tempering rungs still read as noise (``AnnealingWorks.reverse_starts_equilibrated``).
+#: Measured with the defaults of ``score`` (``benchmarks/bench_ais.py --defaults``):
+#: at most a few hundredths at 784 x 22 and 784 x 24, where the ladder's
+#: estimate matches exact log Z; 0.5-1.2 nat at 784 x 500, where the rungs
+#: are still drifting after thousands of sweeps.
+EQUILIBRIUM_TOL = 0.1
 #: Parallel-tempering chains (per rung) that draw the reverse runs' starts.
 PT_CHAINS = 50
 #: Sweeps between two collected target states of one PT chain.
@@ -390,17 +396,35 @@ class _PathSampler:
         self.n_sweeps = 0
         self._advance(int(n_steps))
 
-    def _advance(self, n_sweeps, collect_every=0):
+    def _advance(self, n_sweeps, collect_every=0, stepping_stones=None):
         out = pt_run(self.V, *self.params, self.ladder, n_sweeps, self.rng, xp=self.xp,
-                     first_sweep=self.n_sweeps, counter=self.counter, collect_every=collect_every)
+                     first_sweep=self.n_sweeps, counter=self.counter, collect_every=collect_every,
+                     stepping_stones=stepping_stones)
         self.V, self.n_sweeps = out[0], self.n_sweeps + int(n_sweeps)
         return out
 
+    def burn_in(self, n_sweeps):
+        """``n_sweeps`` more sweeps without collecting."""
+        self._advance(int(n_sweeps))
+
     def draw(self, n):
-        """``n`` target states, shape (n, n_visible)."""
+        """``n`` target states, shape (n, n_visible).
+
+        The sweeps that draw them also record the ladder's stepping stones
+        (:meth:`stepping_stones`).
+        """
         n_pt = self.V.shape[1]
         frames = -(-int(n) // n_pt)
-        return self._advance(frames * PT_THIN, collect_every=PT_THIN)[2][:int(n), ...]
+        self._stones = []
+        return self._advance(frames * PT_THIN, collect_every=PT_THIN, stepping_stones=self._stones)[2][:int(n), ...]
+
+    def stepping_stones(self, log_Z_A):
+        """``(lower, upper, bennett)`` estimates of ``log Z`` from the rungs of the
+        sweeps of the last :meth:`draw` (:func:`stepping_stone_log_partition`)."""
+        xp = self.xp
+        fw = xp.stack([f for f, _ in self._stones], axis=0)
+        rv = xp.stack([r for _, r in self._stones], axis=0)
+        return stepping_stone_log_partition(log_Z_A, fw, rv)
 
     def describe(self):
         return (f"parallel tempering ({len(self.ladder)} rungs equally spaced in thermodynamic length "
@@ -408,7 +432,7 @@ class _PathSampler:
 
 
 def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_steps=200, model_samples=None,
-                  beta=1.0, schedule=None, n_temperatures=None):
+                  beta=1.0, schedule=None, n_temperatures=None, tol=None, max_rounds=1):
     """Forward and/or reverse annealing works: the one code path of the package.
 
     Parameters
@@ -437,6 +461,16 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
     n_temperatures : int or None
         Rungs of the parallel-tempering ladder; None measures it on the model
         (one rung per ``skneq.rbm._path.PATH_SPACING`` of thermodynamic length).
+    tol : float or None
+        With ``direction="both"``: run again, pooling the works, until the
+        forward and reverse estimates are within ``tol`` of each other and the
+        parallel tempering (if any) passes its equilibrium test
+        (:meth:`AnnealingWorks.reverse_starts_equilibrated`), or
+        ``max_rounds`` are done. Each round adds ``n_chains`` runs each way;
+        the parallel tempering continues with ``n_steps`` more sweeps of
+        burn-in before drawing new starts. None: one round.
+    max_rounds : int
+        Budget of rounds (``extra["rounds"]`` says how many ran).
 
     Returns
     -------
@@ -451,30 +485,60 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         betas = _backend.to_device(schedule, xp, device, dtype=dt)
         n_betas = schedule.shape[0]
     log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
-    forward = reverse = None
+    forwards, reverses = [], []
     extra = {}
-    seed_states = None
-    if direction in ("forward", "both"):
-        works, V_end = ais_works(Wb, bb, cb, b_A, betas, n_chains, rng, xp=xp, return_states=True)
-        forward, seed_states = _backend.to_numpy(works), (V_end, works)
-    if direction in ("reverse", "both"):
-        if model_samples is not None:
-            V = model_samples
-            extra["reverse_start"] = "given"
-        elif min(n_hidden, n_visible) <= MAX_EXACT_UNITS:
-            # Exact samples: Gibbs chains from one start miss the modes of a
-            # multimodal model and bias reverse AIS by nats.
-            V, _ = exact_samples(W, b, c, n_chains, rng, beta, xp=xp)
-            extra["reverse_start"] = "exact"
-        else:
-            # Equilibrium samples for reverse AIS: parallel tempering along the
-            # same path (its hot end is the base model, sampled exactly), not
-            # Gibbs chains that stay in the modes they start in.
-            sampler = _PathSampler(Wb, bb, cb, b_A, rng, xp=xp, n_temperatures=n_temperatures, n_steps=n_steps,
-                                   n_chains=n_chains, seed_states=seed_states)
-            V = sampler.draw(n_chains)
-            extra["reverse_start"] = sampler.describe()
-            extra["swap_acceptance"] = sampler.counter.rates()
-            extra["ladder"] = sampler.ladder
-        reverse = _backend.to_numpy(reverse_ais_works(V, Wb, bb, cb, b_A, betas, rng, xp=xp))
-    return AnnealingWorks(forward, reverse, log_Z_A, int(n_betas), _backend.to_numpy(b_A), extra)
+    seed_states = sampler = None
+    for round_ in range(int(max_rounds)):
+        if direction in ("forward", "both"):
+            works, V_end = ais_works(Wb, bb, cb, b_A, betas, n_chains, rng, xp=xp, return_states=True)
+            forwards.append(_backend.to_numpy(works))
+            if seed_states is None:
+                seed_states = (V_end, works)
+        if direction in ("reverse", "both"):
+            if model_samples is not None:
+                V = model_samples
+                extra["reverse_start"] = "given"
+            elif min(n_hidden, n_visible) <= MAX_EXACT_UNITS:
+                # Exact samples: Gibbs chains from one start miss the modes of a
+                # multimodal model and bias reverse AIS by nats.
+                V, _ = exact_samples(W, b, c, n_chains, rng, beta, xp=xp)
+                extra["reverse_start"] = "exact"
+            else:
+                # Equilibrium samples for reverse AIS: parallel tempering along the
+                # same path (its hot end is the base model, sampled exactly), not
+                # Gibbs chains that stay in the modes they start in. A later
+                # round continues the same chains: n_steps more sweeps of burn-in.
+                if sampler is None:
+                    sampler = _PathSampler(Wb, bb, cb, b_A, rng, xp=xp, n_temperatures=n_temperatures,
+                                           n_steps=n_steps, n_chains=n_chains, seed_states=seed_states)
+                else:
+                    sampler.burn_in(n_steps)
+                V = sampler.draw(n_chains)
+                extra["reverse_start"] = sampler.describe()
+                extra["swap_acceptance"] = sampler.counter.rates()
+                extra["ladder"] = sampler.ladder
+                extra["stepping_stones"] = sampler.stepping_stones(log_Z_A)
+            reverses.append(_backend.to_numpy(reverse_ais_works(V, Wb, bb, cb, b_A, betas, rng, xp=xp)))
+        forward = np.concatenate(forwards) if forwards else None
+        reverse = np.concatenate(reverses) if reverses else None
+        extra["rounds"] = round_ + 1
+        result = AnnealingWorks(forward, reverse, log_Z_A, int(n_betas), _backend.to_numpy(b_A), dict(extra))
+        if tol is None or direction != "both" or _agrees(result, tol):
+            break
+    return result
+
+
+def _agrees(works, tol):
+    """The stopping rule of rounds (the converse of ``score``'s warning):
+    forward and reverse within ``tol`` of each other, and the reverse starts'
+    equilibrium test (if any) passed."""
+    lower, upper = works.interval()
+    return abs(upper - lower) <= tol and works.reverse_starts_equilibrated() is not False
+
+
+def check_rounds(tol, max_rounds):
+    """``(tol, max_rounds)`` of :func:`run_annealing`, validated: ``tol`` None or a
+    finite number of nats >= 0, ``max_rounds`` an int >= 1."""
+    if tol is not None:
+        tol = check_real(tol, "tol", low=0.0)
+    return tol, check_int(max_rounds, "max_rounds", low=1)

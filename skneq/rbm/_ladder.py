@@ -32,7 +32,7 @@ and a geometric ladder then starves the rungs near 1 of swaps.
 from __future__ import annotations
 
 from .._math import sigmoid
-from ._path import path_fields, path_log_ratio, path_transition
+from ._path import ladder_log_ratios, path_fields, path_log_ratio, path_transition
 from ._tempering import check_ladder, temperature_ladder
 
 __all__ = ["PT_BETA_MIN", "PT_TEMPERATURES", "path_ladder", "check_path_ladder", "SwapCounter", "base_states",
@@ -167,7 +167,8 @@ def marginal_swaps(V, F, vd, betas, parity, rng, *, xp):
     return V, F, vd, full[:n_temps - 1, ...]
 
 
-def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=None, collect_every=0):
+def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=None, collect_every=0,
+           stepping_stones=None):
     """``n_sweeps`` PT sweeps along the path from the base ``b_A`` (module docstring).
 
     A sweep computes the fields of every replica in one product, proposes
@@ -194,6 +195,11 @@ def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=
     collect_every : int
         If positive, also return the target replicas ``V[-1]`` after every
         ``collect_every``-th sweep (the last sweep always included).
+    stepping_stones : list or None
+        If a list, each sweep appends ``(forward, reverse)``, the
+        :func:`~skneq.rbm._path.ladder_log_ratios` of the replicas before its
+        swaps (arrays of shape (n_temperatures - 1, n_chains); the fields are
+        those the swaps need anyway).
 
     Returns
     -------
@@ -212,6 +218,8 @@ def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=
     for s in range(n_sweeps):
         parity = (first_sweep + s) % 2
         F, vd = path_fields(V, W, b, c, b_A, xp=xp)
+        if stepping_stones is not None:
+            stepping_stones.append(ladder_log_ratios(F, vd, beta_arr, xp=xp))
         V, F, vd, accepted = marginal_swaps(V, F, vd, beta_arr, parity, rng, xp=xp)
         if counter is not None:
             counter.add(accepted, parity, xp, W.dtype)

@@ -33,7 +33,7 @@ from ._enumeration import MAX_ENUMERATED_UNITS, log_partition_enumerated
 
 
 __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCORE_EXACT_UNITS", "FIT_AIS_BETAS",
-           "FIT_AIS_CHAINS", "FIT_PT_SWEEPS"]
+           "FIT_AIS_CHAINS", "FIT_PT_SWEEPS", "FIT_ROUND_BUDGET", "FIT_MAX_ROUNDS", "fit_rounds"]
 
 #: ``score`` (the cached ``log_partition_``) enumerates the smaller layer
 #: exactly up to this many units, else uses the AIS sandwich. The one such
@@ -55,6 +55,22 @@ FIT_AIS_CHAINS = 1000
 #: reverse-AIS starting states of the cached log Z (the chains start from
 #: weighted forward-AIS end states; ``_annealing._PathSampler``).
 FIT_PT_SWEEPS = 300
+#: Budget of the rounds of score's log Z (``annealing_works(tol=, max_rounds=)``)
+#: in weights: a model gets as many rounds as cost what one round costs at
+#: 784 x 500 (about two minutes on a 2-core CPU), at most ``FIT_MAX_ROUNDS``.
+#: At 784 x 500 that is one round; smaller models repeat while forward and
+#: reverse AIS disagree by more than ``LOG_PARTITION_TOL`` or the parallel
+#: tempering fails its equilibrium test. A budget of work, not of time, so
+#: the value does not depend on the machine.
+FIT_ROUND_BUDGET = 784 * 500
+FIT_MAX_ROUNDS = 8
+
+
+def fit_rounds(shape):
+    """Rounds of score's log Z for a weight matrix of ``shape`` (``FIT_ROUND_BUDGET``)."""
+    return int(max(1, min(FIT_MAX_ROUNDS, FIT_ROUND_BUDGET // (int(shape[0]) * int(shape[1])))))
+
+
 # Width of the forward/reverse sandwich above which score's log Z is flagged:
 # an error of 1 nat in log Z shifts every sample's log-likelihood by 1 nat,
 # already the size of the differences that model comparisons look at.
@@ -64,7 +80,8 @@ METHODS = ("exact",) + _annealing.ESTIMATORS
 
 
 class LikelihoodWarning(UserWarning):
-    """The forward and reverse AIS estimates of ``log Z`` disagree by more than the tolerance."""
+    """``log Z`` of the RBM is uncertain: the forward and reverse AIS estimates disagree by more than
+    the tolerance, or the parallel tempering behind the reverse estimate failed its equilibrium test."""
 
 
 def check_model_samples(V, n_visible, bk):
@@ -112,9 +129,11 @@ class LikelihoodMixin:
             raise ValueError(f"base must be one of {_annealing.BASES} or a finite array of shape ({n_visible},)")
         return b_A
 
-    def _annealing_args(self, bk, *, beta, n_betas, n_chains, n_steps, base, X, model_samples, schedule=None):
+    def _annealing_args(self, bk, *, beta, n_betas, n_chains, n_steps, base, X, model_samples, schedule=None,
+                        tol=None, max_rounds=1):
         """Validated arguments of the annealing methods (one place for both)."""
         xp = bk.xp
+        tol, max_rounds = _annealing.check_rounds(tol, max_rounds)
         beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
         n_betas = check_int(n_betas, "n_betas", low=3)
         n_chains = check_int(n_chains, "n_chains", low=1)
@@ -127,12 +146,12 @@ class LikelihoodMixin:
         if schedule is not None:
             schedule = _annealing.check_schedule(schedule)
         return dict(beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, b_A=b_A,
-                    model_samples=model_samples, schedule=schedule)
+                    model_samples=model_samples, schedule=schedule, tol=tol, max_rounds=max_rounds)
 
     # ------------------------------------------------------------ public API
     def annealing_works(self, direction="both", *, n_betas=10000, n_chains=100, n_steps=200,
                         n_temperatures=None, base=None, X=None, model_samples=None, schedule=None,
-                        beta=None, random_state=None):
+                        beta=None, tol=None, max_rounds=1, random_state=None):
         """Works of annealing between an independent-unit base model and this RBM.
 
         The forward process anneals samples of the base model to the RBM,
@@ -150,12 +169,12 @@ class LikelihoodMixin:
         n_steps : int, default=200
             Parallel-tempering sweeps that draw the reverse runs' starting
             states when the smaller layer has more than ``MAX_EXACT_UNITS``
-            (20) units (at most that, exact samples): ``n_chains`` chains of
-            ``n_temperatures`` replicas along the annealing path from this
-            base model to the RBM, started at exact base samples (see
-            :meth:`sample` with ``method="parallel_tempering"``). Persistent
-            training chains are not used: they lag the model and bias
-            reverse AIS.
+            (20) units (at most that, exact samples): ``min(n_chains, 50)``
+            chains of ``n_temperatures`` replicas along the annealing path
+            from this base model to the RBM, started (with
+            ``direction="both"``) at the forward runs' end states resampled
+            by weight, else at exact base samples. Persistent training chains
+            are not used: they lag the model and bias reverse AIS.
         n_temperatures : int or None, default=None
             Rungs of that ladder, placed equally spaced in thermodynamic
             length as measured by a short pilot run on the model; None takes
@@ -177,6 +196,15 @@ class LikelihoodMixin:
             Salakhutdinov & Murray 2008).
         beta : float or None
             Inverse temperature; default the model's.
+        tol : float or None, default=None
+            With ``direction="both"``, repeat (pooling the works; the
+            parallel tempering continues with ``n_steps`` more sweeps) until
+            forward and reverse AIS agree within ``tol`` nats and the
+            parallel tempering passes its equilibrium test
+            (``AnnealingWorks.reverse_starts_equilibrated``), or
+            ``max_rounds`` rounds are done. None: one round.
+        max_rounds : int, default=1
+            Budget of rounds for ``tol`` (``extra["rounds"]`` says how many ran).
         random_state : int, RandomState or None
             None: the estimator's own, advanced per call.
 
@@ -194,24 +222,25 @@ class LikelihoodMixin:
         bk = self._fitted_backend()
         bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
         args = self._annealing_args(bk, beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base,
-                                    X=X, model_samples=model_samples, schedule=schedule)
+                                    X=X, model_samples=model_samples, schedule=schedule, tol=tol,
+                                    max_rounds=max_rounds)
         rng = self._method_rng(bk64, "log_partition", random_state)
         return self._run_annealing(bk64, direction, rng, n_temperatures=n_temperatures, **args)
 
     def _run_annealing(self, bk64, direction, rng, *, beta, n_betas, n_chains, n_steps, b_A, model_samples,
-                       schedule=None, n_temperatures=None):
+                       schedule=None, n_temperatures=None, tol=None, max_rounds=1):
         xp = bk64.xp
         W, b, c = self._params64(bk64)
         with blas_threads(bk64):
             return _annealing.run_annealing(
                 W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
                 n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule,
-                n_temperatures=n_temperatures,
+                n_temperatures=n_temperatures, tol=tol, max_rounds=max_rounds,
             )
 
     def log_partition(self, method="exact", *, n_betas=10000, n_chains=100, n_steps=200,
                       n_temperatures=None, base=None, X=None, model_samples=None, schedule=None,
-                      beta=None, random_state=None):
+                      beta=None, tol=None, max_rounds=1, random_state=None):
         """Log partition function ``log Z(beta)`` of the fitted model.
 
         Parameters
@@ -231,6 +260,9 @@ class LikelihoodMixin:
         n_betas, n_chains, n_steps, n_temperatures, base, X, model_samples, schedule, beta, random_state
             As in :meth:`annealing_works` (ignored by ``"exact"`` except
             ``beta``).
+        tol, max_rounds
+            As in :meth:`annealing_works`; they act only with ``"bennett"``,
+            the method that runs both directions.
 
         Returns
         -------
@@ -245,7 +277,8 @@ class LikelihoodMixin:
         direction = {"ais": "forward", "reverse_ais": "reverse", "bennett": "both"}[method]
         works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
                                      n_temperatures=n_temperatures, base=base, X=X, model_samples=model_samples,
-                                     schedule=schedule, beta=beta, random_state=random_state)
+                                     schedule=schedule, beta=beta, tol=tol, max_rounds=max_rounds,
+                                     random_state=random_state)
         return works.log_partition(method)
 
     def _exact_log_partition(self, bk, beta, max_units):
@@ -278,22 +311,13 @@ class LikelihoodMixin:
         else:
             bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
             args = self._annealing_args(bk, beta=None, n_betas=FIT_AIS_BETAS, n_chains=FIT_AIS_CHAINS,
-                                        n_steps=FIT_PT_SWEEPS, base=None, X=None, model_samples=None)
+                                        n_steps=FIT_PT_SWEEPS, base=None, X=None, model_samples=None,
+                                        tol=LOG_PARTITION_TOL, max_rounds=fit_rounds(self.components_.shape))
             # The estimator's own fixed stream: score is reproducible and
             # never advances the counter of sample / gibbs.
             works = self._run_annealing(bk64, "both", self._rng(bk64, "log_partition"), **args)
             value, interval, method = works.log_partition("bennett"), works.interval(), "bennett"
-            if abs(interval[1] - interval[0]) > LOG_PARTITION_TOL:
-                inverted = interval[1] < interval[0]
-                why = ("reverse below forward: the reverse runs' starting states were not at equilibrium, so the "
-                       "Bennett value is not to be trusted either; forward AIS is a stochastic lower bound"
-                       if inverted else "wider than the tolerance")
-                warnings.warn(
-                    f"log Z of this RBM is uncertain: forward AIS gives {interval[0]:.2f}, reverse AIS "
-                    f"{interval[1]:.2f} ({why}; tolerance {LOG_PARTITION_TOL} nat), so score() can be off by "
-                    "that much per sample. Spend more with log_partition('bennett', n_chains=..., n_steps=...).",
-                    LikelihoodWarning, stacklevel=3,
-                )
+            _warn_if_uncertain(works, interval)
         self._log_partition_cache = {
             "params": tuple(bk.xp.asarray(p, copy=True) for p in params), "beta": self.beta,
             "value": value, "interval": interval, "method": method,
@@ -309,8 +333,9 @@ class LikelihoodMixin:
         forward and reverse AIS (``FIT_AIS_BETAS`` = 1000 temperatures,
         ``FIT_AIS_CHAINS`` = 1000 runs each way, data-mean base; reverse runs
         from parallel tempering along the annealing path on a ladder measured
-        on the model, ``FIT_PT_SWEEPS`` = 300 sweeps of burn-in from exact
-        base samples) seeded by ``random_state``. Computed on first use and cached while the
+        on the model, ``FIT_PT_SWEEPS`` = 300 sweeps of burn-in from
+        forward-AIS end states resampled by weight) seeded by
+        ``random_state``. Computed on first use and cached while the
         parameters and ``beta`` stay the same.
         """
         return self._cached_log_partition()[0]
@@ -325,7 +350,11 @@ class LikelihoodMixin:
         on the wrong side by the Monte-Carlo noise. Bennett's estimate, which
         uses all runs of both directions, varies far less from seed to seed
         (``docs/benchmarks/rbm_ais_defaults.rst``). A ``LikelihoodWarning`` is
-        issued when the two differ by more than ``LOG_PARTITION_TOL`` (1 nat).
+        issued when the two differ by more than ``LOG_PARTITION_TOL`` (1 nat),
+        or when the parallel tempering that drew the reverse starts fails its
+        equilibrium test (``AnnealingWorks.reverse_starts_equilibrated``):
+        then the upper end is not a bound at all, only the lower one keeps
+        its meaning.
         """
         return self._cached_log_partition()[1]
 
@@ -391,6 +420,35 @@ class LikelihoodMixin:
         """
         X, bk, _ = self._validate_fitted_rows(X)
         return float(bk.xp.mean(self._log_likelihood_rows(X, bk, self.log_partition_)))
+
+
+def _warn_if_uncertain(works, interval):
+    """``LikelihoodWarning`` when the AIS sandwich is wider than ``LOG_PARTITION_TOL``
+    or its reverse starts failed their equilibrium test."""
+    lower, upper = interval
+    equilibrated = works.reverse_starts_equilibrated()
+    if equilibrated is False:
+        stones = works.stepping_stones()
+        warnings.warn(
+            f"log Z of this RBM is uncertain: the parallel tempering that drew the reverse-AIS starts is not at "
+            f"equilibrium (the stepping-stone bounds of its rungs are inverted: {stones[0]:.2f} above "
+            f"{stones[1]:.2f}, by more than {_annealing.EQUILIBRIUM_TOL} nat), so reverse AIS ({upper:.2f}) is "
+            f"not an upper bound and the Bennett value is not to be trusted; forward AIS ({lower:.2f}) remains a "
+            f"stochastic lower bound, and the ladder's own estimate is {stones[2]:.2f}. score() can be off by "
+            "more than the interval. Spend more with log_partition('bennett', n_steps=...) or compare seeds.",
+            LikelihoodWarning, stacklevel=4,
+        )
+    elif abs(upper - lower) > LOG_PARTITION_TOL:
+        inverted = upper < lower
+        why = ("reverse below forward: the reverse runs' starting states were not at equilibrium, so the "
+               "Bennett value is not to be trusted either; forward AIS is a stochastic lower bound"
+               if inverted else "wider than the tolerance")
+        warnings.warn(
+            f"log Z of this RBM is uncertain: forward AIS gives {lower:.2f}, reverse AIS "
+            f"{upper:.2f} ({why}; tolerance {LOG_PARTITION_TOL} nat), so score() can be off by "
+            "that much per sample. Spend more with log_partition('bennett', n_chains=..., n_steps=...).",
+            LikelihoodWarning, stacklevel=4,
+        )
 
 
 def _same_arrays(old, new):

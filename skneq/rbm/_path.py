@@ -41,7 +41,7 @@ from .._backend import to_numpy
 from .._math import sigmoid, softplus
 
 __all__ = ["PATH_SPACING", "path_fields", "path_log_ratio", "path_slope", "path_transition",
-           "path_length_profile", "length_ladder"]
+           "path_length_profile", "length_ladder", "ladder_log_ratios"]
 
 #: Default distance in thermodynamic length between neighbouring rungs of a
 #: measured ladder: a swap rate of about 2 Phi(-0.75 / sqrt 2) = 0.60.
@@ -94,6 +94,32 @@ def path_log_ratio(F, vd, lo, hi, *, xp):
     lo_c = lo if isinstance(lo, float) else lo[..., None]
     hi_c = hi if isinstance(hi, float) else hi[..., None]
     return (hi - lo) * vd + xp.sum(softplus(hi_c * F, xp=xp) - softplus(lo_c * F, xp=xp), axis=-1)
+
+
+def ladder_log_ratios(F, vd, betas, *, xp):
+    """Log-ratios of neighbouring rungs at the states of both: the stepping stones of a ladder.
+
+    For each pair ``(t, t+1)`` of ``betas``, ``log p*_{t+1}(v) - log p*_t(v)``
+    at the states of rung ``t`` (a one-step forward annealing from ``t``)
+    and at those of rung ``t + 1`` (one reverse step). With equilibrium
+    states at every rung, ``log mean exp`` of the first is a stochastic
+    lower bound on ``log Z_{t+1} - log Z_t`` and ``-log mean exp(-.)`` of
+    the second an upper bound; Bennett's ratio combines them (Bennett 1976;
+    the stepping-stone estimate of Xie et al. 2011 is the forward one).
+
+    Parameters
+    ----------
+    F, vd : arrays of shapes (n_temperatures, n_chains, n_hidden), (n_temperatures, n_chains)
+        ``path_fields`` of the replicas.
+    betas : array of shape (n_temperatures,)
+
+    Returns
+    -------
+    forward, reverse : arrays of shape (n_temperatures - 1, n_chains)
+    """
+    lo, hi = betas[:-1][:, None], betas[1:][:, None]
+    return (path_log_ratio(F[:-1, ...], vd[:-1, ...], lo, hi, xp=xp),
+            path_log_ratio(F[1:, ...], vd[1:, ...], lo, hi, xp=xp))
 
 
 def path_slope(F, vd, beta, *, xp):

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _backend
 from .._base import STREAMS
 from .._validation import check_array_xp, check_int, check_option, check_unit_interval
-from ..rbm._annealing import BASES, AnnealingWorks, base_visible_bias, check_schedule, run_annealing
+from ..rbm._annealing import BASES, AnnealingWorks, base_visible_bias, check_rounds, check_schedule, run_annealing
 from ..rbm._kernels import MAX_EXACT_UNITS, check_enumerable, exact_samples
 from ..rbm._likelihood import check_model_samples
 from ._params import _model_beta, rbm_parameters
@@ -59,7 +59,8 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
 
 
 def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_steps=200, n_temperatures=None,
-                    base=None, X=None, model_samples=None, schedule=None, beta=None, random_state=None, backend=None):
+                    base=None, X=None, model_samples=None, schedule=None, beta=None, tol=None, max_rounds=1,
+                    random_state=None, backend=None):
     """Works of forward and reverse annealed importance sampling (Salazar 2017, Sec. 5).
 
     AIS is a nonequilibrium process driven from a base model A
@@ -99,6 +100,12 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     beta : float or None
         Inverse temperature of the target model; None uses the estimator's
         ``beta`` (1 for tuples).
+    tol : float or None, default=None
+        With ``direction="both"``, repeat (pooling the works) until forward
+        and reverse AIS agree within ``tol`` nats and the parallel tempering
+        passes its equilibrium test, or ``max_rounds`` are done.
+    max_rounds : int, default=1
+        Budget of rounds for ``tol``.
     random_state : int, RandomState or None
     backend : None or str
         Compute backend for tuples (an RBM uses its fitted one).
@@ -112,8 +119,10 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
         # The estimator's protocol: the same code, on its fitted backend.
         return model.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
                                      n_temperatures=n_temperatures, base=base, X=X, model_samples=model_samples,
-                                     schedule=schedule, beta=beta, random_state=random_state)
+                                     schedule=schedule, beta=beta, tol=tol, max_rounds=max_rounds,
+                                     random_state=random_state)
     beta = _model_beta(model, beta)
+    tol, max_rounds = check_rounds(tol, max_rounds)
     n_betas = check_int(n_betas, "n_betas", low=3)
     n_chains = check_int(n_chains, "n_chains", low=1)
     n_steps = check_int(n_steps, "n_steps", low=0)
@@ -151,7 +160,7 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     rng = _backend.make_rng(bk, random_state, STREAMS["log_partition"])
     return run_annealing(W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
                          n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule,
-                         n_temperatures=n_temperatures)
+                         n_temperatures=n_temperatures, tol=tol, max_rounds=max_rounds)
 
 
 @dataclass

@@ -231,12 +231,18 @@ def enumeration_only(X, args):
     print(f"wrote {path}")
 
 
-def _default_run(rbm, seed, n_betas, n_chains, n_steps, base=None, X=None):
-    """One forward + reverse annealing run with the library's own path (measured
-    PT ladder for the reverse starts); the row of the defaults study."""
+def _default_run(rbm, seed, n_betas, n_chains, n_steps, base=None, X=None, rounds=None):
+    """One call of the library's annealing as ``score`` makes it (measured PT
+    ladder for the reverse starts, independent rounds until forward, reverse
+    and the rounds agree within the tolerance or the budget ``fit_rounds``
+    ends); ``rounds=k`` runs exactly k rounds instead. The row of the
+    defaults study."""
+    from skneq.rbm._likelihood import LOG_PARTITION_TOL, fit_rounds
+
+    tol, max_rounds = (LOG_PARTITION_TOL, fit_rounds(rbm.components_.shape)) if rounds is None else (None, rounds)
     tic = time.perf_counter()
     works = rbm.annealing_works("both", n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
-                                random_state=seed)
+                                tol=tol, max_rounds=max_rounds, random_state=seed)
     seconds = time.perf_counter() - tic
     lo, hi = works.interval()
     ess_f, ess_r = works.effective_sample_size()
@@ -246,7 +252,8 @@ def _default_run(rbm, seed, n_betas, n_chains, n_steps, base=None, X=None):
                 bennett_se=works.standard_error("bennett"), ess_f=ess_f, ess_r=ess_r, time=seconds,
                 rungs=len(works.extra.get("ladder", ())), swap=(float(np.nanmin(rates)), float(np.nanmax(rates))),
                 ss_inversion=stones[0] - stones[1], ss_bennett=stones[2],
-                equilibrated=works.reverse_starts_equilibrated())
+                equilibrated=works.reverse_starts_equilibrated(), n_rounds=len(works.extra["rounds"]),
+                spread=works.round_spread() or 0.0)
 
 
 def _summary_cells(runs, exact=None):
@@ -260,7 +267,9 @@ def _summary_cells(runs, exact=None):
              f"{np.median(f('ess_f')):.0f} / {np.median(f('ess_r')):.0f}",
              f"{np.median(f('ss_bennett')):.2f} [{f('ss_bennett').min():.2f}, {f('ss_bennett').max():.2f}]",
              f"{np.median(f('ss_inversion')):.2f} [{f('ss_inversion').min():.2f}, {f('ss_inversion').max():.2f}]",
-             f"{sum(bool(r['equilibrated']) for r in runs)}/{len(runs)}"]
+             f"{sum(bool(r['equilibrated']) for r in runs)}/{len(runs)}",
+             "/".join(str(r["n_rounds"]) for r in runs),
+             f"{np.median(f('spread')):.2f} [{f('spread').min():.2f}, {f('spread').max():.2f}]"]
     if exact is not None:
         inside = sum(r["forward"] <= exact <= r["reverse"] for r in runs)
         cells += [f"{exact:.2f}", f"{np.median(f('bennett')) - exact:+.2f}",
@@ -280,13 +289,14 @@ def defaults_study(X, args):
     started = time.perf_counter()
     seeds = list(range(args.seeds))
     header = ["model", "K x chains", "forward AIS", "reverse AIS", "width", "Bennett", "Bennett SE",
-              "ESS fwd / rev", "PT ladder estimate", "ladder inversion", "PT passed"]
+              "ESS fwd / rev", "PT ladder estimate", "ladder inversion", "PT passed", "rounds", "round spread"]
     small_rows, big_rows = [], []
     for n_hidden in args.sizes:
         W, b, c = train(X, n_hidden, 10, 20, seed=0)
         log_z, t_exact = exact(W, b, c, args.threads)
         rbm = RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0))
         runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS) for s in seeds]
+        print([(r["n_rounds"], round(r["bennett"], 2)) for r in runs], flush=True)
         small_rows.append([f"784 x {n_hidden}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs, log_z))
         print(small_rows[-1], flush=True)
     big_models = []
@@ -297,6 +307,7 @@ def defaults_study(X, args):
         grid = args.big_grid if model_seed == 0 else [(FIT_AIS_BETAS, FIT_AIS_CHAINS)]
         for n_betas, n_chains in grid:
             runs = [_default_run(rbm, s, n_betas, n_chains, FIT_PT_SWEEPS) for s in seeds]
+            print([(r["n_rounds"], round(r["bennett"], 2), round(r["spread"], 2)) for r in runs], flush=True)
             big_rows.append([f"784 x 500 (model {model_seed})", f"{n_betas} x {n_chains}"] + _summary_cells(runs))
             print(big_rows[-1], runs[0]["rungs"], runs[0]["swap"], flush=True)
     rbm = big_models[0]
@@ -308,11 +319,11 @@ def defaults_study(X, args):
         print(big_rows[-1], flush=True)
     for sweeps in args.long_pt:
         # Does the equilibrium test pass with more burn-in? One seed per row.
-        runs = [_default_run(rbm, 0, FIT_AIS_BETAS, FIT_AIS_CHAINS, sweeps)]
+        runs = [_default_run(rbm, 0, FIT_AIS_BETAS, FIT_AIS_CHAINS, sweeps, rounds=1)]
         big_rows.append([f"784 x 500 (model 0), {sweeps} PT burn-in sweeps, seed 0",
                          f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs))
         print(big_rows[-1], flush=True)
-    info = _default_run(big_models[0], 0, 3, 1, FIT_PT_SWEEPS)  # the ladder of the defaults, cheaply
+    info = _default_run(big_models[0], 0, 3, 1, FIT_PT_SWEEPS, rounds=1)  # the ladder of the defaults, cheaply
     load = os.getloadavg()
 
     def table(title, head, rows):
@@ -326,19 +337,24 @@ def defaults_study(X, args):
            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
            f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
            f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s in all.", "",
-           f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, random_state=s)`` for seeds "
+           f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, tol={LOG_PARTITION_TOL}, "
+           f"max_rounds=fit_rounds(shape), random_state=s)``, as ``score`` calls it (independent rounds of K x "
+           f"chains, at least 2, until forward, reverse and the rounds agree within the tolerance), for seeds "
            f"s = 0..{args.seeds - 1} (median [min, max] over seeds), data-mean base, default schedule; reverse "
            f"starts from parallel tempering along the annealing path on the measured ladder ({FIT_PT_SWEEPS} "
            f"burn-in sweeps; at 784 x 500 model 0 the ladder had {info['rungs']} rungs with swap rates "
            f"{info['swap'][0]:.2f}-{info['swap'][1]:.2f} after burn-in). The defaults of ``score`` are "
-           f"K x chains = {FIT_AIS_BETAS} x {FIT_AIS_CHAINS}; the tolerance of its warning is "
+           f"K x chains = {FIT_AIS_BETAS} x {FIT_AIS_CHAINS} per round; the tolerance of its warning is "
            f"{LOG_PARTITION_TOL} nat. Models: ``RBM(n_components=n, n_iter=10, batch_size=20)`` on MNIST 0-2 "
-           "(1500 x 784, binarized at 0.5). Time: seconds per run (forward, PT and reverse).", "",
+           "(1500 x 784, binarized at 0.5). Time: seconds per call (all rounds: forward, PT and reverse). "
+           "Rows of model 0 with more PT burn-in run one round of the defaults.", "",
            "PT ladder estimate: Bennett's estimate along the parallel-tempering ladder that drew the reverse "
            "starts (``works.log_partition('stepping_stone')``); ladder inversion: how far its stepping-stone "
            "bracket is inverted (lower minus upper; at equilibrium about 0 or negative); PT passed: runs whose "
            f"inversion is at most ``EQUILIBRIUM_TOL`` = {EQUILIBRIUM_TOL} nat "
-           "(``works.reverse_starts_equilibrated()``); when it fails, reverse AIS is not an upper bound.", "",
+           "(``works.reverse_starts_equilibrated()``); when it fails, reverse AIS is not an upper bound. "
+           "rounds: rounds run by each seed; round spread: largest minus smallest Bennett estimate over the "
+           "rounds of one call (``works.round_spread()``).", "",
            table("Against exact log Z (blockwise enumeration)", header + ["exact", "Bennett - exact",
                                                                        "ladder - exact",
                                                                        "exact inside [fwd, rev]", "s / run"],
@@ -373,7 +389,7 @@ def main(argv=None):
                         help="--defaults: also the row with the model's visible bias as base")
     parser.add_argument("--big-models", type=int, default=2, help="784 x 500 models of --defaults")
     parser.add_argument("--big-grid", type=lambda t: tuple(int(x) for x in t.split("x")), nargs="+",
-                        default=[(1000, 1000), (4000, 250)], help="K x chains cells at 784 x 500 (--defaults)")
+                        default=[(1000, 500)], help="K x chains cells at 784 x 500 (--defaults)")
     parser.add_argument("--enumeration-only", action="store_true",
                         help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)

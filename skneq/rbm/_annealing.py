@@ -247,6 +247,9 @@ class AnnealingWorks:
         Rungs that lag, as when the model's modes are not yet in their
         equilibrium proportions, make neighbours too alike and *invert* the
         bracket (``upper < lower``): the test of :meth:`reverse_starts_equilibrated`.
+        The chains of all rounds are pooled (one ladder);
+        ``extra["stepping_stone_groups"]`` holds Bennett's estimate of each
+        of ``STEPPING_STONE_GROUPS`` groups of chains per round.
         """
         stones = self.extra.get("stepping_stones")
         return None if stones is None else tuple(float(x) for x in stones)
@@ -267,6 +270,30 @@ class AnnealingWorks:
             return None
         tol = EQUILIBRIUM_TOL if tol is None else float(tol)
         return bool(stones[0] - stones[1] <= tol)
+
+    def round_spread(self):
+        """Largest minus smallest estimate of ``log Z`` over the independent
+        rounds of the run (``extra["rounds"]``; Bennett's when both
+        directions ran, else the one-sided one), or None for one round.
+
+        Rounds differ in which modes their forward runs and parallel
+        tempering found: on the 784 x 500 models of
+        ``benchmarks/bench_ais.py --defaults`` single runs are consistent
+        within themselves (narrow sandwich, ladder test passed) and yet
+        several nats apart from seed to seed, so this spread is the error
+        bar that a single run cannot give.
+        """
+        rounds = self.extra.get("rounds") or []
+        if len(rounds) < 2:
+            return None
+        key = "bennett" if rounds[0].get("bennett") is not None else (
+            "ais" if rounds[0].get("ais") is not None else "reverse_ais")
+        values = [r[key] for r in rounds]
+        return float(max(values) - min(values))
+
+    def _has(self, method):
+        return {"ais": self.forward is not None, "reverse_ais": self.reverse is not None,
+                "bennett": self.forward is not None and self.reverse is not None}[method]
 
     def interval(self):
         """``(forward AIS, reverse AIS)`` estimates of ``log Z_B``: the sandwich.
@@ -349,6 +376,9 @@ def check_schedule(schedule):
 #: estimate matches exact log Z; 0.5-1.2 nat at 784 x 500, where the rungs
 #: are still drifting after thousands of sweeps.
 EQUILIBRIUM_TOL = 0.1
+#: Independent groups of parallel-tempering chains whose stepping-stone
+#: estimates are compared (``AnnealingWorks.stepping_stones``).
+STEPPING_STONE_GROUPS = 5
 #: Parallel-tempering chains (per rung) that draw the reverse runs' starts.
 PT_CHAINS = 50
 #: Sweeps between two collected target states of one PT chain.
@@ -377,9 +407,11 @@ class _PathSampler:
     The burn-in still has to equilibrate what the seeding gets wrong.
     """
 
-    def __init__(self, W, b, c, b_A, rng, *, xp, n_temperatures, n_steps, n_chains, seed_states=None):
-        profile = path_length_profile(W, b, c, b_A, rng, xp=xp)
-        self.ladder, self.length = length_ladder(*profile, n_temperatures)
+    def __init__(self, W, b, c, b_A, rng, *, xp, n_temperatures, n_steps, n_chains, seed_states=None, ladder=None):
+        if ladder is None:
+            profile = path_length_profile(W, b, c, b_A, rng, xp=xp)
+            ladder = length_ladder(*profile, n_temperatures)
+        self.ladder, self.length = ladder
         self.params, self.rng, self.xp = (W, b, c, b_A), rng, xp
         self.counter = SwapCounter(len(self.ladder) - 1)
         n_pt = min(int(n_chains), PT_CHAINS)
@@ -403,28 +435,22 @@ class _PathSampler:
         self.V, self.n_sweeps = out[0], self.n_sweeps + int(n_sweeps)
         return out
 
-    def burn_in(self, n_sweeps):
-        """``n_sweeps`` more sweeps without collecting."""
-        self._advance(int(n_sweeps))
-
     def draw(self, n):
         """``n`` target states, shape (n, n_visible).
 
         The sweeps that draw them also record the ladder's stepping stones
-        (:meth:`stepping_stones`).
+        (:meth:`stone_frames`).
         """
         n_pt = self.V.shape[1]
         frames = -(-int(n) // n_pt)
         self._stones = []
         return self._advance(frames * PT_THIN, collect_every=PT_THIN, stepping_stones=self._stones)[2][:int(n), ...]
 
-    def stepping_stones(self, log_Z_A):
-        """``(lower, upper, bennett)`` estimates of ``log Z`` from the rungs of the
-        sweeps of the last :meth:`draw` (:func:`stepping_stone_log_partition`)."""
+    def stone_frames(self):
+        """The ladder log-ratios of the sweeps of the last :meth:`draw`: forward
+        and reverse, NumPy arrays of shape (n_sweeps, n_temperatures - 1, n_chains)."""
         xp = self.xp
-        fw = xp.stack([f for f, _ in self._stones], axis=0)
-        rv = xp.stack([r for _, r in self._stones], axis=0)
-        return stepping_stone_log_partition(log_Z_A, fw, rv)
+        return tuple(_backend.to_numpy(xp.stack([pair[k] for pair in self._stones], axis=0)) for k in (0, 1))
 
     def describe(self):
         return (f"parallel tempering ({len(self.ladder)} rungs equally spaced in thermodynamic length "
@@ -462,15 +488,17 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         Rungs of the parallel-tempering ladder; None measures it on the model
         (one rung per ``skneq.rbm._path.PATH_SPACING`` of thermodynamic length).
     tol : float or None
-        With ``direction="both"``: run again, pooling the works, until the
-        forward and reverse estimates are within ``tol`` of each other and the
+        Stop the rounds early, after at least two, once the pooled forward
+        and reverse estimates are within ``tol`` nats of each other, the
+        rounds' estimates too (:meth:`AnnealingWorks.round_spread`), and the
         parallel tempering (if any) passes its equilibrium test
-        (:meth:`AnnealingWorks.reverse_starts_equilibrated`), or
-        ``max_rounds`` are done. Each round adds ``n_chains`` runs each way;
-        the parallel tempering continues with ``n_steps`` more sweeps of
-        burn-in before drawing new starts. None: one round.
+        (:meth:`AnnealingWorks.reverse_starts_equilibrated`). None: run all
+        ``max_rounds``.
     max_rounds : int
-        Budget of rounds (``extra["rounds"]`` says how many ran).
+        Independent rounds, pooled: each runs ``n_chains`` forward runs, its
+        own parallel tempering (on the ladder measured once, seeded by its
+        own forward runs) and ``n_chains`` reverse runs.
+        ``extra["rounds"]`` lists each round's estimates.
 
     Returns
     -------
@@ -485,15 +513,19 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         betas = _backend.to_device(schedule, xp, device, dtype=dt)
         n_betas = schedule.shape[0]
     log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
-    forwards, reverses = [], []
+    forwards, reverses, rounds, frames = [], [], [], []
     extra = {}
-    seed_states = sampler = None
-    for round_ in range(int(max_rounds)):
+    ladder = None
+    for _ in range(int(max_rounds)):
+        # Every round is an independent repeat (its own forward runs, its own
+        # parallel-tempering chains seeded by them): the spread of the
+        # rounds' estimates then includes which modes each run happened to
+        # find, which no single run can show.
+        seed_states = None
         if direction in ("forward", "both"):
             works, V_end = ais_works(Wb, bb, cb, b_A, betas, n_chains, rng, xp=xp, return_states=True)
             forwards.append(_backend.to_numpy(works))
-            if seed_states is None:
-                seed_states = (V_end, works)
+            seed_states = (V_end, works)
         if direction in ("reverse", "both"):
             if model_samples is not None:
                 V = model_samples
@@ -506,34 +538,48 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
             else:
                 # Equilibrium samples for reverse AIS: parallel tempering along the
                 # same path (its hot end is the base model, sampled exactly), not
-                # Gibbs chains that stay in the modes they start in. A later
-                # round continues the same chains: n_steps more sweeps of burn-in.
-                if sampler is None:
-                    sampler = _PathSampler(Wb, bb, cb, b_A, rng, xp=xp, n_temperatures=n_temperatures,
-                                           n_steps=n_steps, n_chains=n_chains, seed_states=seed_states)
-                else:
-                    sampler.burn_in(n_steps)
+                # Gibbs chains that stay in the modes they start in. The ladder is
+                # measured once and shared by the rounds.
+                sampler = _PathSampler(Wb, bb, cb, b_A, rng, xp=xp, n_temperatures=n_temperatures,
+                                       n_steps=n_steps, n_chains=n_chains, seed_states=seed_states, ladder=ladder)
+                ladder = (sampler.ladder, sampler.length)
                 V = sampler.draw(n_chains)
+                frames.append(sampler.stone_frames())
                 extra["reverse_start"] = sampler.describe()
-                extra["swap_acceptance"] = sampler.counter.rates()
+                rates = sampler.counter.rates()
+                extra["swap_acceptance"] = rates if "swap_acceptance" not in extra else [
+                    min(a, b) for a, b in zip(extra["swap_acceptance"], rates)]
                 extra["ladder"] = sampler.ladder
-                extra["stepping_stones"] = sampler.stepping_stones(log_Z_A)
             reverses.append(_backend.to_numpy(reverse_ais_works(V, Wb, bb, cb, b_A, betas, rng, xp=xp)))
-        forward = np.concatenate(forwards) if forwards else None
-        reverse = np.concatenate(reverses) if reverses else None
-        extra["rounds"] = round_ + 1
-        result = AnnealingWorks(forward, reverse, log_Z_A, int(n_betas), _backend.to_numpy(b_A), dict(extra))
-        if tol is None or direction != "both" or _agrees(result, tol):
+        one = AnnealingWorks(forwards[-1] if forwards else None, reverses[-1] if reverses else None, log_Z_A)
+        rounds.append({k: (one.log_partition(k) if one._has(k) else None) for k in ESTIMATORS})
+        if frames:
+            # Same ladder, independent chains: the rounds' frames side by side.
+            fw = np.concatenate([f for f, _ in frames], axis=2)
+            rv = np.concatenate([r for _, r in frames], axis=2)
+            *stones, groups = stepping_stone_log_partition(log_Z_A, fw, rv,
+                                                           n_groups=STEPPING_STONE_GROUPS * len(frames))
+            extra["stepping_stones"], extra["stepping_stone_groups"] = tuple(stones), groups
+            rounds[-1]["stepping_stone"] = stepping_stone_log_partition(log_Z_A, *frames[-1])[2]
+        extra["rounds"] = [dict(r) for r in rounds]
+        result = AnnealingWorks(np.concatenate(forwards) if forwards else None,
+                                np.concatenate(reverses) if reverses else None,
+                                log_Z_A, int(n_betas), _backend.to_numpy(b_A), dict(extra))
+        if tol is not None and len(rounds) >= min(2, int(max_rounds)) and _agrees(result, tol):
             break
     return result
 
 
 def _agrees(works, tol):
     """The stopping rule of rounds (the converse of ``score``'s warning):
-    forward and reverse within ``tol`` of each other, and the reverse starts'
-    equilibrium test (if any) passed."""
-    lower, upper = works.interval()
-    return abs(upper - lower) <= tol and works.reverse_starts_equilibrated() is not False
+    forward and reverse within ``tol`` of each other, the rounds' estimates
+    too, and the reverse starts' equilibrium test (if any) passed."""
+    if works.forward is not None and works.reverse is not None:
+        lower, upper = works.interval()
+        if abs(upper - lower) > tol:
+            return False
+    spread = works.round_spread()
+    return (spread is None or spread <= tol) and works.reverse_starts_equilibrated() is not False
 
 
 def check_rounds(tol, max_rounds):

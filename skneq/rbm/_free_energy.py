@@ -68,7 +68,7 @@ def bennett_log_partition(log_Z_A, forward_works, reverse_works, *, tol=1e-12):
     return float(log_Z_A) - dF
 
 
-def stepping_stone_log_partition(log_Z_A, forward_ratios, reverse_ratios):
+def stepping_stone_log_partition(log_Z_A, forward_ratios, reverse_ratios, n_groups=1):
     """``log Z_B`` from equilibrium states at every rung of a ladder from A to B.
 
     Parameters
@@ -76,6 +76,12 @@ def stepping_stone_log_partition(log_Z_A, forward_ratios, reverse_ratios):
     log_Z_A : float
     forward_ratios, reverse_ratios : arrays of shape (n_frames, n_temperatures - 1, n_chains)
         ``skneq.rbm._path.ladder_log_ratios`` of parallel-tempering sweeps.
+    n_groups : int
+        Also estimate from ``n_groups`` disjoint groups of chains. The chains
+        of parallel tempering along one ladder never exchange states with
+        each other (swaps are between the rungs of one chain), so the groups
+        are independent runs and their spread is an error bar that includes
+        what the correlated frames of one chain hide.
 
     Returns
     -------
@@ -83,19 +89,26 @@ def stepping_stone_log_partition(log_Z_A, forward_ratios, reverse_ratios):
         Sums over neighbouring pairs of ``log mean exp(forward)`` (a
         stochastic lower bound when every rung is at equilibrium), of
         ``-log mean exp(-reverse)`` (an upper bound) and of Bennett's
-        estimate of each pair. The frames of one chain are correlated, so
-        these rest on fewer independent states than they hold; an upper
-        below the lower beyond that noise means the rungs were not at
-        equilibrium.
+        estimate of each pair. An upper below the lower beyond the noise
+        means the rungs were not at equilibrium.
+    groups : list of float
+        Only when ``n_groups > 1``: Bennett's estimate of each group.
     """
     fw = np.asarray(_backend.to_numpy(forward_ratios), dtype=np.float64)
     rv = np.asarray(_backend.to_numpy(reverse_ratios), dtype=np.float64)
-    xp = np
-    lower = upper = bennett = float(log_Z_A)
-    for t in range(fw.shape[1]):
-        f, r = fw[:, t, :].ravel(), rv[:, t, :].ravel()
-        lower += float(log_mean_exp(f, xp=xp))
-        upper -= float(log_mean_exp(-r, xp=xp))
-        # One pair is a one-step annealing: forward works -f, reverse works r.
-        bennett += bennett_log_partition(0.0, -f, r)
-    return lower, upper, bennett
+
+    def estimate(f_all, r_all):
+        lower = upper = bennett = float(log_Z_A)
+        for t in range(f_all.shape[1]):
+            f, r = f_all[:, t, :].ravel(), r_all[:, t, :].ravel()
+            lower += float(log_mean_exp(f, xp=np))
+            upper -= float(log_mean_exp(-r, xp=np))
+            # One pair is a one-step annealing: forward works -f, reverse works r.
+            bennett += bennett_log_partition(0.0, -f, r)
+        return lower, upper, bennett
+
+    out = estimate(fw, rv)
+    if n_groups <= 1:
+        return out
+    cols = np.array_split(np.arange(fw.shape[2]), int(n_groups))
+    return out + ([estimate(fw[..., g], rv[..., g])[2] for g in cols],)

@@ -46,29 +46,32 @@ MAX_SCORE_EXACT_UNITS = 22
 # AIS settings of the log Z cached for score when the model is too large to
 # enumerate; log_partition(...) lets users spend more.
 FIT_AIS_BETAS = 1000
-#: Runs per direction. At 784 x 500 the one-sided estimates rest on an
-#: effective handful of runs per 1000 (the model's modes freeze along the
+#: Runs per direction and round. At 784 x 500 the one-sided estimates rest
+#: on an effective handful of runs (the model's modes freeze along the
 #: path), and more temperatures with fewer runs at equal cost is no better
 #: (``benchmarks/bench_ais.py --defaults``, ``docs/benchmarks/rbm_ais_defaults.rst``).
-FIT_AIS_CHAINS = 1000
+FIT_AIS_CHAINS = 500
 #: Burn-in sweeps (every rung each) of the parallel tempering that draws the
 #: reverse-AIS starting states of the cached log Z (the chains start from
 #: weighted forward-AIS end states; ``_annealing._PathSampler``).
 FIT_PT_SWEEPS = 300
-#: Budget of the rounds of score's log Z (``annealing_works(tol=, max_rounds=)``)
-#: in weights: a model gets as many rounds as cost what one round costs at
-#: 784 x 500 (about two minutes on a 2-core CPU), at most ``FIT_MAX_ROUNDS``.
-#: At 784 x 500 that is one round; smaller models repeat while forward and
-#: reverse AIS disagree by more than ``LOG_PARTITION_TOL`` or the parallel
-#: tempering fails its equilibrium test. A budget of work, not of time, so
-#: the value does not depend on the machine.
-FIT_ROUND_BUDGET = 784 * 500
+#: Budget of the independent rounds of score's log Z (``annealing_works(tol=,
+#: max_rounds=)``), in weights: a model gets as many rounds as cost what two
+#: rounds cost at 784 x 500 (about two minutes on a 2-core CPU), at least 2 and
+#: at most ``FIT_MAX_ROUNDS``, and stops after two once forward and reverse,
+#: and the rounds, agree within ``LOG_PARTITION_TOL`` and the parallel
+#: tempering passes its equilibrium test. Two rounds rather than one twice
+#: as large: single runs at 784 x 500 are consistent within themselves and
+#: still several nats apart from seed to seed, and only the spread of
+#: independent rounds shows it. A budget of work, not of time, so the value
+#: does not depend on the machine.
+FIT_ROUND_BUDGET = 2 * 784 * 500
 FIT_MAX_ROUNDS = 8
 
 
 def fit_rounds(shape):
     """Rounds of score's log Z for a weight matrix of ``shape`` (``FIT_ROUND_BUDGET``)."""
-    return int(max(1, min(FIT_MAX_ROUNDS, FIT_ROUND_BUDGET // (int(shape[0]) * int(shape[1])))))
+    return int(max(2, min(FIT_MAX_ROUNDS, FIT_ROUND_BUDGET // (int(shape[0]) * int(shape[1])))))
 
 
 # Width of the forward/reverse sandwich above which score's log Z is flagged:
@@ -80,8 +83,9 @@ METHODS = ("exact",) + _annealing.ESTIMATORS
 
 
 class LikelihoodWarning(UserWarning):
-    """``log Z`` of the RBM is uncertain: the forward and reverse AIS estimates disagree by more than
-    the tolerance, or the parallel tempering behind the reverse estimate failed its equilibrium test."""
+    """``log Z`` of the RBM is uncertain: independent runs of the estimate, or its forward and reverse
+    AIS estimates, disagree by more than the tolerance, or the parallel tempering behind the reverse
+    estimate failed its equilibrium test."""
 
 
 def check_model_samples(V, n_visible, bk):
@@ -330,13 +334,15 @@ class LikelihoodMixin:
 
         Exact (blockwise enumeration) when the smaller layer has at most
         ``MAX_SCORE_EXACT_UNITS`` (22) units, else Bennett's estimate from
-        forward and reverse AIS (``FIT_AIS_BETAS`` = 1000 temperatures,
-        ``FIT_AIS_CHAINS`` = 1000 runs each way, data-mean base; reverse runs
-        from parallel tempering along the annealing path on a ladder measured
-        on the model, ``FIT_PT_SWEEPS`` = 300 sweeps of burn-in from
-        forward-AIS end states resampled by weight) seeded by
-        ``random_state``. Computed on first use and cached while the
-        parameters and ``beta`` stay the same.
+        forward and reverse AIS pooled over independent rounds (each
+        ``FIT_AIS_BETAS`` = 1000 temperatures, ``FIT_AIS_CHAINS`` = 500 runs
+        each way, data-mean base; reverse runs from parallel tempering along
+        the annealing path on a ladder measured on the model,
+        ``FIT_PT_SWEEPS`` = 300 sweeps of burn-in from the round's forward-AIS
+        end states resampled by weight; at least 2 rounds, more on smaller
+        models until forward, reverse and the rounds agree within 1 nat,
+        ``fit_rounds``) seeded by ``random_state``. Computed on first use and
+        cached while the parameters and ``beta`` stay the same.
         """
         return self._cached_log_partition()[0]
 
@@ -402,12 +408,16 @@ class LikelihoodMixin:
         with ``log Z = log_partition_``: exact blockwise enumeration when the
         smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (22) units;
         otherwise Bennett's acceptance-ratio estimate from forward AIS (1000
-        temperatures, 1000 runs, a stochastic lower bound) and reverse AIS
-        (a stochastic upper bound) whose runs start from equilibrium samples
-        of parallel tempering along the annealing path (measured ladder, 300
-        sweeps of burn-in), not from the persistent training chains. The sandwich is
-        ``log_partition_interval_``; a ``LikelihoodWarning`` is issued when it
-        is wider than ``LOG_PARTITION_TOL`` (1 nat). See ``score_samples``.
+        temperatures, 500 runs per round, a stochastic lower bound) and reverse
+        AIS (a stochastic upper bound) whose runs start from equilibrium
+        samples of parallel tempering along the annealing path (measured
+        ladder, 300 sweeps of burn-in), not from the persistent training
+        chains, pooled over at least two independent rounds
+        (``log_partition_``). The sandwich is ``log_partition_interval_``; a
+        ``LikelihoodWarning`` is issued when it is wider than
+        ``LOG_PARTITION_TOL`` (1 nat), when the rounds disagree by more, or
+        when the parallel tempering fails its equilibrium test. See
+        ``score_samples``.
 
         Parameters
         ----------
@@ -423,30 +433,32 @@ class LikelihoodMixin:
 
 
 def _warn_if_uncertain(works, interval):
-    """``LikelihoodWarning`` when the AIS sandwich is wider than ``LOG_PARTITION_TOL``
-    or its reverse starts failed their equilibrium test."""
+    """One ``LikelihoodWarning`` naming every check of the estimate that failed:
+    independent rounds that disagree, reverse starts that failed their
+    equilibrium test, a forward/reverse sandwich wider than ``LOG_PARTITION_TOL``."""
     lower, upper = interval
-    equilibrated = works.reverse_starts_equilibrated()
-    if equilibrated is False:
+    reasons = []
+    spread = works.round_spread()
+    if spread is not None and spread > LOG_PARTITION_TOL:
+        values = ", ".join(f"{r['bennett']:.2f}" for r in works.extra["rounds"])
+        reasons.append(f"{len(works.extra['rounds'])} independent runs of the estimate gave {values}, a spread of "
+                       f"{spread:.2f} nat: they found the model's modes in different proportions")
+    if works.reverse_starts_equilibrated() is False:
         stones = works.stepping_stones()
+        reasons.append(f"the parallel tempering that drew the reverse-AIS starts is not at equilibrium (the "
+                       f"stepping-stone bounds of its rungs are inverted: {stones[0]:.2f} above {stones[1]:.2f}, "
+                       f"by more than {_annealing.EQUILIBRIUM_TOL} nat), so reverse AIS is not an upper bound "
+                       f"(the ladder's own estimate is {stones[2]:.2f})")
+    if abs(upper - lower) > LOG_PARTITION_TOL:
+        why = ("reverse below forward: the reverse runs' starting states were not at equilibrium"
+               if upper < lower else "wider than the tolerance")
+        reasons.append(f"forward AIS gives {lower:.2f}, reverse AIS {upper:.2f} ({why})")
+    if reasons:
         warnings.warn(
-            f"log Z of this RBM is uncertain: the parallel tempering that drew the reverse-AIS starts is not at "
-            f"equilibrium (the stepping-stone bounds of its rungs are inverted: {stones[0]:.2f} above "
-            f"{stones[1]:.2f}, by more than {_annealing.EQUILIBRIUM_TOL} nat), so reverse AIS ({upper:.2f}) is "
-            f"not an upper bound and the Bennett value is not to be trusted; forward AIS ({lower:.2f}) remains a "
-            f"stochastic lower bound, and the ladder's own estimate is {stones[2]:.2f}. score() can be off by "
-            "more than the interval. Spend more with log_partition('bennett', n_steps=...) or compare seeds.",
-            LikelihoodWarning, stacklevel=4,
-        )
-    elif abs(upper - lower) > LOG_PARTITION_TOL:
-        inverted = upper < lower
-        why = ("reverse below forward: the reverse runs' starting states were not at equilibrium, so the "
-               "Bennett value is not to be trusted either; forward AIS is a stochastic lower bound"
-               if inverted else "wider than the tolerance")
-        warnings.warn(
-            f"log Z of this RBM is uncertain: forward AIS gives {lower:.2f}, reverse AIS "
-            f"{upper:.2f} ({why}; tolerance {LOG_PARTITION_TOL} nat), so score() can be off by "
-            "that much per sample. Spend more with log_partition('bennett', n_chains=..., n_steps=...).",
+            "log Z of this RBM is uncertain: " + "; ".join(reasons) + f" (tolerance {LOG_PARTITION_TOL} nat). "
+            f"score() can be off by that much per sample; forward AIS ({lower:.2f}) remains a stochastic lower "
+            "bound of log Z. Spend more with log_partition('bennett', n_chains=..., n_steps=..., max_rounds=...) "
+            "and compare seeds.",
             LikelihoodWarning, stacklevel=4,
         )
 

@@ -105,6 +105,15 @@ def test_lagging_rungs_invert_the_bracket():
     assert _annealing.AnnealingWorks(None, None, 0.0).reverse_starts_equilibrated() is None
 
 
+def test_rounds_that_disagree_warn_even_when_each_looks_fine():
+    works = _annealing.AnnealingWorks(np.zeros(3), np.zeros(3), 0.0, extra={
+        "stepping_stones": (9.0, 9.05, 9.02),
+        "rounds": [dict(ais=5.0, reverse_ais=5.1, bennett=5.05), dict(ais=7.0, reverse_ais=7.1, bennett=7.05)]})
+    assert works.round_spread() == pytest.approx(2.0)
+    with pytest.warns(LikelihoodWarning, match="2 independent runs"):
+        _warn_if_uncertain(works, (5.0, 5.2))
+
+
 def test_failed_equilibrium_test_warns_even_when_the_sandwich_is_narrow():
     works = _annealing.AnnealingWorks(np.zeros(3), np.zeros(3), 0.0, extra={"stepping_stones": (10.0, 9.0, 9.5)})
     with pytest.warns(LikelihoodWarning, match="not at equilibrium"):
@@ -156,8 +165,17 @@ def test_rounds_pool_the_works_until_the_budget_when_they_never_agree():
     # tol = 0: agreement is (almost surely) never exact, so every round runs.
     works = _annealing.run_annealing(Wm, bm, cm, np.zeros(12), direction="both", n_betas=20, n_chains=30,
                                      rng=_backend.make_rng(bk, 0), xp=np, tol=0.0, max_rounds=3)
-    assert works.extra["rounds"] == 3
+    rounds = works.extra["rounds"]
+    assert len(rounds) == 3
     assert works.forward.shape == works.reverse.shape == (90,)
+    # Each round's estimates are those of its own slice of the pooled works.
+    for k, r in enumerate(rounds):
+        one = _annealing.AnnealingWorks(works.forward[30 * k:30 * (k + 1)], works.reverse[30 * k:30 * (k + 1)],
+                                        works.log_partition_base)
+        assert r["bennett"] == pytest.approx(one.log_partition("bennett"), abs=1e-12)
+        assert r["ais"] == pytest.approx(one.log_partition("ais"), abs=1e-12)
+    values = [r["bennett"] for r in rounds]
+    assert works.round_spread() == pytest.approx(max(values) - min(values), abs=1e-12)
     # The first round's works are those of a one-round run with the same seed.
     one = _annealing.run_annealing(Wm, bm, cm, np.zeros(12), direction="both", n_betas=20, n_chains=30,
                                    rng=_backend.make_rng(bk, 0), xp=np)
@@ -171,11 +189,15 @@ def test_rounds_stop_as_soon_as_forward_and_reverse_agree():
     works = _annealing.run_annealing(Wm, bm, cm, np.zeros(12), direction="both", n_betas=200, n_chains=200,
                                      rng=_backend.make_rng(bk, 0), xp=np, tol=1.0, max_rounds=5)
     lo, hi = works.interval()
-    assert abs(hi - lo) <= 1.0 and works.extra["rounds"] == 1
-    # One direction: nothing to agree with, one round.
+    # At least two rounds, so that their spread can be read.
+    assert abs(hi - lo) <= 1.0 and len(works.extra["rounds"]) == 2 and works.round_spread() <= 1.0
+    one = _annealing.run_annealing(Wm, bm, cm, np.zeros(12), direction="both", n_betas=200, n_chains=200,
+                                   rng=_backend.make_rng(bk, 0), xp=np, tol=1.0, max_rounds=1)
+    assert len(one.extra["rounds"]) == 1 and one.round_spread() is None
+    # Forward only: the rounds' AIS estimates must agree.
     fwd = _annealing.run_annealing(Wm, bm, cm, np.zeros(12), direction="forward", n_betas=20, n_chains=10,
                                    rng=_backend.make_rng(bk, 0), xp=np, tol=0.0, max_rounds=4)
-    assert fwd.extra["rounds"] == 1 and fwd.forward.shape == (10,)
+    assert len(fwd.extra["rounds"]) == 4 and fwd.forward.shape == (40,) and fwd.reverse is None
 
 
 def test_rounds_arguments_are_validated():
@@ -194,6 +216,6 @@ def test_rounds_arguments_are_validated():
 def test_score_rounds_budget_in_weights():
     from skneq.rbm._likelihood import FIT_MAX_ROUNDS, FIT_ROUND_BUDGET, fit_rounds
 
-    assert fit_rounds((500, 784)) == 1 and fit_rounds((1000, 784)) == 1
-    assert fit_rounds((100, 784)) == FIT_ROUND_BUDGET // (100 * 784) == 5
+    assert fit_rounds((500, 784)) == 2 and fit_rounds((1000, 784)) == 2
+    assert fit_rounds((200, 784)) == FIT_ROUND_BUDGET // (200 * 784) == 5
     assert fit_rounds((23, 23)) == FIT_MAX_ROUNDS

@@ -90,8 +90,10 @@ def fit_batched(models, X):
         # Buffers reused by every update: fresh multi-megabyte arrays cost
         # page faults on each update (a third of the gather's time).
         draws = xp.empty((R, C, T, D), dtype=chains.dtype, device=bk.device)
+        noise = xp.empty((R, C, T, L), dtype=chains.dtype, device=bk.device)
         visible = xp.empty((R, C, T + 1, D), dtype=chains.dtype, device=bk.device)
-        in_place = _backend.is_numpy_namespace(xp) and not sparse
+        numpy = _backend.is_numpy_namespace(xp)
+        in_place = numpy and not sparse
         if in_place:
             largest = max(first._batch_size_at(0), first._batch_size_at(first.n_iter * first.n_updates_per_epoch))
             rows = xp.empty((R * largest, D), dtype=X.dtype)
@@ -101,11 +103,11 @@ def fit_batched(models, X):
             for _ in range(first.n_updates_per_epoch):
                 batch_size = first._batch_size_at(first.n_updates_)
                 # Each run draws what its separate fit draws, in the same order.
-                uz, idx = [], []
+                idx = []
                 for r, rng in enumerate(rngs):
                     idx.append(rng.integers(n, (batch_size,)))
-                    draws[r, ...] = rng.uniform((C, T, D), dtype=chains.dtype)
-                    uz.append(rng.uniform((C, T, L), dtype=chains.dtype))
+                    _uniform_into(rng, draws, r, numpy)
+                    _uniform_into(rng, noise, r, numpy)
                 if sparse:
                     batch = _stack(xp, (first._rows(X, i, bk) for i in idx))
                 else:  # one gather for all runs
@@ -117,8 +119,8 @@ def fit_batched(models, X):
                     batch = xp.reshape(batch, (R, batch_size, D))
                 w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
                 Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, visible_bias, wbar, abar, x_mean, draws,
-                                                       gumbel_from_uniform(_stack(xp, uz), xp=xp),
-                                                       normalization=norm, xp=xp, out=visible)
+                                                       _gumbel(noise, numpy, xp), normalization=norm, xp=xp,
+                                                       out=visible)
                 chains = Xp[:, :, T, :]  # a view of the buffer: the next update copies it to slot 0 first
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
                 Z = xp.reshape(Z, (R, C * T, L))
@@ -173,15 +175,16 @@ def _estimate_runs(models, chains, kernel_params, bk):
     blocks = [[] for _ in models]
     x = chains
     done = 0
-    draws = xp.empty((R, C, min(ESTIMATE_BLOCK_STEPS, steps), D), dtype=chains.dtype, device=bk.device)
+    numpy = _backend.is_numpy_namespace(xp)
     while done < steps:
         n_steps = min(ESTIMATE_BLOCK_STEPS, steps - done)
-        ux = draws[:, :, :n_steps, :]
-        uz = []
+        if done == 0 or n_steps != ux.shape[2]:  # buffers for the blocks (the last one may be shorter)
+            ux = xp.empty((R, C, n_steps, D), dtype=chains.dtype, device=bk.device)
+            uz = xp.empty((R, C, n_steps, L), dtype=chains.dtype, device=bk.device)
         for r, rng in enumerate(rngs):  # the draws of PostFitEstimates._estimate -> _sample_chain
-            ux[r, ...] = rng.uniform((C, n_steps, D), dtype=chains.dtype)
-            uz.append(rng.uniform((C, n_steps, L), dtype=chains.dtype))
-        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, ux, gumbel_from_uniform(_stack(xp, uz), xp=xp),
+            _uniform_into(rng, ux, r, numpy)
+            _uniform_into(rng, uz, r, numpy)
+        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, ux, _gumbel(uz, numpy, xp),
                                               normalization=first.onehot_normalization, xp=xp, keep_visible=False)
         for r in range(R):
             # _estimate reads only x'(n_steps) of the visible states: a broadcast stands for the rest.
@@ -191,6 +194,27 @@ def _estimate_runs(models, chains, kernel_params, bk):
     for r, m in enumerate(models):
         m._estimate(bk, rngs[r], chain_blocks=iter(blocks[r]))
         m.chain_state_ = x[r, ...]
+
+
+def _uniform_into(rng, buf, r, numpy):
+    """Run ``r``'s uniforms of the shape of ``buf[r]`` into ``buf[r]`` (NumPy: drawn in place, no copy)."""
+    if numpy:
+        rng.uniform(buf.shape[1:], dtype=buf.dtype, out=buf[r, ...])
+    else:
+        buf[r, ...] = rng.uniform(buf.shape[1:], dtype=buf.dtype)
+
+
+def _gumbel(u, numpy, xp):
+    """:func:`~skneq._math.gumbel_from_uniform` of ``u``; on NumPy in ``u``'s buffer (the same operations)."""
+    if not numpy:
+        return gumbel_from_uniform(u, xp=xp)
+    tiny = xp.finfo(u.dtype).smallest_normal
+    u += tiny
+    xp.log(u, out=u)
+    xp.negative(u, out=u)
+    u += tiny
+    xp.log(u, out=u)
+    return xp.negative(u, out=u)
 
 
 def _monitor_log_likelihoods(X_monitor, w, a, occupancy, bk):

@@ -118,16 +118,18 @@ def fit_batched(models, X):
                         batch = xp.take(X, flat_idx, axis=0)
                     batch = xp.reshape(batch, (R, batch_size, D))
                 w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
+                visible_states = K.visible_states_runs(w, visible_bias, xp=xp)  # (H, p(x | z)): sampler and gradient
                 Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, visible_bias, wbar, abar, x_mean, draws,
                                                        _gumbel(noise, numpy, xp), normalization=norm, xp=xp,
-                                                       out=visible)
+                                                       out=visible, probs=visible_states[1])
                 chains = Xp[:, :, T, :]  # a view of the buffer: the next update copies it to slot 0 first
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
                 Z = xp.reshape(Z, (R, C * T, L))
                 Up = xp.reshape(Up, (R, C * T, L))
                 # Centred in place: slots 0..T-1 of the buffer are not read again.
                 gw, gwbar, gabar = K.approx_gradient_runs(batch, Xp, Z, Up, w, visible_bias, x_mean,
-                                                          normalization=norm, xp=xp, overwrite_visible=True)
+                                                          normalization=norm, xp=xp, overwrite_visible=True,
+                                                          states=visible_states)
                 if first.reversible:
                     gw, gc = K.untie_reversible_gradient(gw, gwbar, gabar, x_mean, xp=xp)
                     grads = {"w": gw, "c": gc}

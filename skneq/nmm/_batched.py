@@ -86,7 +86,6 @@ def fit_batched(models, X):
         chains = _stack(xp, (m.chain_state_ for m in models))  # (R, C, D)
         x_mean = _stack(xp, (m._centering_offset() for m in models))  # (R, D)
         visible_bias = _stack(xp, (m.visible_bias_ for m in models))  # zeros: not trained for one-hot
-        states = first.latent_states_
         # Buffers reused by every update: fresh multi-megabyte arrays cost
         # page faults on each update (a third of the gather's time).
         draws = xp.empty((R, C, T, D), dtype=chains.dtype, device=bk.device)
@@ -127,9 +126,9 @@ def fit_batched(models, X):
                 Z = xp.reshape(Z, (R, C * T, L))
                 Up = xp.reshape(Up, (R, C * T, L))
                 # Centred in place: slots 0..T-1 of the buffer are not read again.
-                gw, gwbar, gabar = K.approx_gradient_runs(batch, Xp, Z, Up, w, visible_bias, x_mean,
-                                                          normalization=norm, xp=xp, overwrite_visible=True,
-                                                          states=visible_states)
+                gw, gwbar, gabar, posterior = K.approx_gradient_runs(
+                    batch, Xp, Z, Up, w, visible_bias, x_mean, normalization=norm, xp=xp, overwrite_visible=True,
+                    states=visible_states)
                 if first.reversible:
                     gw, gc = K.untie_reversible_gradient(gw, gwbar, gabar, x_mean, xp=xp)
                     grads = {"w": gw, "c": gc}
@@ -143,8 +142,8 @@ def fit_batched(models, X):
                     eps=first.epsilon, in_place=first.optimizer == "rmsprop", xp=xp)
                 for m in models:
                     m.n_updates_ += 1
-                if first.monitor:  # the epoch's occupancy, all runs at once (R, L)
-                    p = xp.sum(xp.exp(K.log_latent_given_visible(Up, states, "onehot", norm, xp=xp)), axis=-2)
+                if first.monitor:  # the epoch's occupancy, all runs at once (R, L): the chain's exact posteriors
+                    p = xp.sum(posterior, axis=-2)
                     occupancy = p if occupancy is None else occupancy + p
             _unstack(models, names, params, state, chains, xp)
             lls = [None] * R

@@ -233,15 +233,18 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
     ``(H, sigmoid(H))`` of :func:`visible_states_runs` for ``w, a`` when the caller has them.
 
     ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z``, ``Up`` (R, T, L), ``w`` (R, D, L), ``a``, ``x_mean``
-    (R, D). Returns ``grad_w`` (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
+    (R, D). Returns ``grad_w`` (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L) and the
+    chain's latent posteriors ``Abar[x'(t), z]`` (R, T, L) (the monitor's occupancy sums them).
     """
     T, tiny, numpy = Z.shape[-2], xp.finfo(X.dtype).smallest_normal, is_numpy_namespace(xp)
     H_states, mu = visible_states_runs(w, a, xp=xp) if states is None else states
-    log_A = log_visible_given_latent(X, H_states, xp=xp) @ xp.matrix_transpose(Z)
-    log_A += xp.full((T,), -math.log(T), dtype=X.dtype, device=X.device)  # equal weights of the pairs
-    # _math.logsumexp's operations; the flushed terms are below half an ulp
-    # of the sum (>= 1, the maximum's term), so the sum is unchanged.
-    top = xp.max(log_A, axis=-1, keepdims=True)
+    log_A_states = log_visible_given_latent(X, H_states, xp=xp)  # (R, N, L)
+    log_weight = xp.full((1,), -math.log(T), dtype=X.dtype, device=X.device)  # equal weights of the pairs
+    log_A = log_A_states @ xp.matrix_transpose(Z) + log_weight  # the product picks each t's state exactly
+    # _math.logsumexp's operations; the flushed terms are below half an ulp of the sum (>= 1, the maximum's
+    # term). The maximum over t is the one over the visited states (rounding is monotone): no (R, N, T) pass.
+    visited = xp.expand_dims(xp.any(Z > 0, axis=-2), axis=-2)  # (R, 1, L)
+    top = xp.max(xp.where(visited, log_A_states, -math.inf), axis=-1, keepdims=True) + log_weight
     top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
     R = log_A - top  # on NumPy both exponentials go into this (R, N, T) buffer (same values)
     R = xp.exp(R, out=R) if numpy else xp.exp(R)
@@ -250,14 +253,17 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
     rho = xp.mean(R, axis=-2)
     RZ = R @ Z
     s_bar = xp.expand_dims(xp.mean(RZ, axis=-2), axis=-2)
-    grad_w = xp.matrix_transpose(X) @ RZ / X.shape[-2] - xp.matrix_transpose(mu) * s_bar
-    G = latent_score(Up, Z, "onehot", normalization, xp=xp) * rho[..., None]
+    grad_w = xp.matrix_transpose(X) @ RZ
+    grad_w /= X.shape[-2]
+    grad_w -= xp.matrix_transpose(mu) * s_bar
+    q = xp.exp(log_softmax(categorical_logits(Up, normalization, xp=xp), axis=-1, xp=xp))  # as latent_score
+    G = (Z - q if normalization == "softmax" else sigmoid(-Up, xp=xp) * (Z - q)) * rho[..., None]
     G *= xp.astype(xp.abs(G) >= tiny, G.dtype)
     if overwrite_visible:
         Xp -= xp.expand_dims(x_mean, axis=-2)
     else:
         Xp = Xp - xp.expand_dims(x_mean, axis=-2)
-    return grad_w, xp.matrix_transpose(G) @ Xp, xp.sum(G, axis=-2)
+    return grad_w, xp.matrix_transpose(G) @ Xp, xp.sum(G, axis=-2), q
 
 
 def visible_states_runs(w, a, *, xp):
@@ -273,10 +279,7 @@ def visible_states_runs(w, a, *, xp):
 
 def _flush(v, tiny, xp):
     """Subnormal entries of the fresh array ``v`` >= 0 set to 0 in place (a mask product: 5x a masked set)."""
-    if is_numpy_namespace(xp):
-        return xp.multiply(v, v >= tiny, out=v)
-    v *= xp.astype(v >= tiny, v.dtype)
-    return v
+    return xp.multiply(v, v >= tiny, out=v) if is_numpy_namespace(xp) else v * xp.astype(v >= tiny, v.dtype)
 
 
 def tie_reversible(w, latent_prior_bias, x_mean, *, xp):
@@ -394,16 +397,13 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
                              keep_visible=True, out=None, probs=None):
     """:func:`sample_chain_onehot` for ``R`` runs at once, one step at a time.
 
-    Same arguments with the leading run axis (``x0`` (R, C, D), ``w``
-    (R, D, L), ``uniform_x`` (R, C, T, D), ``gumbel_z`` (R, C, T, L)) and the
-    same realised path ``Xp``, ``Z`` for the same random numbers (``Up``
-    equal up to the summation order of the products). The prefix scan draws
-    a candidate ``x'`` for each of the ``L`` latent states at every step, an
-    ``L``-fold excess of elementwise work that grows with ``R``; this loop
-    does only the realised step, and its ``T`` Python iterations cost the
-    same for any ``R``, so it is the faster form from a few runs on
-    (``benchmarks/bench_nmm.py``). Used by ``fit_independent_runs(...,
-    batched=True)``.
+    Same arguments with the leading run axis (``x0`` (R, C, D), ``w`` (R, D, L), ``uniform_x``
+    (R, C, T, D), ``gumbel_z`` (R, C, T, L)) and the same realised path ``Xp``, ``Z`` for the same
+    random numbers (``Up`` equal up to the summation order of the products). The prefix scan draws a
+    candidate ``x'`` for each of the ``L`` latent states at every step, an ``L``-fold excess of
+    elementwise work that grows with ``R``; this loop does only the realised step, and its ``T``
+    Python iterations cost the same for any ``R``, so it is the faster form from a few runs on
+    (``benchmarks/bench_nmm.py``). Used by ``fit_independent_runs(..., batched=True)``.
 
     ``keep_visible=False`` (estimation chains): ``x'(T)`` (R, C, D) instead of
     ``Xp`` and ``Up`` from each step's product (round-off from the default).

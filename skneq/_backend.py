@@ -455,7 +455,7 @@ class BackendRandom:
             draw = torch.rand if law == "uniform" else torch.randn
             return draw(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
         np_dtype = np.float32 if _is_float32(dtype) else np.float64
-        if law == "uniform" and np_dtype is np.float32:
+        if law == "uniform" and np_dtype is np.float32 and isinstance(self._gen, np.random.Generator):
             shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
             a = np.empty(shape, dtype=np.float32)
             self._uniform_float32_into(a.reshape(-1))
@@ -473,8 +473,8 @@ class BackendRandom:
         bit generator's 32-bit stream; PCG64 serves that stream from its
         64-bit words, low half first, keeping the high half buffered for
         the next 32-bit draw. Here the even run of 32-bit draws is read from
-        :meth:`~numpy.random.BitGenerator.random_raw` two per word (about
-        30% cheaper than ``random``) and converted with the same exact
+        :meth:`~numpy.random.BitGenerator.random_raw` two per word (cheaper
+        than ``random``'s call per number) and converted with the same exact
         arithmetic; a half-word already buffered is used first and an odd
         last number goes through ``random`` (leaving the same buffered half
         as ``random(n)`` would), so values and generator state are those of

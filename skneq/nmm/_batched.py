@@ -13,8 +13,10 @@ This is how an accelerator pays off for this model: one run is far too
 small to fill a GPU.
 
 On a CPU the time goes to memory-bound array work, so the path avoids
-temporaries: big arrays (the runs' uniforms, the gathered mini-batches, the
-fantasy states) are buffers reused by every update, the gradient centres the
+temporaries: big arrays (the runs' uniforms, drawn straight into them, the
+gathered mini-batches, the fantasy states) are buffers reused by every update,
+the fields of the one-hot states are computed once for the sampler and the
+gradient (:func:`~skneq.nmm._kernels.visible_states_runs`), the gradient centres the
 states and the RMSprop step updates the parameters in place, and the
 Rao-Blackwellised samples are computed in their uniforms' array (fresh
 multi-megabyte arrays are page-faulted on every update).
@@ -49,8 +51,9 @@ def fit_batched(models, X):
     except for the random draws (each run draws from its own generator, in
     the order of its separate fit): one gather of the ``R`` mini-batches, the
     chain sampler of :func:`~skneq.nmm._kernels.sample_chain_onehot_runs`,
-    one gradient (:func:`~skneq.nmm._kernels.approx_gradient_runs`) and one
-    optimiser step over the run axis, and one batched occupancy update. The
+    one gradient (:func:`~skneq.nmm._kernels.approx_gradient_runs`, which also
+    returns the chain's latent posteriors: the epoch's occupancy sums them)
+    and one optimiser step over the run axis. The
     per-epoch monitor computes the ``R`` log-likelihoods with one product
     when the runs share their monitor rows, and the post-fit estimation
     chains of all runs are sampled together (:func:`_estimate_runs`).

@@ -96,3 +96,15 @@ def test_out_is_checked():
         rng.uniform((3, 4), dtype=np.float32, out=np.empty((4, 3), dtype=np.float32))
     with pytest.raises(ValueError, match="out"):
         rng.uniform((3, 4), dtype=np.float32, out=np.empty((3, 4), dtype=np.float64))
+
+
+def test_raw_word_path_only_for_numpy_generators():
+    """A generator that is not numpy's (CuPy's on a GPU) keeps its own random(): nothing is read from a bit generator."""
+
+    class OwnGenerator:
+        def random(self, shape, dtype):
+            return np.full(shape, 0.25, dtype=dtype)
+
+    rng = _numpy_rng(0)
+    rng._gen = OwnGenerator()
+    np.testing.assert_array_equal(rng.uniform((600,), dtype=np.float32), np.full(600, 0.25, np.float32))

@@ -99,7 +99,7 @@ def test_out_is_checked():
 
 
 def test_raw_word_path_only_for_numpy_generators():
-    """A generator that is not numpy's (CuPy's on a GPU) keeps its own random(): nothing is read from a bit generator."""
+    """A generator that is not NumPy's (CuPy's on a GPU) keeps its own random(): no raw words are read."""
 
     class OwnGenerator:
         def random(self, shape, dtype):

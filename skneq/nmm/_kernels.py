@@ -24,6 +24,7 @@ latent) and the ``log2 T`` rounds of the prefix scan in
 
 from __future__ import annotations
 
+import functools
 import math
 
 from .._backend import is_numpy_namespace
@@ -32,8 +33,8 @@ from .._math import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
 __all__ = [
     "LATENT_KINDS", "NORMALIZATIONS", "latent_states", "visible_fields", "log_visible_given_latent",
     "latent_fields", "categorical_logits", "log_latent_given_visible", "latent_score", "approx_gradient",
-    "approx_gradient_runs", "visible_states_runs", "tie_reversible", "untie_reversible_gradient",
-    "sample_chain_onehot", "sample_chain_onehot_runs", "sample_chain_sequential", "latent_posterior_samples", "log_likelihood",
+    "approx_gradient_runs", "visible_states_runs", "tie_reversible", "untie_reversible_gradient", "sample_chain_onehot",
+    "sample_chain_onehot_runs", "sample_chain_sequential", "latent_posterior_samples", "log_likelihood",
     "subset_membership", "init_generative_weights", "logit_of_means", "state_index",
 ]
 
@@ -244,7 +245,8 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
     # _math.logsumexp's operations; the flushed terms are below half an ulp of the sum (>= 1, the maximum's
     # term). The maximum over t is the one over the visited states (rounding is monotone): no (R, N, T) pass.
     visited = xp.expand_dims(xp.any(Z > 0, axis=-2), axis=-2)  # (R, 1, L)
-    top = xp.max(xp.where(visited, log_A_states, -math.inf), axis=-1, keepdims=True) + log_weight
+    masked = xp.where(visited, log_A_states, -math.inf)  # max over its L columns: no short-axis reduction
+    top = functools.reduce(xp.maximum, (masked[..., j] for j in range(masked.shape[-1])))[..., None] + log_weight
     top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
     R = log_A - top  # on NumPy both exponentials go into this (R, N, T) buffer (same values)
     R = xp.exp(R, out=R) if numpy else xp.exp(R)
@@ -420,12 +422,11 @@ def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, 
     # Row r * L + k of the flattened probs is run r's p(x | z = k): one take per step picks every run's row.
     flat_probs = xp.reshape(probs, (R * L, D))
     run_offset = xp.reshape(xp.arange(R, device=x0.device) * L, (R, 1))
-    # The visible states go straight into their slot of Xp; on NumPy the
-    # gather and the comparison write into buffers (no temporaries: the step
-    # is memory-bound, and fresh arrays cost page faults), same values.
+    # The visible states go straight into their slot of Xp; on NumPy the gather and the comparison
+    # write into buffers (no temporaries: the step is memory-bound, fresh arrays cost page faults).
     in_place = is_numpy_namespace(xp)
     Xp = (xp.empty((R, C, T + 1, D), dtype=dtype, device=x0.device) if out is None else out) if keep_visible else None
-    if keep_visible:
+    if keep_visible:  # (x0 may be slot T of out: copied before the loop writes there)
         Xp[:, :, 0, :] = x0
     if in_place:
         rows = xp.empty((R * C, D), dtype=dtype, device=x0.device)

@@ -463,8 +463,8 @@ class BackendRandom:
         draw = self._gen.random if law == "uniform" else self._gen.standard_normal
         return self._finish(draw(shape, dtype=np_dtype), dtype)
 
-    # Below this many numbers the fast path's state check costs more than it saves.
-    _RAW_MIN = 512
+    # Below about this many numbers the raw path's fixed cost (state check, three calls) outweighs its saving.
+    _RAW_MIN = 4096
 
     def _uniform_float32_into(self, flat):
         """``Generator.random(flat.size, dtype=float32)`` written into the 1-D float32 ndarray ``flat``, bit for bit.

@@ -231,12 +231,13 @@ def test_batched_runs_on_every_backend(xpb):
         assert r.entropy_production_ == pytest.approx(s.entropy_production_, rel=1e-9)
 
 
-@pytest.mark.parametrize("case", ["chains", "sparse", "fixed_batch"])
+@pytest.mark.parametrize("case", ["chains", "sparse", "fixed_batch", "estimate_blocks"])
 def test_batched_runs_equal_separate_fits_with_chains_sparse_or_fixed_batches(case):
     # Paths of the batched loop the tiny equality test does not take: several chains per run (the
     # estimation chains in ceil(n_estimate_steps / C) steps), CSR input (the generic buffers, no
-    # in-place NumPy branch) and a fixed batch size. On this tiny model no weight underflows, so the
-    # batched models, monitor and estimates are the separate fits' to the bit.
+    # in-place NumPy branch), a fixed batch size, and estimation chains in several blocks with a
+    # shorter last one (256 + 256 + 88 steps: the block buffers are remade for it). On this tiny model
+    # no weight underflows, so the batched models, monitor and estimates are the separate fits' to the bit.
     import scipy.sparse as sp
 
     rng = np.random.default_rng(5)
@@ -244,7 +245,8 @@ def test_batched_runs_equal_separate_fits_with_chains_sparse_or_fixed_batches(ca
     X = np.concatenate([np.abs(p - (rng.random((40, 20)) < 0.05)) for p in protos])
     kw = dict(n_components=3, n_iter=3, n_updates_per_epoch=5, n_steps_per_update=8, n_estimate_steps=300,
               n_rb_samples=16, n_bootstrap=3)
-    kw.update({"chains": {"n_chains": 3}, "sparse": {}, "fixed_batch": {"batch_size": 7}}[case])
+    kw.update({"chains": {"n_chains": 3}, "sparse": {}, "fixed_batch": {"batch_size": 7},
+               "estimate_blocks": {"n_estimate_steps": 600}}[case])
     Xin = sp.csr_matrix(X) if case == "sparse" else X
     template = NonequilibriumMarkovMachine(**kw)
     separate = fit_independent_runs(template, Xin, 3, n_jobs=1, random_state=2)

@@ -180,9 +180,10 @@ def _estimate_runs(models, chains, kernel_params, bk):
     x = chains
     done = 0
     numpy = _backend.is_numpy_namespace(xp)
+    ux = uz = None
     while done < steps:
         n_steps = min(ESTIMATE_BLOCK_STEPS, steps - done)
-        if done == 0 or n_steps != ux.shape[2]:  # buffers for the blocks (the last one may be shorter)
+        if ux is None or n_steps != ux.shape[2]:  # buffers for the blocks (the last one may be shorter)
             ux = xp.empty((R, C, n_steps, D), dtype=chains.dtype, device=bk.device)
             uz = xp.empty((R, C, n_steps, L), dtype=chains.dtype, device=bk.device)
         for r, rng in enumerate(rngs):  # the draws of PostFitEstimates._estimate -> _sample_chain

@@ -407,40 +407,24 @@ class BackendRandom:
             return a if dtype is None or a.dtype == dtype else a.to(dtype)
         return to_device(a, self.xp, self.backend.device, dtype=dtype)
 
+    from ._random_bits import uniform_float32_into as _fill_float32  # NumPy generators' float32 uniforms
+
+    _fill_float32 = staticmethod(_fill_float32)
+
     def uniform(self, shape, dtype=None, *, out=None):
-        """Uniform [0, 1) floats of ``shape``.
+        """Uniform [0, 1) floats of ``shape``; ``out`` (of that shape and dtype) receives them and is returned.
 
-        The values depend only on the generator's state, not on ``out``.
-
-        Parameters
-        ----------
-        shape : tuple of int
-        dtype : dtype, optional
-            The backend's default float dtype when None.
-        out : array of shape ``shape`` and dtype ``dtype``, optional
-            Buffer for the result, returned. On NumPy (a C-contiguous
-            ``ndarray``) the numbers are written straight into it: no fresh
-            array, no copy, no page faults in hot loops. On the other
-            backends they are drawn as without ``out`` and copied in.
-
-        Returns
-        -------
-        array of shape ``shape``
+        On NumPy a C-contiguous float32 ``out`` is filled in place (no fresh array, no copy); elsewhere
+        the numbers are drawn as without ``out`` and copied in. The values never depend on ``out``.
         """
         if out is None:
             return self._floats("uniform", shape, dtype)
-        shape = tuple(shape)
-        if tuple(out.shape) != shape or (dtype is not None and out.dtype != dtype):
-            raise ValueError(f"out: expected shape {shape} and dtype {dtype}, got {tuple(out.shape)} and {out.dtype}")
-        if self._kind == "numpy" and isinstance(out, np.ndarray) and out.flags.c_contiguous:
-            if out.dtype == np.float32:
-                self._uniform_float32_into(out.reshape(-1))
-            elif out.dtype == np.float64:
-                self._gen.random(out.shape, dtype=np.float64, out=out)
-            else:
-                raise ValueError(f"out: uniforms are float32 or float64, got {out.dtype}")
-            return out
-        out[...] = self._floats("uniform", shape, out.dtype)
+        if tuple(out.shape) != tuple(shape) or (dtype is not None and out.dtype != dtype):
+            raise ValueError(f"out: expected shape {tuple(shape)}, dtype {dtype}; got {tuple(out.shape)}, {out.dtype}")
+        if self._kind == "numpy" and isinstance(out, np.ndarray) and out.flags.c_contiguous and out.dtype == np.float32:
+            self._fill_float32(self._gen, out.reshape(-1))
+        else:
+            out[...] = self._floats("uniform", shape, out.dtype)
         return out
 
     def normal(self, shape, dtype=None):
@@ -456,48 +440,11 @@ class BackendRandom:
             return draw(shape, generator=self._gen, device=self.backend.device, dtype=dtype)
         np_dtype = np.float32 if _is_float32(dtype) else np.float64
         if law == "uniform" and np_dtype is np.float32 and isinstance(self._gen, np.random.Generator):
-            shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-            a = np.empty(shape, dtype=np.float32)
-            self._uniform_float32_into(a.reshape(-1))
+            a = np.empty((shape,) if isinstance(shape, numbers.Integral) else tuple(shape), dtype=np.float32)
+            self._fill_float32(self._gen, a.reshape(-1))  # Generator.random's numbers, from its raw words
             return self._finish(a, dtype)
         draw = self._gen.random if law == "uniform" else self._gen.standard_normal
         return self._finish(draw(shape, dtype=np_dtype), dtype)
-
-    # Below about this many numbers the raw path's fixed cost (state check, three calls) outweighs its saving.
-    _RAW_MIN = 4096
-
-    def _uniform_float32_into(self, flat):
-        """``Generator.random(flat.size, dtype=float32)`` written into the 1-D float32 ndarray ``flat``, bit for bit.
-
-        NumPy makes a float32 uniform as ``(u32 >> 8) * 2**-24`` from the
-        bit generator's 32-bit stream; PCG64 serves that stream from its
-        64-bit words, low half first, keeping the high half buffered for
-        the next 32-bit draw. Here the even run of 32-bit draws is read from
-        :meth:`~numpy.random.BitGenerator.random_raw` two per word (cheaper
-        than ``random``'s call per number) and converted with the same exact
-        arithmetic; a half-word already buffered is used first and an odd
-        last number goes through ``random`` (leaving the same buffered half
-        as ``random(n)`` would), so values and generator state are those of
-        ``random`` for any count and any earlier draws. Other bit
-        generators and big-endian hosts take ``random`` itself.
-        """
-        n = flat.shape[0]
-        gen = self._gen
-        bg = gen.bit_generator
-        if n < self._RAW_MIN or type(bg) is not np.random.PCG64 or not np.little_endian:
-            gen.random(n, dtype=np.float32, out=flat)
-            return flat
-        start = 0
-        if bg.state["has_uint32"]:  # a half-word is buffered: random() serves it first
-            gen.random(1, dtype=np.float32, out=flat[:1])
-            start = 1
-        stop = start + (n - start) // 2 * 2
-        bits = bg.random_raw((stop - start) // 2).view(np.uint32)  # low half of each word first
-        bits >>= 8
-        np.multiply(bits, np.float32(2.0**-24), out=flat[start:stop], dtype=np.float32, casting="unsafe")
-        if stop < n:  # low half of a fresh word; its high half stays buffered, as after random(n)
-            gen.random(1, dtype=np.float32, out=flat[stop:])
-        return flat
 
     def integers(self, high, shape):
         """Integers uniform in ``[0, high)`` (int64)."""

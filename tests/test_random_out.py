@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skneq import _backend
+from skneq import _backend, _random_bits
 
-M = _backend.BackendRandom._RAW_MIN  # below it random() itself; around and above it the raw-word path
+M = _random_bits.RAW_MIN  # below it random() itself; from it on the raw-word path
 COUNTS = [1, 2, 3, M - 1, M, M + 1, M + 904, M + 905, 37632, 37633]  # even and odd
 
 

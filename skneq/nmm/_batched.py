@@ -13,8 +13,10 @@ This is how an accelerator pays off for this model: one run is far too
 small to fill a GPU.
 
 On a CPU the time goes to memory-bound array work, so the path avoids
-temporaries: big arrays (the runs' uniforms, the gathered mini-batches, the
-fantasy states) are buffers reused by every update, the gradient centres the
+temporaries: big arrays (the runs' uniforms, drawn straight into them, the
+gathered mini-batches, the fantasy states) are buffers reused by every update,
+the fields of the one-hot states are computed once for the sampler and the
+gradient (:func:`~skneq.nmm._kernels.visible_states_runs`), the gradient centres the
 states and the RMSprop step updates the parameters in place, and the
 Rao-Blackwellised samples are computed in their uniforms' array (fresh
 multi-megabyte arrays are page-faulted on every update).
@@ -49,8 +51,9 @@ def fit_batched(models, X):
     except for the random draws (each run draws from its own generator, in
     the order of its separate fit): one gather of the ``R`` mini-batches, the
     chain sampler of :func:`~skneq.nmm._kernels.sample_chain_onehot_runs`,
-    one gradient (:func:`~skneq.nmm._kernels.approx_gradient_runs`) and one
-    optimiser step over the run axis, and one batched occupancy update. The
+    one gradient (:func:`~skneq.nmm._kernels.approx_gradient_runs`, which also
+    returns the chain's latent posteriors: the epoch's occupancy sums them)
+    and one optimiser step over the run axis. The
     per-epoch monitor computes the ``R`` log-likelihoods with one product
     when the runs share their monitor rows, and the post-fit estimation
     chains of all runs are sampled together (:func:`_estimate_runs`).
@@ -86,12 +89,13 @@ def fit_batched(models, X):
         chains = _stack(xp, (m.chain_state_ for m in models))  # (R, C, D)
         x_mean = _stack(xp, (m._centering_offset() for m in models))  # (R, D)
         visible_bias = _stack(xp, (m.visible_bias_ for m in models))  # zeros: not trained for one-hot
-        states = first.latent_states_
         # Buffers reused by every update: fresh multi-megabyte arrays cost
         # page faults on each update (a third of the gather's time).
         draws = xp.empty((R, C, T, D), dtype=chains.dtype, device=bk.device)
+        noise = xp.empty((R, C, T, L), dtype=chains.dtype, device=bk.device)
         visible = xp.empty((R, C, T + 1, D), dtype=chains.dtype, device=bk.device)
-        in_place = _backend.is_numpy_namespace(xp) and not sparse
+        numpy = _backend.is_numpy_namespace(xp)
+        in_place = numpy and not sparse
         if in_place:
             largest = max(first._batch_size_at(0), first._batch_size_at(first.n_iter * first.n_updates_per_epoch))
             rows = xp.empty((R * largest, D), dtype=X.dtype)
@@ -101,11 +105,11 @@ def fit_batched(models, X):
             for _ in range(first.n_updates_per_epoch):
                 batch_size = first._batch_size_at(first.n_updates_)
                 # Each run draws what its separate fit draws, in the same order.
-                uz, idx = [], []
+                idx = []
                 for r, rng in enumerate(rngs):
                     idx.append(rng.integers(n, (batch_size,)))
-                    draws[r, ...] = rng.uniform((C, T, D), dtype=chains.dtype)
-                    uz.append(rng.uniform((C, T, L), dtype=chains.dtype))
+                    _uniform_into(rng, draws, r, numpy)
+                    _uniform_into(rng, noise, r, numpy)
                 if sparse:
                     batch = _stack(xp, (first._rows(X, i, bk) for i in idx))
                 else:  # one gather for all runs
@@ -116,16 +120,18 @@ def fit_batched(models, X):
                         batch = xp.take(X, flat_idx, axis=0)
                     batch = xp.reshape(batch, (R, batch_size, D))
                 w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
+                visible_states = K.visible_states_runs(w, visible_bias, xp=xp)  # (H, p(x | z)): sampler and gradient
                 Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, visible_bias, wbar, abar, x_mean, draws,
-                                                       gumbel_from_uniform(_stack(xp, uz), xp=xp),
-                                                       normalization=norm, xp=xp, out=visible)
+                                                       _gumbel(noise, numpy, xp), normalization=norm, xp=xp,
+                                                       out=visible, probs=visible_states[1])
                 chains = Xp[:, :, T, :]  # a view of the buffer: the next update copies it to slot 0 first
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
                 Z = xp.reshape(Z, (R, C * T, L))
                 Up = xp.reshape(Up, (R, C * T, L))
                 # Centred in place: slots 0..T-1 of the buffer are not read again.
-                gw, gwbar, gabar = K.approx_gradient_runs(batch, Xp, Z, Up, w, visible_bias, x_mean,
-                                                          normalization=norm, xp=xp, overwrite_visible=True)
+                gw, gwbar, gabar, posterior = K.approx_gradient_runs(
+                    batch, Xp, Z, Up, w, visible_bias, x_mean, normalization=norm, xp=xp, overwrite_visible=True,
+                    states=visible_states)
                 if first.reversible:
                     gw, gc = K.untie_reversible_gradient(gw, gwbar, gabar, x_mean, xp=xp)
                     grads = {"w": gw, "c": gc}
@@ -139,8 +145,8 @@ def fit_batched(models, X):
                     eps=first.epsilon, in_place=first.optimizer == "rmsprop", xp=xp)
                 for m in models:
                     m.n_updates_ += 1
-                if first.monitor:  # the epoch's occupancy, all runs at once (R, L)
-                    p = xp.sum(xp.exp(K.log_latent_given_visible(Up, states, "onehot", norm, xp=xp)), axis=-2)
+                if first.monitor:  # the epoch's occupancy, all runs at once (R, L): the chain's exact posteriors
+                    p = xp.sum(posterior, axis=-2)
                     occupancy = p if occupancy is None else occupancy + p
             _unstack(models, names, params, state, chains, xp)
             lls = [None] * R
@@ -173,15 +179,17 @@ def _estimate_runs(models, chains, kernel_params, bk):
     blocks = [[] for _ in models]
     x = chains
     done = 0
-    draws = xp.empty((R, C, min(ESTIMATE_BLOCK_STEPS, steps), D), dtype=chains.dtype, device=bk.device)
+    numpy = _backend.is_numpy_namespace(xp)
+    ux = uz = None
     while done < steps:
         n_steps = min(ESTIMATE_BLOCK_STEPS, steps - done)
-        ux = draws[:, :, :n_steps, :]
-        uz = []
+        if ux is None or n_steps != ux.shape[2]:  # buffers for the blocks (the last one may be shorter)
+            ux = xp.empty((R, C, n_steps, D), dtype=chains.dtype, device=bk.device)
+            uz = xp.empty((R, C, n_steps, L), dtype=chains.dtype, device=bk.device)
         for r, rng in enumerate(rngs):  # the draws of PostFitEstimates._estimate -> _sample_chain
-            ux[r, ...] = rng.uniform((C, n_steps, D), dtype=chains.dtype)
-            uz.append(rng.uniform((C, n_steps, L), dtype=chains.dtype))
-        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, ux, gumbel_from_uniform(_stack(xp, uz), xp=xp),
+            _uniform_into(rng, ux, r, numpy)
+            _uniform_into(rng, uz, r, numpy)
+        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, ux, _gumbel(uz, numpy, xp),
                                               normalization=first.onehot_normalization, xp=xp, keep_visible=False)
         for r in range(R):
             # _estimate reads only x'(n_steps) of the visible states: a broadcast stands for the rest.
@@ -191,6 +199,27 @@ def _estimate_runs(models, chains, kernel_params, bk):
     for r, m in enumerate(models):
         m._estimate(bk, rngs[r], chain_blocks=iter(blocks[r]))
         m.chain_state_ = x[r, ...]
+
+
+def _uniform_into(rng, buf, r, numpy):
+    """Run ``r``'s uniforms of the shape of ``buf[r]`` into ``buf[r]`` (NumPy: drawn in place, no copy)."""
+    if numpy:
+        rng.uniform(buf.shape[1:], dtype=buf.dtype, out=buf[r, ...])
+    else:
+        buf[r, ...] = rng.uniform(buf.shape[1:], dtype=buf.dtype)
+
+
+def _gumbel(u, numpy, xp):
+    """:func:`~skneq._math.gumbel_from_uniform` of ``u``; on NumPy in ``u``'s buffer (the same operations)."""
+    if not numpy:
+        return gumbel_from_uniform(u, xp=xp)
+    tiny = xp.finfo(u.dtype).smallest_normal
+    u += tiny
+    xp.log(u, out=u)
+    xp.negative(u, out=u)
+    u += tiny
+    xp.log(u, out=u)
+    return xp.negative(u, out=u)
 
 
 def _monitor_log_likelihoods(X_monitor, w, a, occupancy, bk):

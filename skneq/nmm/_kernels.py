@@ -24,6 +24,7 @@ latent) and the ``log2 T`` rounds of the prefix scan in
 
 from __future__ import annotations
 
+import functools
 import math
 
 from .._backend import is_numpy_namespace
@@ -32,7 +33,7 @@ from .._math import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
 __all__ = [
     "LATENT_KINDS", "NORMALIZATIONS", "latent_states", "visible_fields", "log_visible_given_latent",
     "latent_fields", "categorical_logits", "log_latent_given_visible", "latent_score", "approx_gradient",
-    "approx_gradient_runs", "tie_reversible", "untie_reversible_gradient", "sample_chain_onehot",
+    "approx_gradient_runs", "visible_states_runs", "tie_reversible", "untie_reversible_gradient", "sample_chain_onehot",
     "sample_chain_onehot_runs", "sample_chain_sequential", "latent_posterior_samples", "log_likelihood",
     "subset_membership", "init_generative_weights", "logit_of_means", "state_index",
 ]
@@ -221,7 +222,7 @@ def approx_gradient(X, Xp, Z, Up, w, a, x_mean, *, latent, normalization, log_we
     return grad_w, grad_a, grad_wbar, grad_abar, xp.mean(log_px)
 
 
-def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overwrite_visible=False):
+def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overwrite_visible=False, states=None):
     """:func:`approx_gradient` of sampled one-hot chains for ``R`` runs, subnormal weights flushed to zero.
 
     At D = 784 a few percent of the pair weights ``r[n, t]`` (and the latent scores of dead states)
@@ -229,42 +230,58 @@ def approx_gradient_runs(X, Xp, Z, Up, w, a, x_mean, *, normalization, xp, overw
     They are set to 0; otherwise these are :func:`approx_gradient`'s operations in its order, so
     the result is the same to the bit unless a gradient entry consists only of subnormal terms
     (a dead state's ``wbar`` row then keeps 0 where it would reach ~1e-35: round-off).
-    ``grad_a`` is not computed. ``overwrite_visible=True`` centres ``Xp`` in place.
+    ``grad_a`` is not computed. ``overwrite_visible=True`` centres ``Xp`` in place. ``states``: the
+    ``(H, sigmoid(H))`` of :func:`visible_states_runs` for ``w, a`` when the caller has them.
 
     ``X`` (R, N, D), ``Xp`` (R, T, D), ``Z``, ``Up`` (R, T, L), ``w`` (R, D, L), ``a``, ``x_mean``
-    (R, D). Returns ``grad_w`` (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L).
+    (R, D). Returns ``grad_w`` (R, D, L), ``grad_wbar`` (R, L, D), ``grad_abar`` (R, L) and the
+    chain's latent posteriors ``Abar[x'(t), z]`` (R, T, L) (the monitor's occupancy sums them).
     """
-    T = Z.shape[-2]
-    tiny = xp.finfo(X.dtype).smallest_normal
-    log_weight = xp.full((T,), -math.log(T), dtype=X.dtype, device=X.device)
-    H_states = visible_fields(xp.eye(w.shape[-1], dtype=w.dtype, device=w.device), w, a, xp=xp)
-    log_A = log_visible_given_latent(X, H_states, xp=xp) @ xp.matrix_transpose(Z)
-    log_A = log_A + log_weight
-    # _math.logsumexp's operations; the flushed terms are below half an ulp
-    # of the sum (>= 1, the maximum's term), so the sum is unchanged.
-    top = xp.max(log_A, axis=-1, keepdims=True)
+    T, tiny, numpy = Z.shape[-2], xp.finfo(X.dtype).smallest_normal, is_numpy_namespace(xp)
+    H_states, mu = visible_states_runs(w, a, xp=xp) if states is None else states
+    log_A_states = log_visible_given_latent(X, H_states, xp=xp)  # (R, N, L)
+    log_weight = xp.full((1,), -math.log(T), dtype=X.dtype, device=X.device)  # equal weights of the pairs
+    log_A = log_A_states @ xp.matrix_transpose(Z) + log_weight  # the product picks each t's state exactly
+    # _math.logsumexp's operations; the flushed terms are below half an ulp of the sum (>= 1, the maximum's
+    # term). The maximum over t is the one over the visited states (rounding is monotone): no (R, N, T) pass.
+    visited = xp.expand_dims(xp.any(Z > 0, axis=-2), axis=-2)  # (R, 1, L)
+    masked = xp.where(visited, log_A_states, -math.inf)  # max over its L columns: no short-axis reduction
+    top = functools.reduce(xp.maximum, (masked[..., j] for j in range(masked.shape[-1])))[..., None] + log_weight
     top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
-    log_px = xp.log(xp.sum(_flush(xp.exp(log_A - top), tiny, xp), axis=-1, keepdims=True)) + top
-    R = _flush(xp.exp(log_A - log_px), tiny, xp)  # (R, N, T)
-    n = X.shape[-2]
+    R = log_A - top  # on NumPy both exponentials go into this (R, N, T) buffer (same values)
+    R = xp.exp(R, out=R) if numpy else xp.exp(R)
+    log_px = xp.log(xp.sum(_flush(R, tiny, xp), axis=-1, keepdims=True)) + top
+    R = _flush(xp.exp(xp.subtract(log_A, log_px, out=R), out=R) if numpy else xp.exp(log_A - log_px), tiny, xp)
     rho = xp.mean(R, axis=-2)
     RZ = R @ Z
-    mu = sigmoid(H_states, xp=xp)
     s_bar = xp.expand_dims(xp.mean(RZ, axis=-2), axis=-2)
-    grad_w = xp.matrix_transpose(X) @ RZ / n - xp.matrix_transpose(mu) * s_bar
-    G = latent_score(Up, Z, "onehot", normalization, xp=xp) * rho[..., None]
+    grad_w = xp.matrix_transpose(X) @ RZ
+    grad_w /= X.shape[-2]
+    grad_w -= xp.matrix_transpose(mu) * s_bar
+    q = xp.exp(log_softmax(categorical_logits(Up, normalization, xp=xp), axis=-1, xp=xp))  # as latent_score
+    G = (Z - q if normalization == "softmax" else sigmoid(-Up, xp=xp) * (Z - q)) * rho[..., None]
     G *= xp.astype(xp.abs(G) >= tiny, G.dtype)
     if overwrite_visible:
         Xp -= xp.expand_dims(x_mean, axis=-2)
     else:
         Xp = Xp - xp.expand_dims(x_mean, axis=-2)
-    return grad_w, xp.matrix_transpose(G) @ Xp, xp.sum(G, axis=-2)
+    return grad_w, xp.matrix_transpose(G) @ Xp, xp.sum(G, axis=-2), q
+
+
+def visible_states_runs(w, a, *, xp):
+    """Fields ``H`` (R, L, D) of the one-hot states of ``R`` runs, row-major, and ``sigmoid(H)`` (eq. 14): the
+    values of ``visible_fields(eye(L), w, a)`` (a product with the identity is exact). ``w`` (R, D, L), ``a`` (R, D)."""
+    if is_numpy_namespace(xp):  # one addition into a row-major array
+        H = xp.add(xp.matrix_transpose(w), xp.expand_dims(a, axis=-2),
+                   out=xp.empty(w.shape[:-2] + w.shape[:-3:-1], dtype=w.dtype))
+    else:
+        H = visible_fields(xp.eye(w.shape[-1], dtype=w.dtype, device=w.device), w, a, xp=xp)
+    return H, sigmoid(H, xp=xp)
 
 
 def _flush(v, tiny, xp):
     """Subnormal entries of the fresh array ``v`` >= 0 set to 0 in place (a mask product: 5x a masked set)."""
-    v *= xp.astype(v >= tiny, v.dtype)
-    return v
+    return xp.multiply(v, v >= tiny, out=v) if is_numpy_namespace(xp) else v * xp.astype(v >= tiny, v.dtype)
 
 
 def tie_reversible(w, latent_prior_bias, x_mean, *, xp):
@@ -379,40 +396,37 @@ def sample_chain_onehot(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, no
 
 
 def sample_chain_onehot_runs(x0, w, a, wbar, abar, x_mean, uniform_x, gumbel_z, *, normalization, xp,
-                             keep_visible=True, out=None):
+                             keep_visible=True, out=None, probs=None):
     """:func:`sample_chain_onehot` for ``R`` runs at once, one step at a time.
 
-    Same arguments with the leading run axis (``x0`` (R, C, D), ``w``
-    (R, D, L), ``uniform_x`` (R, C, T, D), ``gumbel_z`` (R, C, T, L)) and the
-    same realised path ``Xp``, ``Z`` for the same random numbers (``Up``
-    equal up to the summation order of the products). The prefix scan draws
-    a candidate ``x'`` for each of the ``L`` latent states at every step, an
-    ``L``-fold excess of elementwise work that grows with ``R``; this loop
-    does only the realised step, and its ``T`` Python iterations cost the
-    same for any ``R``, so it is the faster form from a few runs on
-    (``benchmarks/bench_nmm.py``). Used by ``fit_independent_runs(...,
-    batched=True)``.
+    Same arguments with the leading run axis (``x0`` (R, C, D), ``w`` (R, D, L), ``uniform_x``
+    (R, C, T, D), ``gumbel_z`` (R, C, T, L)) and the same realised path ``Xp``, ``Z`` for the same
+    random numbers (``Up`` equal up to the summation order of the products). The prefix scan draws a
+    candidate ``x'`` for each of the ``L`` latent states at every step, an ``L``-fold excess of
+    elementwise work that grows with ``R``; this loop does only the realised step, and its ``T``
+    Python iterations cost the same for any ``R``, so it is the faster form from a few runs on
+    (``benchmarks/bench_nmm.py``). Used by ``fit_independent_runs(..., batched=True)``.
 
     ``keep_visible=False`` (estimation chains): ``x'(T)`` (R, C, D) instead of
     ``Xp`` and ``Up`` from each step's product (round-off from the default).
-    ``out``: an (R, C, T + 1, D) buffer for ``Xp``; ``x0`` may be its slot ``T``.
+    ``out``: an (R, C, T + 1, D) buffer for ``Xp``; ``x0`` may be its slot ``T``. ``probs``: the
+    (R, L, D) ``sigmoid(w^T + a)`` when the caller has it (:func:`visible_states_runs`).
     """
     R, C, T, D = uniform_x.shape
     L = w.shape[-1]
     dtype = uniform_x.dtype
-    probs = sigmoid(xp.matrix_transpose(w) + xp.expand_dims(a, axis=-2), xp=xp)  # (R, L, D), eq. 14
+    probs = visible_states_runs(w, a, xp=xp)[1] if probs is None else probs  # (R, L, D), eq. 14
     wbar_t = xp.matrix_transpose(wbar)  # (R, D, L)
     bias = xp.expand_dims(abar - (x_mean[:, None, :] @ wbar_t)[:, 0, :], axis=-2)  # (R, 1, L)
     states = xp.arange(L, device=x0.device)
     # Row r * L + k of the flattened probs is run r's p(x | z = k): one take per step picks every run's row.
     flat_probs = xp.reshape(probs, (R * L, D))
     run_offset = xp.reshape(xp.arange(R, device=x0.device) * L, (R, 1))
-    # The visible states go straight into their slot of Xp; on NumPy the
-    # gather and the comparison write into buffers (no temporaries: the step
-    # is memory-bound, and fresh arrays cost page faults), same values.
+    # The visible states go straight into their slot of Xp; on NumPy the gather and the comparison
+    # write into buffers (no temporaries: the step is memory-bound, fresh arrays cost page faults).
     in_place = is_numpy_namespace(xp)
     Xp = (xp.empty((R, C, T + 1, D), dtype=dtype, device=x0.device) if out is None else out) if keep_visible else None
-    if keep_visible:
+    if keep_visible:  # (x0 may be slot T of out: copied before the loop writes there)
         Xp[:, :, 0, :] = x0
     if in_place:
         rows = xp.empty((R * C, D), dtype=dtype, device=x0.device)

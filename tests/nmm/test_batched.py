@@ -79,6 +79,64 @@ def test_batched_gradient_flushes_subnormal_weights_only():
             np.testing.assert_array_equal(g[r][big], want[big])
 
 
+@pytest.mark.parametrize("normalization", ["softmax", "sigmoid_ratio"])
+def test_batched_gradient_with_few_visited_states_and_shared_states(normalization):
+    # The maximum over the pairs is taken over the visited states only: runs whose chain stays in one
+    # or two states, strong fields, ties between pairs. With the (H, sigmoid(H)) given by the caller
+    # (the batched loop's shared states) every output is approx_gradient's to the bit, and the returned
+    # posteriors are the monitor's exp(ln Abar[x'(t), z]) over the one-hot states, to the bit.
+    rng = np.random.default_rng(6)
+    R, T, L = 4, 16, 5
+    X, Xp, Z, Up, w, a, xm = _gradient_inputs(rng, R, 23, T, 50, L, scale=0.4)
+    k = np.zeros((R, T), dtype=int)  # run 0: state 0 only
+    k[1] = 3  # run 1: state 3 only
+    k[2, ::2] = 4  # run 2: states 0 and 4
+    k[3] = rng.integers(0, L, T)
+    Z = np.eye(L, dtype=np.float32)[k]
+    Up[:, ::3, :] = Up[:, :1, :]  # repeated fields: tied pairs
+    assert _subnormal_fraction(X, Z, w, a) == 0
+    states = K.visible_states_runs(w, a, xp=xnp)
+    got = K.approx_gradient_runs(X, Xp.copy(), Z, Up, w, a, xm, normalization=normalization, xp=xnp,
+                                 states=states)
+    alone = K.approx_gradient_runs(X, Xp.copy(), Z, Up, w, a, xm, normalization=normalization, xp=xnp)
+    eye = np.eye(L, dtype=np.float32)
+    for r in range(R):
+        ref = K.approx_gradient(X[r], Xp[r], Z[r], Up[r], w[r], a[r], xm[r], latent="onehot",
+                                normalization=normalization, xp=xnp)
+        for g, h, want in zip(got[:3], alone[:3], (ref[0], ref[2], ref[3])):
+            np.testing.assert_array_equal(g[r], want)
+            np.testing.assert_array_equal(h[r], want)
+        posterior = np.exp(K.log_latent_given_visible(Up[r], eye, "onehot", normalization, xp=xnp))
+        np.testing.assert_array_equal(got[3][r], posterior)
+
+
+def test_visible_states_are_the_identity_product_row_major():
+    # H = w^T + a by one addition into a row-major array: visible_fields(eye, w, a)'s values, and the
+    # sampler's own sigmoid(w^T + a) (built from a transposed view) to the bit.
+    rng = np.random.default_rng(8)
+    R, D, L = 3, 37, 5
+    w = (4 * rng.normal(size=(R, D, L))).astype(np.float32)
+    w[0, :3, 0] = -0.0
+    a = rng.normal(size=(R, D)).astype(np.float32)
+    H, p = K.visible_states_runs(w, a, xp=xnp)
+    assert H.shape == (R, L, D) and H.flags.c_contiguous
+    np.testing.assert_array_equal(H, K.visible_fields(np.eye(L, dtype=np.float32), w, a, xp=xnp))
+    from skneq._math import sigmoid
+
+    np.testing.assert_array_equal(p, sigmoid(np.swapaxes(w, 1, 2) + a[:, None, :], xp=xnp))
+
+
+def test_in_place_gumbel_is_gumbel_from_uniform():
+    from skneq.nmm._batched import _gumbel
+
+    u = np.random.default_rng(9).random((3, 2, 7, 4), dtype=np.float32)
+    u[0, 0, 0, :] = [0.0, np.nextafter(np.float32(1), np.float32(0)), 1e-30, 0.5]
+    want = gumbel_from_uniform(u, xp=xnp)
+    got = _gumbel(u, True, xnp)
+    assert got is u  # in its buffer
+    np.testing.assert_array_equal(got, want)
+
+
 def test_run_axis_sampler_into_a_buffer_and_latent_only():
     # out=: the same Xp, Z, Up written into the given buffer, with x'(0) taken from its own slot T
     # (the batched loop's persistent chains); keep_visible=False: the same latent path and end state.
@@ -173,12 +231,13 @@ def test_batched_runs_on_every_backend(xpb):
         assert r.entropy_production_ == pytest.approx(s.entropy_production_, rel=1e-9)
 
 
-@pytest.mark.parametrize("case", ["chains", "sparse", "fixed_batch"])
+@pytest.mark.parametrize("case", ["chains", "sparse", "fixed_batch", "estimate_blocks"])
 def test_batched_runs_equal_separate_fits_with_chains_sparse_or_fixed_batches(case):
     # Paths of the batched loop the tiny equality test does not take: several chains per run (the
     # estimation chains in ceil(n_estimate_steps / C) steps), CSR input (the generic buffers, no
-    # in-place NumPy branch) and a fixed batch size. On this tiny model no weight underflows, so the
-    # batched models, monitor and estimates are the separate fits' to the bit.
+    # in-place NumPy branch), a fixed batch size, and estimation chains in several blocks with a
+    # shorter last one (256 + 256 + 88 steps: the block buffers are remade for it). On this tiny model
+    # no weight underflows, so the batched models, monitor and estimates are the separate fits' to the bit.
     import scipy.sparse as sp
 
     rng = np.random.default_rng(5)
@@ -186,7 +245,8 @@ def test_batched_runs_equal_separate_fits_with_chains_sparse_or_fixed_batches(ca
     X = np.concatenate([np.abs(p - (rng.random((40, 20)) < 0.05)) for p in protos])
     kw = dict(n_components=3, n_iter=3, n_updates_per_epoch=5, n_steps_per_update=8, n_estimate_steps=300,
               n_rb_samples=16, n_bootstrap=3)
-    kw.update({"chains": {"n_chains": 3}, "sparse": {}, "fixed_batch": {"batch_size": 7}}[case])
+    kw.update({"chains": {"n_chains": 3}, "sparse": {}, "fixed_batch": {"batch_size": 7},
+               "estimate_blocks": {"n_estimate_steps": 600}}[case])
     Xin = sp.csr_matrix(X) if case == "sparse" else X
     template = NonequilibriumMarkovMachine(**kw)
     separate = fit_independent_runs(template, Xin, 3, n_jobs=1, random_state=2)

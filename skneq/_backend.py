@@ -33,6 +33,8 @@ import array_api_compat.numpy as _compat_numpy
 from sklearn import get_config
 from sklearn.utils import check_random_state
 
+from ._random_bits import uniform_float32_into
+
 __all__ = [
     "Backend",
     "resolve",
@@ -407,10 +409,6 @@ class BackendRandom:
             return a if dtype is None or a.dtype == dtype else a.to(dtype)
         return to_device(a, self.xp, self.backend.device, dtype=dtype)
 
-    from ._random_bits import uniform_float32_into as _fill_float32  # NumPy generators' float32 uniforms
-
-    _fill_float32 = staticmethod(_fill_float32)
-
     def uniform(self, shape, dtype=None, *, out=None):
         """Uniform [0, 1) floats of ``shape``; ``out`` (of that shape and dtype) receives them and is returned.
 
@@ -422,7 +420,7 @@ class BackendRandom:
         if tuple(out.shape) != tuple(shape) or (dtype is not None and out.dtype != dtype):
             raise ValueError(f"out: expected shape {tuple(shape)}, dtype {dtype}; got {tuple(out.shape)}, {out.dtype}")
         if self._kind == "numpy" and isinstance(out, np.ndarray) and out.flags.c_contiguous and out.dtype == np.float32:
-            self._fill_float32(self._gen, out.reshape(-1))
+            uniform_float32_into(self._gen, out.reshape(-1))
         else:
             out[...] = self._floats("uniform", shape, out.dtype)
         return out
@@ -441,7 +439,7 @@ class BackendRandom:
         np_dtype = np.float32 if _is_float32(dtype) else np.float64
         if law == "uniform" and np_dtype is np.float32 and isinstance(self._gen, np.random.Generator):
             a = np.empty((shape,) if isinstance(shape, numbers.Integral) else tuple(shape), dtype=np.float32)
-            self._fill_float32(self._gen, a.reshape(-1))  # Generator.random's numbers, from its raw words
+            uniform_float32_into(self._gen, a.reshape(-1))  # Generator.random's numbers, from its raw words
             return self._finish(a, dtype)
         draw = self._gen.random if law == "uniform" else self._gen.standard_normal
         return self._finish(draw(shape, dtype=np_dtype), dtype)

@@ -303,10 +303,12 @@ def defaults_study(X, args):
     for model_seed in range(args.big_models):
         W, b, c = train(X, 500, 10, 20, seed=model_seed)
         big_models.append(RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0)))
+    first_big_run = None
     for model_seed, rbm in enumerate(big_models):
         grid = args.big_grid if model_seed == 0 else [(FIT_AIS_BETAS, FIT_AIS_CHAINS)]
         for n_betas, n_chains in grid:
             runs = [_default_run(rbm, s, n_betas, n_chains, FIT_PT_SWEEPS) for s in seeds]
+            first_big_run = first_big_run or runs
             print([(r["n_rounds"], round(r["bennett"], 2), round(r["spread"], 2)) for r in runs], flush=True)
             big_rows.append([f"784 x 500 (model {model_seed})", f"{n_betas} x {n_chains}"] + _summary_cells(runs))
             print(big_rows[-1], runs[0]["rungs"], runs[0]["swap"], flush=True)
@@ -323,7 +325,7 @@ def defaults_study(X, args):
         big_rows.append([f"784 x 500 (model 0), {sweeps} PT burn-in sweeps, seed 0",
                          f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs))
         print(big_rows[-1], flush=True)
-    info = _default_run(big_models[0], 0, 3, 1, FIT_PT_SWEEPS, rounds=1)  # the ladder of the defaults, cheaply
+    info = first_big_run[0]  # the ladder of the defaults (model 0, seed 0)
     load = os.getloadavg()
 
     def table(title, head, rows):

@@ -92,7 +92,8 @@ def stepping_stone_log_partition(log_Z_A, forward_ratios, reverse_ratios, n_grou
         estimate of each pair. An upper below the lower beyond the noise
         means the rungs were not at equilibrium.
     groups : list of float
-        Only when ``n_groups > 1``: Bennett's estimate of each group.
+        Only when ``n_groups > 1``: Bennett's estimate of each group
+        (``min(n_groups, n_chains)`` groups).
     """
     fw = np.asarray(_backend.to_numpy(forward_ratios), dtype=np.float64)
     rv = np.asarray(_backend.to_numpy(reverse_ratios), dtype=np.float64)
@@ -110,5 +111,6 @@ def stepping_stone_log_partition(log_Z_A, forward_ratios, reverse_ratios, n_grou
     out = estimate(fw, rv)
     if n_groups <= 1:
         return out
-    cols = np.array_split(np.arange(fw.shape[2]), int(n_groups))
+    # At most one group per chain (a run with fewer chains has fewer groups).
+    cols = np.array_split(np.arange(fw.shape[2]), min(int(n_groups), fw.shape[2]))
     return out + ([estimate(fw[..., g], rv[..., g])[2] for g in cols],)

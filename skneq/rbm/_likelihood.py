@@ -48,8 +48,9 @@ MAX_SCORE_EXACT_UNITS = 22
 FIT_AIS_BETAS = 1000
 #: Runs per direction and round. At 784 x 500 the one-sided estimates rest
 #: on an effective handful of runs (the model's modes freeze along the
-#: path), and more temperatures with fewer runs at equal cost is no better
-#: (``benchmarks/bench_ais.py --defaults``, ``docs/benchmarks/rbm_ais_defaults.rst``).
+#: path; ``docs/benchmarks/rbm_ais_defaults.rst``), and in an earlier run of
+#: ``benchmarks/bench_ais.py --defaults`` (commit da55d11) more temperatures
+#: with fewer runs at equal cost (4000 x 250) was no narrower.
 FIT_AIS_CHAINS = 500
 #: Burn-in sweeps (every rung each) of the parallel tempering that draws the
 #: reverse-AIS starting states of the cached log Z (the chains start from

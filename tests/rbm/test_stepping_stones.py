@@ -219,3 +219,9 @@ def test_score_rounds_budget_in_weights():
     assert fit_rounds((500, 784)) == 2 and fit_rounds((1000, 784)) == 2
     assert fit_rounds((200, 784)) == FIT_ROUND_BUDGET // (200 * 784) == 5
     assert fit_rounds((23, 23)) == FIT_MAX_ROUNDS
+
+
+def test_groups_never_outnumber_the_chains():
+    fw = np.zeros((4, 3, 2))
+    lower, upper, bennett, groups = _annealing.stepping_stone_log_partition(1.5, fw, fw, n_groups=5)
+    assert len(groups) == 2 and lower == upper == bennett == groups[0] == 1.5

@@ -157,6 +157,7 @@ def test_two_threads_give_a_valid_model(mnist_012):
     assert two.n_iter_ == 2 and all(np.isfinite(two.history_["pseudo_log_likelihood"]))
     H = two.transform(X[:50])
     assert H.shape == (50, 64) and np.all((H >= 0) & (H <= 1))
-    # Same seed, same learning curve up to the summation order: the two
-    # models' weights stay close (threads change round-off, not the algorithm).
-    assert np.max(np.abs(two.components_ - one.components_)) < 0.05 * np.max(np.abs(one.components_))
+    # Same seed, same algorithm, another summation order: after two epochs the
+    # weights differ by round-off amplified a little (3e-8 of 0.05 measured),
+    # far under this bound; a different algorithm or stream would be O(1) off.
+    assert np.max(np.abs(two.components_ - one.components_)) < 1e-3 * np.max(np.abs(one.components_))

@@ -7,11 +7,18 @@
    matrix products, against bare matmuls of the same shapes in the same run.
 4. Side by side with the PyTorch package ``rbms`` 0.6.0 (if importable):
    time per epoch at 784 x 16 and 784 x 500 (PCD-1, centered gradient, same
-   learning rate, batch size and number of chains, interleaved); exact
+   learning rate, batch size and number of chains, interleaved) in three
+   thread pairings: skneq's default (one thread, ``host_threads=1``) against
+   rbms' default (torch on all cores), both on two threads
+   (``skneq.config_context(host_threads=2)``), both on one
+   (``torch.set_num_threads(1)``); exact
    log-likelihood at equal budget (784 x 16, exact log Z by enumeration);
    AIS estimates of log Z and their spread over seeds on one 784 x 500 model
    (rbms' ``compute_partition_function_ais`` against skneq's forward AIS,
    reverse AIS from parallel-tempering samples and Bennett).
+   Then, with or without rbms: the pseudo-log-likelihood monitor's share of an
+   epoch at 784 x 500 (now and with the 1000 rows it read before) and its
+   precision (level, and change between epochs against the exact change).
 5. skneq on torch (CPU) against skneq on NumPy, time per epoch at 784 x 16
    and 784 x 500, with the top functions of a cProfile of each torch fit.
 6. With CuPy and a GPU: the same sweep and a PCD-100 update, CuPy vs NumPy.
@@ -256,18 +263,44 @@ def fit_rbms(X, n_hidden, n_epochs, learning_rate, batch_size, n_chains, seed, d
     return per_epoch, W, params.vbias.double().numpy().copy(), params.hbias.double().numpy().copy()
 
 
+def rbms_seconds_per_epoch(X, n_hidden, n_epochs, settings, seed, torch_threads=None):
+    """``fit_rbms``' seconds per epoch, with torch's intra-op pool at ``torch_threads``
+    (None: torch's default, all cores) and restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
+    try:
+        return fit_rbms(X, n_hidden, n_epochs, settings["learning_rate"], settings["batch_size"],
+                        settings["n_chains"], seed=seed)[0]
+    finally:
+        torch.set_num_threads(before)
+
+
 def bench_vs_rbms(X, repeats):
-    """Time per epoch at 784 x 16 and 784 x 500 and exact LL at equal budget, interleaved."""
-    out = {}
+    """Time per epoch at 784 x 16 and 784 x 500 under three thread pairings, and
+    exact LL at equal budget; every timing of a repeat interleaved with the others.
+
+    Pairings: skneq's default (``host_threads=1``) against rbms' default (torch
+    on all cores); both on two threads (``skneq.config_context(host_threads=2)``);
+    both on one (``torch.set_num_threads(1)`` for rbms).
+    """
+    import torch
+
+    from skneq import config_context
+
+    out = {"torch_threads": torch.get_num_threads()}
     for n_hidden, n_epochs in ((16, 5), (500, 2)):
         settings = dict(learning_rate=0.01, batch_size=100, n_chains=100)
-        t_sq, t_rb = [], []
+        t = {"skneq_1": [], "skneq_2": [], "rbms_default": [], "rbms_1": []}
         for r in range(repeats):
-            t, _ = per_epoch_skneq(X, n_hidden, n_epochs, **settings)
-            t_sq.append(t)
-            t_rb.append(fit_rbms(X, n_hidden, n_epochs, settings["learning_rate"], settings["batch_size"],
-                                 settings["n_chains"], seed=r)[0])
-        out[n_hidden] = (min(t_sq), min(t_rb))
+            t["skneq_1"].append(per_epoch_skneq(X, n_hidden, n_epochs, **settings)[0])
+            t["rbms_default"].append(rbms_seconds_per_epoch(X, n_hidden, n_epochs, settings, seed=r))
+            with config_context(host_threads=2):
+                t["skneq_2"].append(per_epoch_skneq(X, n_hidden, n_epochs, **settings)[0])
+            t["rbms_1"].append(rbms_seconds_per_epoch(X, n_hidden, n_epochs, settings, seed=r, torch_threads=1))
+        out[n_hidden] = {key: min(values) for key, values in t.items()}
     # Equal budget: 20 epochs, batch 20, 20 chains, lr 0.05, constant step, PCD-1, centered.
     ll_sq, ll_rb = [], []
     for seed in (0, 1, 2):
@@ -276,6 +309,75 @@ def bench_vs_rbms(X, repeats):
         _, W, b, c = fit_rbms(X, 16, 20, 0.05, 20, 20, seed=seed)
         ll_rb.append(exact_ll(W, b, c, X))
     out["ll"] = (ll_sq, ll_rb)
+    return out
+
+
+def exact_pseudo_log_likelihood(W, b, c, X):
+    """BernoulliRBM's pseudo-log-likelihood averaged over ALL rows and ALL bits
+    (the quantity the monitor estimates), float64, beta = 1."""
+    from skneq._math import softplus
+
+    W, b, c = (np.asarray(a, dtype=np.float64) for a in (W, b, c))
+    V = np.asarray(X, dtype=np.float64)
+    fields = V @ W.T + c
+    base = softplus(fields, xp=np).sum(axis=1)
+    total = 0.0
+    for f in range(V.shape[1]):
+        delta = 1.0 - 2.0 * V[:, f]
+        d_free = -delta * b[f] - (softplus(fields + delta[:, None] * W[:, f], xp=np).sum(axis=1) - base)
+        total += float(np.mean(-softplus(-d_free, xp=np)))
+    return total  # n_features x the mean over rows and bits
+
+
+def bench_monitor(X, repeats, n_draws=20, n_epochs=3):
+    """The per-epoch pseudo-log-likelihood monitor at 784 x 500, batch 100, 100 chains:
+    its time against an epoch's (now ``monitor_rows(n)`` rows; before, 1000), and its
+    precision over ``n_draws`` monitoring seeds at each of ``n_epochs`` checkpoints:
+    the spread of the level (stated standard error s / sqrt(m) against the spread
+    over seeds) and the error of the change between consecutive epochs against the
+    exact change (all rows, all bits), with the same draws every epoch (as ``fit``
+    now) or fresh draws each epoch (as before)."""
+    from threadpoolctl import threadpool_limits
+
+    from skneq import RBM, _backend
+    from skneq.rbm import _rows
+
+    settings = dict(n_components=500, learning_rate=0.01, batch_size=100, n_chains=100,
+                    learning_rate_schedule="constant", random_state=0, **steps_kw(1))
+    rbm = RBM(n_iter=n_epochs, checkpoints=list(range(1, n_epochs + 1)), **settings).fit(X)
+    Xf = np.asarray(X, dtype=np.float32)
+    bk = rbm._fitted_backend()
+    n = Xf.shape[0]
+    out = {"rows": _rows.monitor_rows(n), "rows_before": min(n, 1000)}
+
+    def monitor(rows_rule, seed, *salt):
+        saved = _rows.monitor_rows
+        _rows.monitor_rows = rows_rule
+        try:
+            return rbm._pseudo_log_likelihood(Xf, bk, _backend.make_rng(bk, seed, *salt))
+        finally:
+            _rows.monitor_rows = saved
+
+    with threadpool_limits(limits=1, user_api="blas"):  # the fit's own setting
+        out["t_now"] = best_of(lambda: monitor(_rows.monitor_rows, 0), 5 * repeats)[0]
+        out["t_before"] = best_of(lambda: monitor(lambda k: min(k, 1000), 0), 5 * repeats)[0]
+        fixed, fresh, stated, exact = [], [], [], []
+        for epoch, params in enumerate(rbm.history_["params"], start=1):
+            rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_ = (
+                np.asarray(a, dtype=np.float32) for a in params)
+            runs = [monitor(_rows.monitor_rows, seed) for seed in range(n_draws)]
+            fixed.append([r[0] for r in runs])
+            stated.append(np.mean([r[1] for r in runs]))
+            fresh.append([monitor(_rows.monitor_rows, seed, epoch)[0] for seed in range(n_draws)])
+            exact.append(exact_pseudo_log_likelihood(*params, Xf))
+    fixed, fresh, exact = np.array(fixed), np.array(fresh), np.array(exact)
+    true_change = np.diff(exact)[:, None]
+    out.update(
+        stated_se=float(np.mean(stated)), level_sd=float(np.mean(fixed.std(axis=1, ddof=1))),
+        change_err_fixed=float(np.sqrt(np.mean((np.diff(fixed, axis=0) - true_change) ** 2))),
+        change_err_fresh=float(np.sqrt(np.mean((np.diff(fresh, axis=0) - true_change) ** 2))),
+        true_change=(float(np.min(np.abs(true_change))), float(np.max(np.abs(true_change)))),
+        n_draws=n_draws, n_epochs=n_epochs)
     return out
 
 
@@ -401,12 +503,17 @@ def main(argv=None):
 
         rbms_version = version("rbms")  # rbms.__version__ is stale (0.5.1 in the 0.6.0 wheel)
         rb = bench_vs_rbms(X, args.repeats)
+        pairings = (
+            ("skneq_1", "rbms_default", f"skneq default (1 thread) vs rbms default (torch {rb['torch_threads']} threads)"),
+            ("skneq_2", "rbms_default", f"skneq host_threads=2 vs rbms default (torch {rb['torch_threads']} threads)"),
+            ("skneq_1", "rbms_1", "equal threads: skneq 1 thread vs rbms with torch.set_num_threads(1)"),
+        )
         for n_hidden in (16, 500):
-            t_sq, t_rb = rb[n_hidden]
-            lines.append(
-                f"| time per epoch, 784 x {n_hidden}, PCD-1 centered, lr 0.01, batch 100, 100 chains, float32 | "
-                f"rbms {rbms_version} {t_rb:.3f} s | "
-                f"{t_sq:.3f} s | {t_sq / t_rb:.2f} (target <= 0.5) |")
+            for sq, rbk, label in pairings:
+                t_sq, t_rb = rb[n_hidden][sq], rb[n_hidden][rbk]
+                lines.append(
+                    f"| time per epoch, 784 x {n_hidden}, PCD-1 centered, lr 0.01, batch 100, 100 chains, float32; "
+                    f"{label} | rbms {rbms_version} {t_rb:.3f} s | {t_sq:.3f} s | {t_sq / t_rb:.2f} (target <= 0.5) |")
         ll_sq, ll_rb = rb["ll"]
         lines.append(
             f"| exact log-likelihood at equal budget, 784 x 16, 20 epochs, lr 0.05, batch 20, 20 chains, "
@@ -423,7 +530,27 @@ def main(argv=None):
             f"{np.mean(ais['reverse']) - np.mean(ais['forward']):.2f} nats; score's defaults: "
             "docs/benchmarks/rbm_ais_defaults.rst |")
     else:
+        rb = None
         lines.append("| rbms rows | - | - | skipped: rbms not importable (see the script's docstring) |")
+    if rb is not None:
+        t_epoch = rb[500]["skneq_1"]
+    else:
+        t_epoch = min(per_epoch_skneq(X, 500, 2, learning_rate=0.01, batch_size=100, n_chains=100)[0]
+                      for _ in range(args.repeats))
+    mon = bench_monitor(X, args.repeats)
+    share_now = mon["t_now"] / t_epoch
+    share_before = mon["t_before"] / (t_epoch - mon["t_now"] + mon["t_before"])
+    lines += [
+        f"| pseudo-log-likelihood monitor per epoch, 784 x 500, batch 100, 100 chains, float32, 1 thread "
+        f"(epoch {t_epoch:.3f} s) | before: {mon['rows_before']} rows, {mon['t_before'] * 1e3:.1f} ms = "
+        f"{share_before:.1%} of an epoch | {mon['rows']} rows (a tenth), {mon['t_now'] * 1e3:.1f} ms = "
+        f"{share_now:.1%} | target <= 5%: {'yes' if share_now <= 0.05 else 'NO'} |",
+        f"| monitor precision, same fit, epochs 1-{mon['n_epochs']}, {mon['n_draws']} monitoring seeds "
+        f"(nats/digit) | fresh draws each epoch (before): change between epochs off by "
+        f"{mon['change_err_fresh']:.2f} (rms) | same draws every epoch: off by {mon['change_err_fixed']:.2f}; "
+        f"level: stated standard error {mon['stated_se']:.1f}, spread over seeds {mon['level_sd']:.1f} | "
+        f"true change {mon['true_change'][0]:.2f}-{mon['true_change'][1]:.2f} per epoch (all rows, all bits) |",
+    ]
     tv = bench_torch_vs_numpy(X, args.repeats, ROOT / "docs" / "benchmarks" / "rbm_torch_profile.txt")
     for n_hidden in (16, 500):
         t_np, t_th = tv[n_hidden]

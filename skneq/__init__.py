@@ -2,6 +2,7 @@
 
 from . import landscape, metrics, thermodynamics
 from ._backend import estimator_to_numpy, to_numpy
+from ._config import config_context, get_config, set_config
 from .chaotic import ChaoticRNNGenerator
 from .nmm import NonequilibriumMarkovMachine
 from .rbm import RBM
@@ -19,5 +20,8 @@ __all__ = [
     "landscape",
     "estimator_to_numpy",
     "to_numpy",
+    "set_config",
+    "get_config",
+    "config_context",
     "__version__",
 ]

@@ -25,13 +25,14 @@ Random generators are created per call and never stored (``_backend``).
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 from sklearn import get_config
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
-from . import _backend
+from . import _backend, _config
 from ._validation import check_binary, check_unit_interval, is_sparse, validate_X
 
 __all__ = ["GenerativeMixin", "STREAMS", "row_chunks", "dense_rows", "map_rows", "blas_threads"]
@@ -198,13 +199,20 @@ def map_rows(X, bk, bytes_per_row, fn, dtype=None):
     return parts[0] if len(parts) == 1 else bk.xp.concat(parts, axis=0)
 
 
-def blas_threads(bk, limit=1):
-    """Context that caps the host's compute threads (NumPy's BLAS, torch on the CPU).
+def blas_threads(bk):
+    """Context that caps the host's compute threads (NumPy's BLAS, torch on the CPU)
+    at ``skneq.get_config()["host_threads"]``, read when the context is made.
 
-    Training loops of these models multiply small matrices, where threads
-    buy nothing and make the result depend on the thread count through the
-    summation order (a chaotic fit amplifies that to O(1) differences): with
-    one thread the same seed gives the same model on any core count. On a
-    GPU backend it does nothing.
+    The default, one thread: the training loops of these models multiply
+    small matrices, where threads buy little, and the summation order (hence
+    the result) depends on the thread count, which a stochastic or chaotic
+    fit amplifies to O(1) differences; with one thread the same seed gives
+    the same model on any core count. ``skneq.config_context(host_threads=n)``
+    caps the pools at ``n`` threads instead (faster on large models, results
+    tied to ``n``); ``host_threads=None`` leaves them as they are. On a GPU
+    backend it does nothing.
     """
+    limit = _config.get_config()["host_threads"]
+    if limit is None:
+        return contextlib.nullcontext()
     return _backend.host_threads(bk, limit)

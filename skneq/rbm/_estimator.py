@@ -159,8 +159,9 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
     history_ : dict of lists
         One entry per epoch of ``fit`` and per ``partial_fit`` call, keys
         ``epoch``, ``n_updates``, ``time``, ``pseudo_log_likelihood``
-        (always; on a fixed random subset of at most 1000 rows, bits drawn
-        from the "monitoring" stream), ``log_likelihood`` and ``params``
+        (always; on a random tenth of the rows, at least 100 and at most
+        1000, the same rows and flipped bits every epoch, drawn from the
+        "monitoring" stream), ``log_likelihood`` and ``params``
         (``(W, b, c)`` NumPy copies; ``None`` except at checkpoint epochs);
         with ``method="pt"`` also ``swap_acceptance``: per epoch a list of
         ``n_temperatures - 1`` floats, the fraction of swaps accepted

@@ -312,20 +312,20 @@ def defaults_study(X, args):
             print([(r["n_rounds"], round(r["bennett"], 2), round(r["spread"], 2)) for r in runs], flush=True)
             big_rows.append([f"784 x 500 (model {model_seed})", f"{n_betas} x {n_chains}"] + _summary_cells(runs))
             print(big_rows[-1], runs[0]["rungs"], runs[0]["swap"], flush=True)
-    rbm = big_models[0]
-    if args.visible_bias_row:
+    rbm = big_models[0] if big_models else None
+    if args.visible_bias_row and rbm is not None:
         runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base="visible_bias")
                 for s in seeds[:2]]
         big_rows.append(["784 x 500 (model 0), base = visible bias", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
                         + _summary_cells(runs))
         print(big_rows[-1], flush=True)
-    for sweeps in args.long_pt:
+    for sweeps in (args.long_pt if rbm is not None else ()):
         # Does the equilibrium test pass with more burn-in? One seed per row.
         runs = [_default_run(rbm, 0, FIT_AIS_BETAS, FIT_AIS_CHAINS, sweeps, rounds=1)]
         big_rows.append([f"784 x 500 (model 0), {sweeps} PT burn-in sweeps, seed 0",
                          f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs))
         print(big_rows[-1], flush=True)
-    info = first_big_run[0]  # the ladder of the defaults (model 0, seed 0)
+    info = first_big_run[0] if first_big_run else None  # the ladder of the defaults (model 0, seed 0)
     load = os.getloadavg()
 
     def table(title, head, rows):
@@ -344,8 +344,9 @@ def defaults_study(X, args):
            f"chains, at least 2, until forward, reverse and the rounds agree within the tolerance), for seeds "
            f"s = 0..{args.seeds - 1} (median [min, max] over seeds), data-mean base, default schedule; reverse "
            f"starts from parallel tempering along the annealing path on the measured ladder ({FIT_PT_SWEEPS} "
-           f"burn-in sweeps; at 784 x 500 model 0 the ladder had {info['rungs']} rungs with swap rates "
-           f"{info['swap'][0]:.2f}-{info['swap'][1]:.2f} after burn-in). The defaults of ``score`` are "
+           f"burn-in sweeps" + (f"; at 784 x 500 model 0 the ladder had {info['rungs']} rungs with swap rates "
+                                  f"{info['swap'][0]:.2f}-{info['swap'][1]:.2f} after burn-in" if info else "")
+           + "). The defaults of ``score`` are "
            f"K x chains = {FIT_AIS_BETAS} x {FIT_AIS_CHAINS} per round; the tolerance of its warning is "
            f"{LOG_PARTITION_TOL} nat. Models: ``RBM(n_components=n, n_iter=10, batch_size=20)`` on MNIST 0-2 "
            "(1500 x 784, binarized at 0.5). Time: seconds per call (all rounds: forward, PT and reverse). "
@@ -361,8 +362,8 @@ def defaults_study(X, args):
                                                                        "ladder - exact",
                                                                        "exact inside [fwd, rev]", "s / run"],
                  small_rows), "",
-           table("784 x 500 (no exact value)", header + ["s / run"], big_rows)]
-    path = OUT.parent / "rbm_ais_defaults.rst"
+           table("784 x 500 (no exact value)", header + ["s / run"], big_rows) if big_rows else ""]
+    path = OUT.parent / args.defaults_file
     path.write_text("\n".join(out) + "\n")
     print(f"wrote {path}")
 
@@ -389,7 +390,9 @@ def main(argv=None):
                         help="--defaults: rows of model 0 with these many PT burn-in sweeps (one seed each)")
     parser.add_argument("--visible-bias-row", action="store_true",
                         help="--defaults: also the row with the model's visible bias as base")
-    parser.add_argument("--big-models", type=int, default=2, help="784 x 500 models of --defaults")
+    parser.add_argument("--big-models", type=int, default=2, help="784 x 500 models of --defaults (0: none)")
+    parser.add_argument("--defaults-file", default="rbm_ais_defaults.rst",
+                        help="--defaults: file name of the table under docs/benchmarks/")
     parser.add_argument("--big-grid", type=lambda t: tuple(int(x) for x in t.split("x")), nargs="+",
                         default=[(1000, 500)], help="K x chains cells at 784 x 500 (--defaults)")
     parser.add_argument("--enumeration-only", action="store_true",

@@ -197,7 +197,13 @@ class AnnealingWorks:
     base_bias : ndarray of shape (n_visible,) or None
         Visible bias ``b_A`` of the base model (NumPy).
     extra : dict
-        Free-form details (e.g. how the reverse samples were drawn).
+        Details of the run: ``"rounds"`` (a list with each independent
+        round's ``"ais"``, ``"reverse_ais"``, ``"bennett"`` and, after
+        parallel tempering, ``"stepping_stone"`` estimates),
+        ``"reverse_start"`` (how the reverse runs started), and after
+        parallel tempering ``"ladder"``, ``"swap_acceptance"`` (the lowest
+        rate of each rung pair over the rounds), ``"stepping_stones"``
+        (``(lower, upper, bennett)``) and ``"stepping_stone_groups"``.
     """
 
     forward: np.ndarray | None

@@ -38,11 +38,14 @@ __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCO
 #: ``score`` (the cached ``log_partition_``) enumerates the smaller layer
 #: exactly up to this many units, else uses the AIS sandwich. The one such
 #: limit of ``score``; chosen where blockwise enumeration (whose time doubles
-#: with every unit; see the enumeration times written by
-#: ``benchmarks/bench_ais.py``) still costs about as much as the AIS sandwich
-#: it replaces at 784 visible units on a 2-core CPU. ``log_partition("exact")``
-#: goes up to ``_enumeration.MAX_ENUMERATED_UNITS`` (30) on request.
-MAX_SCORE_EXACT_UNITS = 22
+#: with every unit) still costs about as much as the AIS rounds it replaces,
+#: both on the one thread of ``score``, at 784 visible units: 2.2-2.3 ns per
+#: (state x pixel) x thread, i.e. about 30 s for 2^24 states, against 21 s
+#: for the default rounds at 784 x 24 (``docs/benchmarks/rbm_enumeration.rst``
+#: and ``rbm_ais_defaults.rst``, written by ``benchmarks/bench_ais.py``).
+#: ``log_partition("exact")`` goes up to ``_enumeration.MAX_ENUMERATED_UNITS``
+#: (30) on request.
+MAX_SCORE_EXACT_UNITS = 24
 # AIS settings of the log Z cached for score when the model is too large to
 # enumerate; log_partition(...) lets users spend more.
 FIT_AIS_BETAS = 1000
@@ -253,8 +256,9 @@ class LikelihoodMixin:
         method : {"exact", "ais", "reverse_ais", "bennett"}, default="exact"
             * ``"exact"``: enumerate the smaller layer in blocks (Gray-code
               order, float64; ``skneq.rbm._enumeration``), up to 30 units;
-              the time doubles with every unit (at 784 visible units a few
-              seconds for 20-22 hidden units on one CPU core).
+              the time doubles with every unit (at 784 visible units about
+              2.2 ns per state and pixel on one CPU core: 7 s for 22 hidden
+              units, 2 minutes for 26).
             * ``"ais"``: forward annealed importance sampling from the base
               model (a stochastic lower bound).
             * ``"reverse_ais"``: anneal model samples back to the base model
@@ -334,7 +338,7 @@ class LikelihoodMixin:
         """``log Z`` (float) of the fitted parameters, used by ``score_samples``.
 
         Exact (blockwise enumeration) when the smaller layer has at most
-        ``MAX_SCORE_EXACT_UNITS`` (22) units, else Bennett's estimate from
+        ``MAX_SCORE_EXACT_UNITS`` (24) units, else Bennett's estimate from
         forward and reverse AIS pooled over independent rounds (each
         ``FIT_AIS_BETAS`` = 1000 temperatures, ``FIT_AIS_CHAINS`` = 500 runs
         each way, data-mean base; reverse runs from parallel tempering along
@@ -382,7 +386,7 @@ class LikelihoodMixin:
         """Log-likelihood ``log p(v)`` in nats of each sample.
 
         Uses ``log_partition_``: exact (blockwise enumeration) when the
-        smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (22) units, else
+        smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (24) units, else
         Bennett's acceptance ratio of forward AIS and reverse AIS started
         from parallel-tempering samples (see ``log_partition_`` and
         ``log_partition_interval_``, the forward/reverse sandwich).
@@ -407,7 +411,7 @@ class LikelihoodMixin:
 
         ``log p(v) = -beta F(v) - log Z`` averaged over the rows of ``X``,
         with ``log Z = log_partition_``: exact blockwise enumeration when the
-        smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (22) units;
+        smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (24) units;
         otherwise Bennett's acceptance-ratio estimate from forward AIS (1000
         temperatures, 500 runs per round, a stochastic lower bound) and reverse
         AIS (a stochastic upper bound) whose runs start from equilibrium

@@ -242,13 +242,13 @@ def test_estimator_and_thermodynamics_annealing_are_one_code_path(small_data):
 
 
 def test_log_partition_interval_brackets_exact_value_on_a_large_model(monkeypatch):
-    # 23 x 23: too large for score's enumeration limit (MAX_SCORE_EXACT_UNITS
-    # = 22, raised from 20 with the blockwise enumeration), small enough for
+    # 25 x 25: too large for score's enumeration limit (MAX_SCORE_EXACT_UNITS
+    # = 24, raised from 20 with the blockwise enumeration), small enough for
     # a reference by blockwise enumeration (checked against brute force in
     # test_enumeration.py and test_pt_estimator.py).
     rng = np.random.default_rng(1)
-    X = (rng.random((300, 23)) < 0.3).astype(float)
-    rbm = RBM(n_components=23, n_iter=3, random_state=0).fit(X)
+    X = (rng.random((300, 25)) < 0.3).astype(float)
+    rbm = RBM(n_components=25, n_iter=3, random_state=0).fit(X)
     assert min(rbm.components_.shape) > MAX_SCORE_EXACT_UNITS and rbm.log_partition_method_ == "bennett"
     exact = rbm.log_partition("exact")
     lo, hi = rbm.log_partition_interval_

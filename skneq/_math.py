@@ -127,7 +127,19 @@ def binary_states(n_units, start=0, stop=None, *, xp, device=None, dtype=None):
     return xp.astype(bits, dtype if dtype is not None else xp.float64)
 
 
-def gumbel_from_uniform(U, *, xp):
-    """Standard Gumbel noise ``-log(-log U)`` from uniforms in [0, 1), finite at U = 0."""
+def gumbel_from_uniform(U, *, xp, overwrite=False):
+    """Standard Gumbel noise ``-log(-log U)`` from uniforms in [0, 1), finite at U = 0.
+
+    With ``overwrite=True`` (NumPy) the same operations run in ``U``'s buffer,
+    which is returned: no temporaries of its size (batched NMM draws megabytes
+    of them per update).
+    """
     tiny = xp.finfo(U.dtype).smallest_normal
+    if overwrite and _is_numpy(xp):
+        U += tiny
+        _np.log(U, out=U)
+        _np.negative(U, out=U)
+        U += tiny
+        _np.log(U, out=U)
+        return _np.negative(U, out=U)
     return -xp.log(-xp.log(U + tiny) + tiny)

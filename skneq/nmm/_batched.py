@@ -122,7 +122,7 @@ def fit_batched(models, X):
                 w, wbar, abar = _recognition(first.reversible, dict(zip(names, params)), x_mean, xp)
                 visible_states = K.visible_states_runs(w, visible_bias, xp=xp)  # (H, p(x | z)): sampler and gradient
                 Xp, Z, Up = K.sample_chain_onehot_runs(chains, w, visible_bias, wbar, abar, x_mean, draws,
-                                                       _gumbel(noise, numpy, xp), normalization=norm, xp=xp,
+                                                       gumbel_from_uniform(noise, xp=xp, overwrite=True), normalization=norm, xp=xp,
                                                        out=visible, probs=visible_states[1])
                 chains = Xp[:, :, T, :]  # a view of the buffer: the next update copies it to slot 0 first
                 Xp = xp.reshape(Xp[:, :, :T, :], (R, C * T, D))
@@ -189,7 +189,7 @@ def _estimate_runs(models, chains, kernel_params, bk):
         for r, rng in enumerate(rngs):  # the draws of PostFitEstimates._estimate -> _sample_chain
             _uniform_into(rng, ux, r, numpy)
             _uniform_into(rng, uz, r, numpy)
-        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, ux, _gumbel(uz, numpy, xp),
+        x, Z, Up = K.sample_chain_onehot_runs(x, *kernel_params, ux, gumbel_from_uniform(uz, xp=xp, overwrite=True),
                                               normalization=first.onehot_normalization, xp=xp, keep_visible=False)
         for r in range(R):
             # _estimate reads only x'(n_steps) of the visible states: a broadcast stands for the rest.
@@ -207,19 +207,6 @@ def _uniform_into(rng, buf, r, numpy):
         rng.uniform(buf.shape[1:], dtype=buf.dtype, out=buf[r, ...])
     else:
         buf[r, ...] = rng.uniform(buf.shape[1:], dtype=buf.dtype)
-
-
-def _gumbel(u, numpy, xp):
-    """:func:`~skneq._math.gumbel_from_uniform` of ``u``; on NumPy in ``u``'s buffer (the same operations)."""
-    if not numpy:
-        return gumbel_from_uniform(u, xp=xp)
-    tiny = xp.finfo(u.dtype).smallest_normal
-    u += tiny
-    xp.log(u, out=u)
-    xp.negative(u, out=u)
-    u += tiny
-    xp.log(u, out=u)
-    return xp.negative(u, out=u)
 
 
 def _monitor_log_likelihoods(X_monitor, w, a, occupancy, bk):

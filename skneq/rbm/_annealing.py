@@ -36,8 +36,8 @@ from .._validation import check_int, check_real
 from ._kernels import MAX_EXACT_UNITS, exact_samples
 from ._free_energy import (bennett_log_partition, jarzynski_log_partition, log_mean_exp,
                            reverse_log_partition, stepping_stone_log_partition)
-from ._ladder import SwapCounter, base_states, pt_run
-from ._path import length_ladder, path_fields, path_length_profile, path_log_ratio, path_transition
+from ._ladder import PathSampler
+from ._path import path_fields, path_log_ratio, path_transition
 
 __all__ = [
     "AnnealingWorks",
@@ -289,13 +289,47 @@ class AnnealingWorks:
         several nats apart from seed to seed, so this spread is the error
         bar that a single run cannot give.
         """
+        values = self._round_values()
+        return None if len(values) < 2 else float(max(values) - min(values))
+
+    def _round_values(self):
+        """Each round's estimate: Bennett's, else the one-sided one that ran."""
         rounds = self.extra.get("rounds") or []
-        if len(rounds) < 2:
-            return None
+        if not rounds:
+            return []
         key = "bennett" if rounds[0].get("bennett") is not None else (
             "ais" if rounds[0].get("ais") is not None else "reverse_ais")
-        values = [r[key] for r in rounds]
-        return float(max(values) - min(values))
+        return [r[key] for r in rounds]
+
+    def failed_checks(self, tol, interval=None):
+        """The checks of the estimate that fail at ``tol`` nats, one message each
+        (empty when all pass): independent rounds further apart than ``tol``
+        (:meth:`round_spread`), reverse starts that failed their equilibrium
+        test (:meth:`reverse_starts_equilibrated`), forward and reverse AIS
+        further apart than ``tol`` (``interval``, default :meth:`interval`
+        when both directions ran). The stopping rule of the rounds of
+        :func:`run_annealing` and ``score``'s ``LikelihoodWarning`` read this.
+        """
+        reasons = []
+        spread = self.round_spread()
+        if spread is not None and spread > tol:
+            values = ", ".join(f"{v:.2f}" for v in self._round_values())
+            reasons.append(f"{len(self._round_values())} independent runs of the estimate gave {values}, a spread "
+                           f"of {spread:.2f} nat: they found the model's modes in different proportions")
+        if self.reverse_starts_equilibrated() is False:
+            stones = self.stepping_stones()
+            reasons.append(f"the parallel tempering that drew the reverse-AIS starts is not at equilibrium (the "
+                           f"stepping-stone bounds of its rungs are inverted: {stones[0]:.2f} above {stones[1]:.2f}, "
+                           f"by more than {EQUILIBRIUM_TOL} nat), so reverse AIS is not an upper bound "
+                           f"(the ladder's own estimate is {stones[2]:.2f})")
+        if interval is None and self.forward is not None and self.reverse is not None:
+            interval = self.interval()
+        if interval is not None and abs(interval[1] - interval[0]) > tol:
+            lower, upper = interval
+            why = ("reverse below forward: the reverse runs' starting states were not at equilibrium"
+                   if upper < lower else "wider than the tolerance")
+            reasons.append(f"forward AIS gives {lower:.2f}, reverse AIS {upper:.2f} ({why})")
+        return reasons
 
     def _has(self, method):
         return {"ais": self.forward is not None, "reverse_ais": self.reverse is not None,
@@ -388,84 +422,6 @@ EQUILIBRIUM_TOL = 0.1
 #: Independent groups of parallel-tempering chains whose stepping-stone
 #: estimates are compared (``AnnealingWorks.stepping_stones``).
 STEPPING_STONE_GROUPS = 5
-#: Parallel-tempering chains (per rung) that draw the reverse runs' starts.
-PT_CHAINS = 50
-#: Sweeps between two collected target states of one PT chain.
-PT_THIN = 5
-
-
-class _PathSampler:
-    """Equilibrium samples of the model for reverse AIS: parallel tempering
-    along the annealing path, on a ladder measured on the model.
-
-    A pilot run measures the spread of the path's slope
-    (``_path.path_length_profile``); the rungs are placed equally spaced in
-    thermodynamic length (``_path.length_ladder``; ``n_temperatures=None``
-    takes one rung per ``PATH_SPACING`` of length). ``min(n_chains,
-    PT_CHAINS)`` chains start from exact base samples and make ``n_steps``
-    sweeps of burn-in; samples are then the target replicas every
-    ``PT_THIN`` sweeps.
-
-    With ``seed_states`` (the final states of forward AIS and their works)
-    every rung starts instead from those states resampled in proportion to
-    their importance weights ``exp(-W_F)``: modes that forward AIS reached
-    are then present from the first sweep. On a 784 x 500 model where chains
-    started from the base stayed out of a mode that held most of the mass
-    (reverse AIS several nats *below* forward AIS, on three seeds), seeded
-    chains gave an ordered sandwich (``benchmarks/bench_ais.py --defaults``).
-    The burn-in still has to equilibrate what the seeding gets wrong.
-    """
-
-    def __init__(self, W, b, c, b_A, rng, *, xp, n_temperatures, n_steps, n_chains, seed_states=None, ladder=None):
-        if ladder is None:
-            profile = path_length_profile(W, b, c, b_A, rng, xp=xp)
-            ladder = length_ladder(*profile, n_temperatures)
-        self.ladder, self.length = ladder
-        self.params, self.rng, self.xp = (W, b, c, b_A), rng, xp
-        self.counter = SwapCounter(len(self.ladder) - 1)
-        n_pt = min(int(n_chains), PT_CHAINS)
-        self.start = " from base samples" if seed_states is None else " from weighted forward-AIS end states"
-        if seed_states is None:
-            self.V = base_states(b_A, len(self.ladder), n_pt, rng, xp=xp)
-        else:
-            V_end, works = seed_states
-            log_w = -xp.asarray(works, dtype=W.dtype, device=getattr(W, "device", None))
-            idx = rng.categorical(xp.broadcast_to(log_w, (n_pt, log_w.shape[0])), axis=1)
-            picked = xp.take(V_end, idx, axis=0)
-            self.V = xp.broadcast_to(picked, (len(self.ladder),) + tuple(picked.shape))
-            self.V = xp.astype(self.V, W.dtype, copy=True)
-        self.n_sweeps = 0
-        self._advance(int(n_steps))
-
-    def _advance(self, n_sweeps, collect_every=0, stepping_stones=None):
-        out = pt_run(self.V, *self.params, self.ladder, n_sweeps, self.rng, xp=self.xp,
-                     first_sweep=self.n_sweeps, counter=self.counter, collect_every=collect_every,
-                     stepping_stones=stepping_stones)
-        self.V, self.n_sweeps = out[0], self.n_sweeps + int(n_sweeps)
-        return out
-
-    def draw(self, n):
-        """``n`` target states, shape (n, n_visible).
-
-        The sweeps that draw them also record the ladder's stepping stones
-        (:meth:`stone_frames`).
-        """
-        n_pt = self.V.shape[1]
-        frames = -(-int(n) // n_pt)
-        self._stones = []
-        return self._advance(frames * PT_THIN, collect_every=PT_THIN, stepping_stones=self._stones)[2][:int(n), ...]
-
-    def stone_frames(self):
-        """The ladder log-ratios of the sweeps of the last :meth:`draw`: forward
-        and reverse, NumPy arrays of shape (n_sweeps, n_temperatures - 1, n_chains)."""
-        xp = self.xp
-        return tuple(_backend.to_numpy(xp.stack([pair[k] for pair in self._stones], axis=0)) for k in (0, 1))
-
-    def describe(self):
-        return (f"parallel tempering ({len(self.ladder)} rungs equally spaced in thermodynamic length "
-                f"{self.length:.1f}, {self.V.shape[1]} chains{self.start}, {self.n_sweeps} sweeps)")
-
-
 def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_steps=200, model_samples=None,
                   beta=1.0, schedule=None, n_temperatures=None, tol=None, max_rounds=1):
     """Forward and/or reverse annealing works: the one code path of the package.
@@ -483,7 +439,7 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
     n_steps : int
         Burn-in sweeps of the parallel tempering that draws the reverse runs'
         starting states when the model is too large for exact samples
-        (:class:`_PathSampler`).
+        (:class:`~skneq.rbm._ladder.PathSampler`).
     model_samples : array of shape (n, n_visible) or None
         Starting states of the reverse runs; default exact samples when the
         smaller layer has at most ``MAX_EXACT_UNITS`` units, else parallel
@@ -549,7 +505,7 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
                 # same path (its hot end is the base model, sampled exactly), not
                 # Gibbs chains that stay in the modes they start in. The ladder is
                 # measured once and shared by the rounds.
-                sampler = _PathSampler(Wb, bb, cb, b_A, rng, xp=xp, n_temperatures=n_temperatures,
+                sampler = PathSampler(Wb, bb, cb, b_A, rng, xp=xp, n_temperatures=n_temperatures,
                                        n_steps=n_steps, n_chains=n_chains, seed_states=seed_states, ladder=ladder)
                 ladder = (sampler.ladder, sampler.length)
                 V = sampler.draw(n_chains)
@@ -574,21 +530,10 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         result = AnnealingWorks(np.concatenate(forwards) if forwards else None,
                                 np.concatenate(reverses) if reverses else None,
                                 log_Z_A, int(n_betas), _backend.to_numpy(b_A), dict(extra))
-        if tol is not None and len(rounds) >= min(2, int(max_rounds)) and _agrees(result, tol):
+        # The converse of score's warning: every check passes.
+        if tol is not None and len(rounds) >= min(2, int(max_rounds)) and not result.failed_checks(tol):
             break
     return result
-
-
-def _agrees(works, tol):
-    """The stopping rule of rounds (the converse of ``score``'s warning):
-    forward and reverse within ``tol`` of each other, the rounds' estimates
-    too, and the reverse starts' equilibrium test (if any) passed."""
-    if works.forward is not None and works.reverse is not None:
-        lower, upper = works.interval()
-        if abs(upper - lower) > tol:
-            return False
-    spread = works.round_spread()
-    return (spread is None or spread <= tol) and works.reverse_starts_equilibrated() is not False
 
 
 def check_rounds(tol, max_rounds):

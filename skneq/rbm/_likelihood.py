@@ -57,7 +57,7 @@ FIT_AIS_BETAS = 1000
 FIT_AIS_CHAINS = 500
 #: Burn-in sweeps (every rung each) of the parallel tempering that draws the
 #: reverse-AIS starting states of the cached log Z (the chains start from
-#: weighted forward-AIS end states; ``_annealing._PathSampler``).
+#: weighted forward-AIS end states; ``_ladder.PathSampler``).
 FIT_PT_SWEEPS = 300
 #: Budget of the independent rounds of score's log Z (``annealing_works(tol=,
 #: max_rounds=)``), in weights: a model gets as many rounds as cost what two
@@ -205,14 +205,14 @@ class LikelihoodMixin:
         beta : float or None
             Inverse temperature; default the model's.
         tol : float or None, default=None
-            With ``direction="both"``, repeat (pooling the works; the
-            parallel tempering continues with ``n_steps`` more sweeps) until
-            forward and reverse AIS agree within ``tol`` nats and the
-            parallel tempering passes its equilibrium test
-            (``AnnealingWorks.reverse_starts_equilibrated``), or
-            ``max_rounds`` rounds are done. None: one round.
+            Stop the rounds early, after at least two, once every check of
+            ``AnnealingWorks.failed_checks(tol)`` passes: forward and reverse
+            AIS and the rounds' estimates within ``tol`` nats, the parallel
+            tempering's equilibrium test passed. None: run all ``max_rounds``.
         max_rounds : int, default=1
-            Budget of rounds for ``tol`` (``extra["rounds"]`` says how many ran).
+            Independent rounds (each its own forward runs, its own parallel
+            tempering seeded by them, its own reverse runs), pooled;
+            ``extra["rounds"]`` lists each round's estimates.
         random_state : int, RandomState or None
             None: the estimator's own, advanced per call.
 
@@ -441,23 +441,8 @@ def _warn_if_uncertain(works, interval):
     """One ``LikelihoodWarning`` naming every check of the estimate that failed:
     independent rounds that disagree, reverse starts that failed their
     equilibrium test, a forward/reverse sandwich wider than ``LOG_PARTITION_TOL``."""
-    lower, upper = interval
-    reasons = []
-    spread = works.round_spread()
-    if spread is not None and spread > LOG_PARTITION_TOL:
-        values = ", ".join(f"{r['bennett']:.2f}" for r in works.extra["rounds"])
-        reasons.append(f"{len(works.extra['rounds'])} independent runs of the estimate gave {values}, a spread of "
-                       f"{spread:.2f} nat: they found the model's modes in different proportions")
-    if works.reverse_starts_equilibrated() is False:
-        stones = works.stepping_stones()
-        reasons.append(f"the parallel tempering that drew the reverse-AIS starts is not at equilibrium (the "
-                       f"stepping-stone bounds of its rungs are inverted: {stones[0]:.2f} above {stones[1]:.2f}, "
-                       f"by more than {_annealing.EQUILIBRIUM_TOL} nat), so reverse AIS is not an upper bound "
-                       f"(the ladder's own estimate is {stones[2]:.2f})")
-    if abs(upper - lower) > LOG_PARTITION_TOL:
-        why = ("reverse below forward: the reverse runs' starting states were not at equilibrium"
-               if upper < lower else "wider than the tolerance")
-        reasons.append(f"forward AIS gives {lower:.2f}, reverse AIS {upper:.2f} ({why})")
+    lower, _ = interval
+    reasons = works.failed_checks(LOG_PARTITION_TOL, interval)
     if reasons:
         warnings.warn(
             "log Z of this RBM is uncertain: " + "; ".join(reasons) + f" (tolerance {LOG_PARTITION_TOL} nat). "

@@ -100,12 +100,9 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     beta : float or None
         Inverse temperature of the target model; None uses the estimator's
         ``beta`` (1 for tuples).
-    tol : float or None, default=None
-        With ``direction="both"``, repeat (pooling the works) until forward
-        and reverse AIS agree within ``tol`` nats and the parallel tempering
-        passes its equilibrium test, or ``max_rounds`` are done.
-    max_rounds : int, default=1
-        Budget of rounds for ``tol``.
+    tol, max_rounds : float or None, int
+        Independent rounds, pooled, stopped early once the checks pass at
+        ``tol`` nats (as :meth:`skneq.RBM.annealing_works`).
     random_state : int, RandomState or None
     backend : None or str
         Compute backend for tuples (an RBM uses its fitted one).

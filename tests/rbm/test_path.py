@@ -221,17 +221,17 @@ def test_standard_errors_match_the_spread_over_repeats():
 def test_path_sampler_seeded_by_weighted_states():
     """Seeding: every replica starts from a state drawn in proportion to
     exp(-W); after burn-in the target replicas follow the model exactly."""
-    from skneq.rbm._annealing import _PathSampler
+    from skneq.rbm._ladder import PathSampler
 
     W, b, c, b_A = (TINY[k] for k in ("W", "b", "c", "b_A"))
     bk = _backend.resolve(None, "numpy", "float64")
     V_end = states(3)
     works = np.full(8, 50.0)
     works[5] = 0.0  # exp(-W) of state 5 dominates by e^50
-    s = _PathSampler(W, b, c, b_A, _backend.make_rng(bk, 0), xp=np, n_temperatures=4, n_steps=0, n_chains=30,
+    s = PathSampler(W, b, c, b_A, _backend.make_rng(bk, 0), xp=np, n_temperatures=4, n_steps=0, n_chains=30,
                      seed_states=(V_end, works))
     assert s.V.shape == (4, 30, 3) and np.all(s.V == V_end[5]) and "forward-AIS" in s.describe()
-    s = _PathSampler(W, b, c, b_A, _backend.make_rng(bk, 1), xp=np, n_temperatures=4, n_steps=50, n_chains=50,
+    s = PathSampler(W, b, c, b_A, _backend.make_rng(bk, 1), xp=np, n_temperatures=4, n_steps=50, n_chains=50,
                      seed_states=(V_end, works))
     V = s.draw(20000)
     lp = log_p_star(V_end, W, b, c, b_A, 1.0)

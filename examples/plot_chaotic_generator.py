@@ -35,9 +35,16 @@ Sizes (``--size``):
 ``overnight``
     N_h = 500, M = 500, T = 100, k = 0.01 (the paper's network) on the full
     dataset (20,000 held out: indices at the paper's 10,000 vs 10,000), for
-    the number of updates that fit in 8 hours on a 2-core CPU
-    (``benchmarks/bench_chaotic.py`` measures it: see
-    ``docs/tables/chaotic_step_time.md``). Restricted model only, one seed.
+    the number of updates that fit in 8 hours on one BLAS thread of an idle
+    2-core CPU (44,000: ``benchmarks/bench_chaotic.py`` measures it, see
+    ``docs/tables/chaotic_step_time.md``). Restricted model only, one seed,
+    no RBM row (Rdm-100 at this size would cost as much again; the RBM
+    comparison is the CPU size's). It pickles about every 5
+    minutes (``--checkpoints 100``), so it can run in sessions: the same
+    command resumes, and the table reports wall-clock and CPU seconds
+    summed over the sessions. Full MNIST needs OpenML (network); offline,
+    ``--dataset fashion`` trains on the 70,000 Fashion-MNIST images of
+    Debian's ``dataset-fashion-mnist``.
 ``paper``
     The same network for the paper's 300,000 updates: a GPU job
     (``--backend cupy`` or ``torch``). Restricted model only, one seed.
@@ -75,15 +82,17 @@ from skneq.metrics import adversarial_accuracy, reconstruction_error, second_mom
 
 SIZES = {
     "cpu": dict(n_components=100, deep=(100, 20), batch_size=100, T=50, k=0.05, steps=500, n_train=4000,
-                n_test=1000, architectures=("unrestricted", "restricted", "deep")),
+                n_test=1000, architectures=("unrestricted", "restricted", "deep"), checkpoints=10),
     "overnight": dict(n_components=500, deep=(500, 100), batch_size=500, T=100, k=0.01, steps=None,
-                      n_train=None, n_test=20_000, architectures=("restricted",)),
+                      n_train=None, n_test=20_000, architectures=("restricted",), checkpoints=100),
     "paper": dict(n_components=500, deep=(500, 100), batch_size=500, T=100, k=0.01, steps=300_000,
-                  n_train=None, n_test=20_000, architectures=("restricted",)),
+                  n_train=None, n_test=20_000, architectures=("restricted",), checkpoints=100),
 }
-# Updates that fit in 8 hours at the paper's size on this project's 2-core
-# CPU, from docs/tables/chaotic_step_time.md (benchmarks/bench_chaotic.py).
-OVERNIGHT_STEPS = 14_000
+# Updates that fit in 8 hours at the paper's size on one BLAS thread of this
+# project's 2-core CPU, idle: 0.654 s per update in
+# docs/tables/chaotic_step_time.md (benchmarks/bench_chaotic.py, 2026-12-05,
+# load 0.9; an earlier measurement at load 10 gave 1.94 s and 14,000 updates).
+OVERNIGHT_STEPS = 44_000
 # Seconds spent training each model in this run (written next to the run time).
 TIMES = {}
 KEYS = ("second_moment_error", "spectrum_error", "reconstruction_error", "aai_error")
@@ -156,38 +165,48 @@ def make_model(architecture, preset, n_iter, args, eval_every, seed=0):
     return ChaoticRNNGenerator(architecture, **params)
 
 
-def train(architecture, X_train, preset, steps, args, seed=0, monitor=True, checkpoints=10, n_records=10):
-    """Train in ``checkpoints`` warm-started chunks, pickling after each (resumable).
+def train(architecture, X_train, preset, steps, args, seed=0, monitor=True, n_records=10):
+    """Train in ``args.checkpoints`` warm-started chunks, pickling after each (resumable).
 
     ``monitor``: ``n_records`` points of the training record (Fig. 5) and the
     fraction of structured receptive fields at every checkpoint (Fig. 4).
     Without it the run holds out the same fraction (its record is never
-    due), so every seed trains on as many rows.
+    due), so every seed trains on as many rows. The pickle also carries the
+    wall-clock and CPU seconds spent so far, so a run resumed across days
+    reports its whole cost (CPU seconds are the cleaner measure of compute
+    on a shared machine: with one BLAS thread they are the time of an idle
+    core).
     """
     epochs, per_epoch = n_epochs(len(X_train), preset, steps)
-    chunk = max(1, epochs // checkpoints)
+    chunk = max(1, epochs // args.checkpoints)
     path = os.path.join(args.out, f"{architecture}.pkl" if seed == 0 else f"{architecture}_seed{seed}.pkl")
-    model, fractions = None, []
+    model, fractions, spent = None, [], {"wall": 0.0, "cpu": 0.0, "sessions": 0}
     if os.path.exists(path):
         with open(path, "rb") as f:
-            model, fractions = pickle.load(f)
+            saved = pickle.load(f)
+        model, fractions = saved[:2]
+        spent = saved[2] if len(saved) > 2 else dict(spent, sessions=1)
         print(f"{architecture}, seed {seed}: resumed at epoch {model.n_iter_} from {path}")
         TIMES["resumed"] = True
     else:
         total = epochs * per_epoch
         model = make_model(architecture, preset, 0, args, seed=seed,
                            eval_every=max(1, total // n_records) if monitor else total + 1)
-    start = time.perf_counter()
+    done_before = getattr(model, "n_iter_", 0)
+    spent["sessions"] += done_before < epochs
     while getattr(model, "n_iter_", 0) < epochs:
+        wall, cpu = time.perf_counter(), time.process_time()
         model.set_params(n_iter=min(chunk, epochs - getattr(model, "n_iter_", 0)), warm_start=True).fit(X_train)
         if architecture == "restricted" and monitor:
             fields = receptive_field_structure(to_numpy(model.receptive_fields_), random_state=0)
             fractions.append((model.n_updates_, fields.fraction_structured))
+        spent["wall"] += time.perf_counter() - wall
+        spent["cpu"] += time.process_time() - cpu
         with open(path, "wb") as f:
-            pickle.dump((model, fractions), f)
-    elapsed = time.perf_counter() - start
-    print(f"{architecture}, seed {seed}: {model.n_updates_} updates, {elapsed:.0f} s", flush=True)
-    TIMES[f"{architecture} (seed {seed}{', with record' if monitor else ''})"] = elapsed
+            pickle.dump((model, fractions, spent), f)
+    print(f"{architecture}, seed {seed}: {model.n_updates_} updates, {spent['wall']:.0f} s wall, "
+          f"{spent['cpu']:.0f} s CPU over {spent['sessions']} session(s)", flush=True)
+    TIMES[f"{architecture} (seed {seed}{', with record' if monitor else ''})"] = spent
     return model, fractions
 
 
@@ -417,6 +436,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None, help="updates per architecture (overrides the preset)")
     parser.add_argument("--seeds", type=int, default=None,
                         help="seeds of the restricted model (default 3 at --size cpu, else 1)")
+    parser.add_argument("--checkpoints", type=int, default=None,
+                        help="pickles per model (default: 10 at --size cpu, 100 for the long sizes, about every "
+                             "5 minutes overnight, so a stopped run loses little)")
     parser.add_argument("--out", default=os.path.join("examples", "output", "chaotic"))
     parser.add_argument("--tables", default=None, help="folder for the Markdown tables (e.g. docs/tables)")
     parser.add_argument("--backend", default=None)
@@ -428,6 +450,9 @@ def main(argv=None):
     preset = SIZES[args.size]
     steps = args.steps or preset["steps"] or OVERNIGHT_STEPS
     n_seeds = args.seeds or (3 if args.size == "cpu" else 1)
+    args.checkpoints = args.checkpoints or preset["checkpoints"]
+    if args.checkpoints < 1:
+        parser.error("--checkpoints must be at least 1")
     args.out = os.path.join(args.out, f"{args.dataset}_{args.size}_{steps}")
     os.makedirs(args.out, exist_ok=True)
     started, load_start = time.perf_counter(), os.getloadavg()
@@ -456,11 +481,13 @@ def main(argv=None):
         fractions = f if architecture == "restricted" else fractions
     restricted = [models["restricted"]] + [train("restricted", X_train, preset, steps, args, seed=s,
                                                  monitor=False)[0] for s in range(1, n_seeds)]
-    rbm_start = time.perf_counter()
-    rbm = None if args.no_rbm else fit_rbm(X_train, preset, steps, RBM_SETTINGS[args.dataset], backend=args.backend)
+    rbm_start, rbm_cpu = time.perf_counter(), time.process_time()
+    rbm = None if args.no_rbm or args.size != "cpu" else fit_rbm(X_train, preset, steps, RBM_SETTINGS[args.dataset], backend=args.backend)
     if rbm is not None:
-        TIMES[f"RBM rdm k = {T} (seed 0)"] = time.perf_counter() - rbm_start
-        print(f"RBM rdm k = {T}: {rbm.n_updates_} updates, {TIMES[f'RBM rdm k = {T} (seed 0)']:.0f} s", flush=True)
+        TIMES[f"RBM rdm k = {T} (seed 0)"] = {"wall": time.perf_counter() - rbm_start,
+                                              "cpu": time.process_time() - rbm_cpu, "sessions": 1}
+        print(f"RBM rdm k = {T}: {rbm.n_updates_} updates, "
+              f"{TIMES[f'RBM rdm k = {T} (seed 0)']['wall']:.0f} s", flush=True)
     figures(models, fractions, X_test, args.out, plt, rbm)
 
     tag = f", {n_seeds} seeds" if n_seeds > 1 else ""
@@ -502,7 +529,7 @@ def main(argv=None):
                       f"{round(len(X_train) * VALIDATION_FRACTION)} held-out images", rows, first="t_age",
                       keys=KEYS, labels=LABELS))
     text.append("**Fig. 4: fraction of structured receptive fields (seed 0)**\n\n| t_age | fraction |\n|---|---|\n"
-                + "".join(f"| {s} | {f:.2f} |\n" for s, f in fractions))
+                + "".join(f"| {s} | {f:.2f} |\n" for s, f in fractions[::max(1, len(fractions) // 10)]))
     print(text[-1])
 
     lyapunov = {}
@@ -512,10 +539,11 @@ def main(argv=None):
     text.append("**Untrained network, g = 1.5: lambda tau (one seed; distributions in chaotic_lyapunov.md)**\n\n"
                 f"| variance g | std g |\n|---|---|\n| {lyapunov['variance']:+.4f} | {lyapunov['std']:+.4f} |\n")
     print(text[-1])
-    text.append(f"Training time ({models['restricted'].n_updates_} updates each, a resumed run counts only its "
-                "new updates): " + ", ".join(f"{k} {v:.0f} s" for k, v in TIMES.items() if k != "resumed") + "."
-                + (" Some models were resumed from earlier pickles: the run time excludes their earlier training."
-                   if TIMES.get("resumed") else "") + "\n")
+    text.append(f"Training time ({models['restricted'].n_updates_} updates each; wall-clock / CPU seconds, "
+                "summed over every session of a resumed run): "
+                + ", ".join(f"{k} {v['wall']:.0f} s / {v['cpu']:.0f} s"
+                            + (f" ({v['sessions']} sessions)" if v["sessions"] > 1 else "")
+                            for k, v in TIMES.items() if k != "resumed") + ".\n")
     text.append(_stamp(started, load_start))
     print(text[-2] + "\n" + text[-1])
     _write(args, f"chaotic_example_{args.dataset}_{args.size}.md", "\n".join(text))

@@ -54,6 +54,12 @@ Usage::
     python examples/plot_chaotic_generator.py [--dataset mnist|fashion]
         [--size cpu|overnight|paper] [--steps N] [--seeds N] [--out DIR]
         [--tables DIR] [--backend numpy|cupy|torch] [--no-rbm] [--rbm-search]
+        [--all-seeds] [--checkpoints N]
+
+``--all-seeds`` trains every model (unrestricted, deep and the RBM as well
+as the restricted one) at ``--seeds`` seeds, so that every row is a median
+and range, and writes ``chaotic_example_<dataset>_<size>_all_seeds.md``; at
+``--size cpu`` that takes about 15 minutes, outside the default's budget.
 
 ``--rbm-search`` runs only the learning-rate search of the RBM (RBM_SEARCH,
 at the size's number of updates) and writes
@@ -442,6 +448,9 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join("examples", "output", "chaotic"))
     parser.add_argument("--tables", default=None, help="folder for the Markdown tables (e.g. docs/tables)")
     parser.add_argument("--backend", default=None)
+    parser.add_argument("--all-seeds", action="store_true",
+                        help="every row (unrestricted, deep, RBM too) over --seeds seeds; writes "
+                             "chaotic_example_<dataset>_<size>_all_seeds.md (about 15 minutes at --size cpu)")
     parser.add_argument("--no-rbm", action="store_true")
     parser.add_argument("--rbm-search", action="store_true",
                         help="only the learning-rate search behind RBM_SETTINGS (writes chaotic_rbm_search_*.md)")
@@ -479,22 +488,35 @@ def main(argv=None):
     for architecture in preset["architectures"]:
         models[architecture], f = train(architecture, X_train, preset, steps, args)
         fractions = f if architecture == "restricted" else fractions
-    restricted = [models["restricted"]] + [train("restricted", X_train, preset, steps, args, seed=s,
-                                                 monitor=False)[0] for s in range(1, n_seeds)]
-    rbm_start, rbm_cpu = time.perf_counter(), time.process_time()
-    rbm = None if args.no_rbm or args.size != "cpu" else fit_rbm(X_train, preset, steps, RBM_SETTINGS[args.dataset], backend=args.backend)
-    if rbm is not None:
-        TIMES[f"RBM rdm k = {T} (seed 0)"] = {"wall": time.perf_counter() - rbm_start,
-                                              "cpu": time.process_time() - rbm_cpu, "sessions": 1}
-        print(f"RBM rdm k = {T}: {rbm.n_updates_} updates, "
-              f"{TIMES[f'RBM rdm k = {T} (seed 0)']['wall']:.0f} s", flush=True)
+    # Seeds 1, ... of each model (without the training record): the restricted
+    # model's always, every model's with --all-seeds.
+    seeded = {name: [model] + [train(name, X_train, preset, steps, args, seed=s, monitor=False)[0]
+                               for s in range(1, n_seeds)]
+              for name, model in models.items() if name == "restricted" or args.all_seeds}
+    restricted = seeded["restricted"]
+    rbms = []
+    for seed in range(n_seeds if args.all_seeds else 1) if not args.no_rbm and args.size == "cpu" else ():
+        rbm_start, rbm_cpu = time.perf_counter(), time.process_time()
+        rbms.append(fit_rbm(X_train, preset, steps, RBM_SETTINGS[args.dataset], seed=seed, backend=args.backend))
+        TIMES[f"RBM rdm k = {T} (seed {seed})"] = {"wall": time.perf_counter() - rbm_start,
+                                                   "cpu": time.process_time() - rbm_cpu, "sessions": 1}
+        print(f"RBM rdm k = {T}, seed {seed}: {rbms[-1].n_updates_} updates, "
+              f"{TIMES[f'RBM rdm k = {T} (seed {seed})']['wall']:.0f} s", flush=True)
+    rbm = rbms[0] if rbms else None
     figures(models, fractions, X_test, args.out, plt, rbm)
 
     tag = f", {n_seeds} seeds" if n_seeds > 1 else ""
+    rbm_tag = f", {n_seeds} seeds" if len(rbms) > 1 else ", seed 0"
 
-    def over_seeds(fn):
-        values = [fn(s, m) for s, m in enumerate(restricted)]
+    def over_seeds(fn, runs=restricted):
+        values = [fn(s, m) for s, m in enumerate(runs)]
         return {k: None if values[0][k] is None else [v[k] for v in values] for k in SAMPLE_KEYS}
+
+    def over_rbms(times):
+        """Rows of rbm_rows over the RBM seeds: {t: {"binary": row, "means": row}}."""
+        by_seed = [rbm_rows(r, X_test, times, seed=s) for s, r in enumerate(rbms)]
+        return {t: {kind: over_seeds(lambda s, _: by_seed[s][t][kind], runs=rbms) if len(rbms) > 1
+                    else by_seed[0][t][kind] for kind in ("binary", "means")} for t in times}
 
     untrained = [make_model("restricted", preset, 0, args, None, seed=s).fit(X_train[:10]) for s in range(n_seeds)]
     rows = {"data vs data (floor)": floor,
@@ -503,8 +525,9 @@ def main(argv=None):
         rows[f"untrained RBM (n_iter=0), conditional means, t = {T}"] = rbm_rows(
             fit_rbm(X_train, preset, 0, {}, backend=args.backend), X_test, [T])[T]["means"]
     for name, m in models.items():
-        rows[f"{name}, t = T{tag}" if name == "restricted" else f"{name}, t = T"] = (
-            over_seeds(lambda s, m: indices(m, X_test, T)) if name == "restricted" else indices(m, X_test, T))
+        rows[f"{name}, t = T{tag}" if name in seeded else f"{name}, t = T"] = (
+            over_seeds(lambda s, m: indices(m, X_test, T), runs=seeded[name]) if name in seeded
+            else indices(m, X_test, T))
     random_units = [np.flatnonzero(~receptive_field_structure(to_numpy(m.receptive_fields_), random_state=0).structured)
                     for m in restricted]
     rows[f"restricted, random-field units ({', '.join(str(len(u)) for u in random_units)}) clamped to 0{tag}"] = (
@@ -512,14 +535,15 @@ def main(argv=None):
     text.append(table("Indices at t = T (Fig. 2, Sec. III ablation)", rows))
 
     times = sorted({5, 20, T, 2 * T, 10 * T})
-    rbm_by_t = {} if rbm is None else rbm_rows(rbm, X_test, times)
+    rbm_by_t = over_rbms(times) if rbms else {}
     rows = {"data vs data (floor)": floor}
     for t in times:
         rows[f"chaotic restricted, t = {t}{tag}"] = over_seeds(lambda s, m: indices(m, X_test, t, seed=2))
         if t in rbm_by_t:
-            rows[f"RBM rdm k = {T}, binary samples, t = {t}"] = rbm_by_t[t]["binary"]
-            rows[f"RBM rdm k = {T}, conditional means, t = {t}"] = rbm_by_t[t]["means"]
-    text.append(table("Fig. 3b: indices against the generation time t (same gray-level data; RBM: seed 0, "
+            rows[f"RBM rdm k = {T}, binary samples, t = {t}{rbm_tag if len(rbms) > 1 else ''}"] = rbm_by_t[t]["binary"]
+            rows[f"RBM rdm k = {T}, conditional means, t = {t}{rbm_tag if len(rbms) > 1 else ''}"] = (
+                rbm_by_t[t]["means"])
+    text.append(table(f"Fig. 3b: indices against the generation time t (same gray-level data; RBM{rbm_tag}, "
                       f"{_name(RBM_SETTINGS[args.dataset])}, chains from uniformly random states)", rows))
 
     h = models["restricted"].history_
@@ -546,7 +570,8 @@ def main(argv=None):
                             for k, v in TIMES.items() if k != "resumed") + ".\n")
     text.append(_stamp(started, load_start))
     print(text[-2] + "\n" + text[-1])
-    _write(args, f"chaotic_example_{args.dataset}_{args.size}.md", "\n".join(text))
+    _write(args, f"chaotic_example_{args.dataset}_{args.size}{'_all_seeds' if args.all_seeds else ''}.md",
+           "\n".join(text))
     print(f"figures written to {args.out}/")
 
 

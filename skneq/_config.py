@@ -18,7 +18,8 @@ host_threads : int >= 1 or None, default=1
     large models; the result then depends on ``n``). ``None`` leaves the
     pools as the user, ``OMP_NUM_THREADS`` or ``threadpoolctl`` set them.
     Nothing changes on GPU backends. Processes started by joblib (loky)
-    begin with the defaults: set the value inside the function they run.
+    begin with the defaults: skneq's own parallel calls pass the caller's
+    settings on (:func:`with_config`).
 """
 
 from __future__ import annotations
@@ -123,3 +124,27 @@ def config_context(*, host_threads=_UNCHANGED):
     finally:
         _local_config().clear()
         _local_config().update(old)
+
+
+def with_config(function, config=None):
+    """``function`` wrapped to run under ``config`` (default: the caller's current settings).
+
+    joblib's process workers (loky) start from the defaults, so a setting
+    made with :func:`set_config` or :func:`config_context` around a parallel
+    call would not reach them; ``delayed(with_config(f))(...)`` carries it
+    along, as scikit-learn's ``sklearn.utils.parallel.delayed`` does for
+    scikit-learn's own configuration.
+
+    Returns
+    -------
+    wrapped : callable
+        Picklable (a :func:`functools.partial` of a module-level function).
+    """
+    import functools
+
+    return functools.partial(_call_with_config, function, get_config() if config is None else dict(config))
+
+
+def _call_with_config(function, config, *args, **kwargs):
+    with config_context(**config):
+        return function(*args, **kwargs)

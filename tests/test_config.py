@@ -161,3 +161,36 @@ def test_two_threads_give_a_valid_model(mnist_012):
     # weights differ by round-off amplified a little (3e-8 of 0.05 measured),
     # far under this bound; a different algorithm or stream would be O(1) off.
     assert np.max(np.abs(two.components_ - one.components_)) < 1e-3 * np.max(np.abs(one.components_))
+
+
+def test_with_config_reaches_joblib_process_workers():
+    # loky workers start from the defaults; with_config carries the caller's settings.
+    from joblib import Parallel, delayed
+
+    from skneq._config import with_config
+
+    with skneq.config_context(host_threads=3):
+        bare = Parallel(n_jobs=2, backend="loky")(delayed(skneq.get_config)() for _ in range(2))
+        carried = Parallel(n_jobs=2, backend="loky")(delayed(with_config(skneq.get_config))() for _ in range(2))
+    assert [c["host_threads"] for c in bare] == [1, 1]
+    assert [c["host_threads"] for c in carried] == [3, 3]
+    assert skneq.get_config()["host_threads"] == 1
+
+
+def test_fit_independent_runs_passes_the_settings_on(monkeypatch):
+    # The study's workers see the caller's host_threads (checked in-process: joblib's
+    # threading backend shares nothing thread-local, so it shows the same gap as loky).
+    from joblib import parallel_backend
+
+    from skneq.nmm import _study
+
+    seen = []
+
+    def spy(estimator, X, seed):
+        seen.append(skneq.get_config()["host_threads"])
+        return seed
+
+    monkeypatch.setattr(_study, "_fit_one", spy)
+    with parallel_backend("threading"), skneq.config_context(host_threads=2):
+        _study.fit_independent_runs(object(), None, n_runs=2, n_jobs=2, random_state=0)
+    assert seen == [2, 2]

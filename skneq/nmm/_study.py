@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend
 from .. import _markov as mk
+from .._config import with_config
 from .._validation import check_int
 
 __all__ = ["fit_independent_runs", "dominant_cycle", "cycle_decomposition", "CycleDecomposition",
@@ -48,6 +49,9 @@ def fit_independent_runs(estimator, X, n_runs=36, *, batched=False, n_jobs=2, ra
       run's result does not depend on which runs share its batch). On the
       CPU this is the fast path; on a GPU use ``n_jobs=1``.
 
+    The workers run under the caller's :func:`skneq.get_config` (e.g. a
+    ``host_threads`` set with :func:`skneq.config_context` around the call).
+
     Parameters
     ----------
     estimator : NonequilibriumMarkovMachine
@@ -76,10 +80,11 @@ def fit_independent_runs(estimator, X, n_runs=36, *, batched=False, n_jobs=2, ra
         if n_groups == 1:
             return fit_batched(models, X)
         bounds = np.linspace(0, n_runs, n_groups + 1).round().astype(int)
+        # with_config: loky workers start from skneq's defaults, not the caller's host_threads.
         groups = Parallel(n_jobs=n_groups, verbose=verbose)(
-            delayed(fit_batched)(models[lo:hi], X) for lo, hi in zip(bounds[:-1], bounds[1:]))
+            delayed(with_config(fit_batched))(models[lo:hi], X) for lo, hi in zip(bounds[:-1], bounds[1:]))
         return [m for group in groups for m in group]
-    return Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(_fit_one)(estimator, X, s) for s in seeds)
+    return Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(with_config(_fit_one))(estimator, X, s) for s in seeds)
 
 
 def _effective_n_jobs(n_jobs):

@@ -319,6 +319,14 @@ def test_estimator_mixture_base():
     mix = fit_bernoulli_mixture(X, 3, random_state=0)
     z1 = rbm.log_partition("bennett", n_betas=30, n_chains=20, base=mix, random_state=0)
     assert z1 == pytest.approx(rbm.log_partition("exact"), abs=0.5)
+    # The function of skneq.thermodynamics, on parameters: the same base.
+    from skneq.thermodynamics import annealing_works
+
+    tw = annealing_works(random_rbm(12, 6, seed=2, scale=0.8), n_betas=30, n_chains=20, base="mixture", X=X,
+                         random_state=0)
+    assert tw.base_mixture.n_components == 20 and tw.log_partition_base == pytest.approx(6 * math.log(2))
+    np.testing.assert_allclose(tw.base_mixture.logits, works.base_mixture.logits, rtol=0, atol=1e-12)
+    assert tw.log_partition("bennett") == pytest.approx(rbm.log_partition("exact"), abs=0.5)
     S, info = rbm.sample(50, n_steps=20, method="parallel_tempering", base=mix, random_state=0,
                          return_info=True)
     assert S.shape == (50, 12) and set(np.unique(S)) <= {0.0, 1.0}

@@ -27,8 +27,9 @@ from scipy.special import expit, logsumexp, softmax
 from skneq import RBM, _backend
 from skneq.rbm import FactorizedMixture, fit_bernoulli_mixture
 from skneq.rbm import _annealing
-from skneq.rbm._ladder import pt_run
-from skneq.rbm._path import base_sample, path_fields, path_log_ratio, path_slope, path_transition
+from skneq.rbm._ladder import marginal_swaps, pt_run
+from skneq.rbm._path import (base_sample, ladder_log_ratios, path_fields, path_log_ratio, path_slope,
+                             path_transition)
 
 from .models import random_rbm
 
@@ -80,6 +81,32 @@ def test_log_p_star_against_enumeration_of_v_h_k(beta, xpb):
     else:
         fd = (f(beta + eps) - f(beta - eps)) / (2 * eps)
     np.testing.assert_allclose(xpb.to_numpy(path_slope(F, vd, beta, xp=xpb.xp, base=mix)), fd, atol=1e-6)
+
+
+def test_ladder_log_ratios_and_marginal_swaps_with_a_mixture_base():
+    """Stepping stones are the brute-force log-ratios of neighbours; swaps are
+    accepted with probability min(1, exp(ratio)) of those log-ratios."""
+    betas = np.array([0.0, 0.3, 0.7, 1.0])
+    lps = [brute_log_p_star(x) for x in betas]
+    rs = np.random.default_rng(4)
+    idx = rs.integers(0, 64, (4, 4000))
+    V = V_ALL[idx]
+    F, vd = path_fields(V, W, b, c, MIX, xp=np)
+    fw, rv = ladder_log_ratios(F, vd, betas, xp=np, base=MIX)
+    for t in range(3):
+        np.testing.assert_allclose(fw[t], lps[t + 1][idx[t]] - lps[t][idx[t]], atol=1e-11)
+        np.testing.assert_allclose(rv[t], lps[t + 1][idx[t + 1]] - lps[t][idx[t + 1]], atol=1e-11)
+    rng = _backend.make_rng(_backend.resolve(None, "numpy", "float64"), 6)
+    V2, F2, vd2, acc = marginal_swaps(V, F, vd, betas, 0, rng, xp=np, base=MIX)
+    # Base terms travel with their states.
+    np.testing.assert_allclose(vd2, path_fields(V2, W, b, c, MIX, xp=np)[1], atol=1e-12)
+    for t in (0, 2):
+        ratio = fw[t] - rv[t]
+        alpha = np.exp(np.minimum(0.0, ratio))
+        # 4000 Bernoulli trials: sd of the mean acceptance <= 0.008; 4 sd.
+        assert abs(acc[t].mean() - alpha.mean()) < 0.032
+        np.testing.assert_array_equal(V2[t][acc[t]], V[t + 1][acc[t]])
+    assert not acc[1].any()
 
 
 class RecordingRandom:

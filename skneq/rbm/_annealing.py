@@ -14,6 +14,11 @@ RBM B, through the intermediate marginals
           + \\beta_k \\left[ b \\cdot v + \\sum_j \\mathrm{softplus}((Wv + c)_j) \\right]
 
 (all parameters already multiplied by the model's inverse temperature).
+The base may also be a mixture of factorised Bernoulli distributions
+(:class:`skneq.rbm._path.FactorizedMixture`, fitted by
+:func:`skneq.rbm.fit_bernoulli_mixture`): the path then also carries the component
+of the mixture, and its weights use the marginal with it and ``h`` summed out
+(:mod:`skneq.rbm._path`), ``log Z_A = n_hidden log 2``.
 Seen as a nonequilibrium process (Salazar 2017, Sec. 5), the forward work of one
 chain is ``W_F = -sum_k [log p*_k(v_{k-1}) - log p*_{k-1}(v_{k-1})]`` and
 Jarzynski's equality gives ``log Z_B - log Z_A = log < exp(-W_F) >``; reverse

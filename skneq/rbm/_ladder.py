@@ -19,7 +19,10 @@ do not equilibrate in a few hundred sweeps, while the path ladder does
 equilibrium samples for the same reason).
 
 Swaps are accepted on the visible marginal (:func:`marginal_swaps`), and
-all rungs are swept by one matrix product per half-sweep.
+all rungs are swept by one matrix product per half-sweep. With a mixture
+base (:class:`skneq.rbm._path.FactorizedMixture`) the factor
+``exp((1 - beta_k) b_A . v)`` becomes ``sum_k pi_k exp((1 - beta_k) s_k(v))``
+and each sweep also draws every replica's component (``skneq.rbm._path``).
 
 :class:`PathSampler` draws the starting states of reverse AIS from such a
 ladder measured on the model.

@@ -497,8 +497,11 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
     else:
         betas = _backend.to_device(schedule, xp, device, dtype=dt)
         n_betas = schedule.shape[0]
-    log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
     mixture = is_mixture(b_A)
+    if mixture:
+        # Normalised weights: the path then ends at Z_B itself, not (sum_k pi_k) Z_B.
+        b_A = b_A.normalized(xp=xp)
+    log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
     forwards, reverses, rounds, frames = [], [], [], []
     extra = {}
     ladder = None

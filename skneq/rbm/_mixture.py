@@ -131,7 +131,8 @@ def resolve_mixture_base(base, X, n_visible, *, xp, device, dtype):
 
     ``"mixture"`` fits ``MIXTURE_COMPONENTS`` components on ``X`` (a
     ValueError when ``X`` is None); a :class:`FactorizedMixture` is checked
-    (shapes (K,) and (K, n_visible), finite values) and moved.
+    (shapes (K,) and (K, n_visible), finite values), its weights normalised,
+    and moved.
     """
     if isinstance(base, str) and base == "mixture":
         if X is None:
@@ -148,4 +149,4 @@ def resolve_mixture_base(base, X, n_visible, *, xp, device, dtype):
                          f"(K, {n_visible}), got {lw.shape} and {th.shape}")
     if not (np.all(np.isfinite(lw)) and np.all(np.isfinite(th))):
         raise ValueError("base: the mixture's log_weights and logits must be finite")
-    return FactorizedMixture(lw, th).to(xp, device, dtype)
+    return FactorizedMixture(lw, th).normalized(xp=np).to(xp, device, dtype)

@@ -90,8 +90,10 @@ class FactorizedMixture:
     Attributes
     ----------
     log_weights : array of shape (n_components,)
-        ``log pi_k`` (normalised: ``log sum_k pi_k = 0`` for a fitted mixture;
-        ``base_log_partition`` adds it otherwise).
+        ``log pi_k``. The path's end point is ``(sum_k pi_k) Z_B``, so the
+        weights must be normalised (``log sum_k pi_k = 0``), as a fitted
+        mixture's are; :meth:`normalized` makes them so, and the annealing
+        driver and the estimator's ``base=`` apply it.
     logits : array of shape (n_components, n_features)
         ``theta_k = logit(mu_k)``, finite.
     """
@@ -116,6 +118,10 @@ class FactorizedMixture:
         """The same mixture as float64 NumPy arrays."""
         return FactorizedMixture(np.asarray(to_numpy(self.log_weights), dtype=np.float64),
                                  np.asarray(to_numpy(self.logits), dtype=np.float64))
+
+    def normalized(self, *, xp):
+        """The same mixture with ``log_weights`` shifted to ``log sum_k pi_k = 0``."""
+        return FactorizedMixture(self.log_weights - logsumexp(self.log_weights, xp=xp), self.logits)
 
     def log_normalizers(self, *, xp):
         """``sum_i softplus(theta_ki)``, shape (n_components,): ``s_k(v) = v . theta_k - this``."""

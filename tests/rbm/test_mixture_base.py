@@ -356,6 +356,11 @@ def test_estimator_mixture_base():
     works = rbm.annealing_works("forward", n_betas=30, n_chains=20, base="mixture", X=X, random_state=0)
     assert works.base_mixture.n_components == 20 and works.base_bias is None
     assert works.log_partition_base == pytest.approx(6 * math.log(2))
+    import scipy.sparse
+
+    sparse = rbm.annealing_works("forward", n_betas=30, n_chains=20, base="mixture", X=scipy.sparse.csr_matrix(X),
+                                 random_state=0)
+    np.testing.assert_array_equal(sparse.forward, works.forward)  # the same base from sparse X
     mix = fit_bernoulli_mixture(X, 3, random_state=0)
     z1 = rbm.log_partition("bennett", n_betas=30, n_chains=20, base=mix, random_state=0)
     assert z1 == pytest.approx(rbm.log_partition("exact"), abs=0.5)

@@ -15,6 +15,10 @@ binarized at 0.5):
    enumerable models the error against the exact value is reported too.
 3. The same grid on a 784 x 500 model, where no exact value exists.
 
+``--defaults --mixture K`` adds rows with a mixture of ``K`` factorised
+distributions fitted on the data (``skneq.rbm.fit_bernoulli_mixture``) as the
+base of the path, everything else at the defaults.
+
 Each group of chains is an independent AIS run (its own chains and draws),
 so the spread over groups is the seed-to-seed spread at that chain count.
 
@@ -278,6 +282,22 @@ def _summary_cells(runs, exact=None):
     return cells
 
 
+def _mixture_bases(X, components):
+    """``(label, FactorizedMixture)`` for each number of components of ``--mixture``:
+    EM on the training data (``fit_bernoulli_mixture``, Laplace smoothing,
+    seed 0), fitted once and shared by every model and seed."""
+    from skneq.rbm import fit_bernoulli_mixture
+
+    out = []
+    for k in components:
+        tic = time.perf_counter()
+        mixture, info = fit_bernoulli_mixture(X, k, random_state=0, return_info=True)
+        label = f"mixture of {k} (EM {info['n_iter']} steps, {time.perf_counter() - tic:.1f} s)"
+        print(label, f"log-likelihood {info['log_likelihood'][-1]:.2f} per row", flush=True)
+        out.append((label, mixture))
+    return out
+
+
 def defaults_study(X, args):
     """The defaults of ``score``'s log Z (``FIT_AIS_*``), measured: against exact
     values at 784 x n (n > 20, so the reverse starts come from PT) and, at
@@ -288,6 +308,7 @@ def defaults_study(X, args):
 
     started = time.perf_counter()
     seeds = list(range(args.seeds))
+    mixtures = _mixture_bases(X, args.mixture)
     header = ["model", "K x chains", "forward AIS", "reverse AIS", "width", "Bennett", "Bennett SE",
               "ESS fwd / rev", "PT ladder estimate", "ladder inversion", "PT passed", "rounds", "round spread"]
     small_rows, big_rows = [], []
@@ -299,6 +320,11 @@ def defaults_study(X, args):
         print([(r["n_rounds"], round(r["bennett"], 2)) for r in runs], flush=True)
         small_rows.append([f"784 x {n_hidden}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs, log_z))
         print(small_rows[-1], flush=True)
+        for label, mixture in mixtures:
+            runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base=mixture) for s in seeds]
+            small_rows.append([f"784 x {n_hidden}, base = {label}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
+                              + _summary_cells(runs, log_z))
+            print(small_rows[-1], flush=True)
     big_models = []
     for model_seed in range(args.big_models):
         W, b, c = train(X, 500, 10, 20, seed=model_seed)
@@ -313,6 +339,12 @@ def defaults_study(X, args):
             big_rows.append([f"784 x 500 (model {model_seed})", f"{n_betas} x {n_chains}"] + _summary_cells(runs))
             print(big_rows[-1], runs[0]["rungs"], runs[0]["swap"], flush=True)
     rbm = big_models[0] if big_models else None
+    for label, mixture in (mixtures if rbm is not None else ()):
+        # Same defaults, same seeds; only the base of the path differs.
+        runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base=mixture) for s in seeds]
+        big_rows.append([f"784 x 500 (model 0), base = {label}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
+                        + _summary_cells(runs))
+        print(big_rows[-1], flush=True)
     if args.visible_bias_row and rbm is not None:
         runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base="visible_bias")
                 for s in seeds[:2]]
@@ -342,7 +374,8 @@ def defaults_study(X, args):
            f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, tol={LOG_PARTITION_TOL}, "
            f"max_rounds=fit_rounds(shape), random_state=s)``, as ``score`` calls it (independent rounds of K x "
            f"chains, at least 2, until forward, reverse and the rounds agree within the tolerance), for seeds "
-           f"s = 0..{args.seeds - 1} (median [min, max] over seeds), data-mean base, default schedule; reverse "
+           f"s = 0..{args.seeds - 1} (median [min, max] over seeds), data-mean base (unless the row names "
+           f"another), default schedule; reverse "
            f"starts from parallel tempering along the annealing path on the measured ladder ({FIT_PT_SWEEPS} "
            f"burn-in sweeps" + (f"; at 784 x 500 model 0 the ladder had {info['rungs']} rungs with swap rates "
                                   f"{info['swap'][0]:.2f}-{info['swap'][1]:.2f} after burn-in" if info else "")
@@ -388,6 +421,10 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3, help="seeds per row of --defaults")
     parser.add_argument("--long-pt", type=int, nargs="*", default=[2000],
                         help="--defaults: rows of model 0 with these many PT burn-in sweeps (one seed each)")
+    parser.add_argument("--mixture", type=int, nargs="*", default=[], metavar="K",
+                        help="--defaults: also rows with a mixture of K factorised distributions (fitted by EM on "
+                             "the data) as the base of the path, same defaults and seeds, for each model of "
+                             "--sizes and 784 x 500 model 0")
     parser.add_argument("--visible-bias-row", action="store_true",
                         help="--defaults: also the row with the model's visible bias as base")
     parser.add_argument("--big-models", type=int, default=2, help="784 x 500 models of --defaults (0: none)")

@@ -14,6 +14,11 @@ RBM B, through the intermediate marginals
           + \\beta_k \\left[ b \\cdot v + \\sum_j \\mathrm{softplus}((Wv + c)_j) \\right]
 
 (all parameters already multiplied by the model's inverse temperature).
+The base may also be a mixture of factorised Bernoulli distributions
+(:class:`skneq.rbm._path.FactorizedMixture`, fitted by
+:func:`skneq.rbm.fit_bernoulli_mixture`): the path then also carries the component
+of the mixture, and its weights use the marginal with it and ``h`` summed out
+(:mod:`skneq.rbm._path`), ``log Z_A = n_hidden log 2``.
 Seen as a nonequilibrium process (Salazar 2017, Sec. 5), the forward work of one
 chain is ``W_F = -sum_k [log p*_k(v_{k-1}) - log p*_{k-1}(v_{k-1})]`` and
 Jarzynski's equality gives ``log Z_B - log Z_A = log < exp(-W_F) >``; reverse
@@ -31,13 +36,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _backend
-from .._math import logit_clipped_mean, sigmoid, softplus
+from .._math import logit_clipped_mean, logsumexp, softplus
 from .._validation import check_int, check_real
 from ._kernels import MAX_EXACT_UNITS, exact_samples
 from ._free_energy import (bennett_log_partition, jarzynski_log_partition, log_mean_exp,
                            reverse_log_partition, stepping_stone_log_partition)
 from ._ladder import PathSampler
-from ._path import path_fields, path_log_ratio, path_transition
+from ._path import FactorizedMixture, base_sample, is_mixture, path_fields, path_log_ratio, path_transition
 
 __all__ = [
     "AnnealingWorks",
@@ -84,7 +89,14 @@ def base_visible_bias(V_data=None, n_visible=None, *, xp, dtype=None, device=Non
 
 
 def base_log_partition(b_A, n_hidden, *, xp):
-    """``log Z_A`` of the base RBM: independent visibles and ``n_hidden`` free hiddens."""
+    """``log Z_A`` of the base RBM: independent visibles and ``n_hidden`` free hiddens.
+
+    A vector base ``b_A`` has ``sum_i softplus(b_A,i) + n_hidden log 2``; a
+    ``FactorizedMixture`` (normalised components) ``log sum_k pi_k +
+    n_hidden log 2``, i.e. ``n_hidden log 2`` for normalised weights.
+    """
+    if is_mixture(b_A):
+        return logsumexp(b_A.log_weights, xp=xp) + n_hidden * math.log(2.0)
     return xp.sum(softplus(b_A, xp=xp)) + n_hidden * math.log(2.0)
 
 
@@ -96,8 +108,9 @@ def ais_works(W, b, c, b_A, betas, n_chains, rng, *, xp, return_states=False):
     W, b, c : arrays
         RBM parameters (already scaled by the inverse temperature), float64
         recommended.
-    b_A : array of shape (n_visible,)
-        Visible bias of the base model.
+    b_A : array of shape (n_visible,) or FactorizedMixture
+        Visible bias of the base model, or a mixture of factorised
+        distributions (``skneq.rbm._path``).
     betas : array of shape (n_betas,)
         Increasing schedule from 0 to 1.
     n_chains : int
@@ -115,8 +128,7 @@ def ais_works(W, b, c, b_A, betas, n_chains, rng, *, xp, return_states=False):
     V : array of shape (n_chains, n_visible)
         Only with ``return_states=True``.
     """
-    n_visible = W.shape[1]
-    V = rng.bernoulli(xp.broadcast_to(sigmoid(b_A, xp=xp), (n_chains, n_visible)))
+    V = base_sample(b_A, (n_chains,), rng, xp=xp)
     log_w = xp.zeros((n_chains,), dtype=W.dtype, device=getattr(W, "device", None))
     n = betas.shape[0]
     for k in range(1, n):
@@ -124,9 +136,9 @@ def ais_works(W, b, c, b_A, betas, n_chains, rng, *, xp, return_states=False):
         # The weight at step k and the sweep at beta_k read the same state:
         # its fields are computed once (two products per step, not three).
         F, vd = path_fields(V, W, b, c, b_A, xp=xp)
-        log_w = log_w + path_log_ratio(F, vd, lo, hi, xp=xp)
+        log_w = log_w + path_log_ratio(F, vd, lo, hi, xp=xp, base=b_A)
         if k < n - 1:
-            V, _ = path_transition(F, W, b, b_A, hi, rng, xp=xp)
+            V, _ = path_transition(F, W, b, b_A, hi, rng, xp=xp, vd=vd)
     return (-log_w, V) if return_states else -log_w
 
 
@@ -152,9 +164,9 @@ def reverse_ais_works(V_model, W, b, c, b_A, betas, rng, *, xp):
         if k < n - 1:
             # The fields of the current state serve the sweep here and, after
             # it, those of the new state serve this step's weight.
-            V, _ = path_transition(F, W, b, b_A, hi, rng, xp=xp)
+            V, _ = path_transition(F, W, b, b_A, hi, rng, xp=xp, vd=vd)
             F, vd = path_fields(V, W, b, c, b_A, xp=xp)
-        log_w = log_w - path_log_ratio(F, vd, lo, hi, xp=xp)
+        log_w = log_w - path_log_ratio(F, vd, lo, hi, xp=xp, base=b_A)
     return -log_w
 
 
@@ -171,8 +183,11 @@ ESTIMATORS = ("ais", "reverse_ais", "bennett")
 _SYNONYMS = {"jarzynski": "ais", "forward": "ais", "reverse": "reverse_ais"}
 #: Base models of the annealing path: independent visible units with the
 #: logit of the data mean as bias, with the model's own visible bias, or
-#: uniform (bias 0); an array of shape (n_visible,) gives the bias directly.
-BASES = ("data_mean", "visible_bias", "uniform")
+#: uniform (bias 0); an array of shape (n_visible,) gives the bias directly;
+#: ``"mixture"``: a mixture of factorised Bernoulli distributions fitted on
+#: the data (``skneq.rbm.fit_bernoulli_mixture``, ``MIXTURE_COMPONENTS``
+#: components), or a given ``FactorizedMixture``.
+BASES = ("data_mean", "visible_bias", "uniform", "mixture")
 
 
 @dataclass
@@ -195,7 +210,10 @@ class AnnealingWorks:
     n_betas : int
         Length of the annealing schedule.
     base_bias : ndarray of shape (n_visible,) or None
-        Visible bias ``b_A`` of the base model (NumPy).
+        Visible bias ``b_A`` of the base model (NumPy); None for a mixture base.
+    base_mixture : FactorizedMixture or None
+        The base model when it is a mixture of factorised distributions
+        (NumPy arrays); ``log_partition_base`` is then its ``log Z_A``.
     extra : dict
         Details of the run: ``"rounds"`` (a list with each independent
         round's ``"ais"``, ``"reverse_ais"``, ``"bennett"`` and, after
@@ -212,6 +230,7 @@ class AnnealingWorks:
     n_betas: int = 0
     base_bias: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    base_mixture: FactorizedMixture | None = None
 
     def log_partition(self, method="bennett"):
         """``log Z_B`` by ``"ais"`` (forward AIS, a stochastic lower bound),
@@ -430,8 +449,9 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
     ----------
     W, b, c : arrays of shapes (n_hidden, n_visible), (n_visible,), (n_hidden,)
         RBM parameters at inverse temperature 1 (float64 recommended).
-    b_A : array of shape (n_visible,)
-        Visible bias of the base model.
+    b_A : array of shape (n_visible,) or FactorizedMixture
+        Visible bias of the base model, or a mixture of factorised
+        distributions (arrays of ``xp``, float64 like ``W``).
     direction : {"forward", "reverse", "both"}
     n_betas, n_chains : int
         Schedule length (``default_betas``) and runs per direction.
@@ -477,6 +497,10 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
     else:
         betas = _backend.to_device(schedule, xp, device, dtype=dt)
         n_betas = schedule.shape[0]
+    mixture = is_mixture(b_A)
+    if mixture:
+        # Normalised weights: the path then ends at Z_B itself, not (sum_k pi_k) Z_B.
+        b_A = b_A.normalized(xp=xp)
     log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
     forwards, reverses, rounds, frames = [], [], [], []
     extra = {}
@@ -529,7 +553,8 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         extra["rounds"] = [dict(r) for r in rounds]
         result = AnnealingWorks(np.concatenate(forwards) if forwards else None,
                                 np.concatenate(reverses) if reverses else None,
-                                log_Z_A, int(n_betas), _backend.to_numpy(b_A), dict(extra))
+                                log_Z_A, int(n_betas), None if mixture else _backend.to_numpy(b_A), dict(extra),
+                                b_A.to_numpy() if mixture else None)
         # The converse of score's warning: every check passes.
         if tol is not None and len(rounds) >= min(2, int(max_rounds)) and not result.failed_checks(tol):
             break

@@ -19,7 +19,10 @@ do not equilibrate in a few hundred sweeps, while the path ladder does
 equilibrium samples for the same reason).
 
 Swaps are accepted on the visible marginal (:func:`marginal_swaps`), and
-all rungs are swept by one matrix product per half-sweep.
+all rungs are swept by one matrix product per half-sweep. With a mixture
+base (:class:`skneq.rbm._path.FactorizedMixture`) the factor
+``exp((1 - beta_k) b_A . v)`` becomes ``sum_k pi_k exp((1 - beta_k) s_k(v))``
+and each sweep also draws every replica's component (``skneq.rbm._path``).
 
 :class:`PathSampler` draws the starting states of reverse AIS from such a
 ladder measured on the model.
@@ -34,9 +37,8 @@ and a geometric ladder then starves the rungs near 1 of swaps.
 
 from __future__ import annotations
 
-from .._math import sigmoid
 from .. import _backend
-from ._path import (ladder_log_ratios, length_ladder, path_fields, path_length_profile, path_log_ratio,
+from ._path import (base_sample, ladder_log_ratios, length_ladder, path_fields, path_length_profile, path_log_ratio,
                     path_transition)
 from ._tempering import check_ladder, temperature_ladder
 
@@ -100,9 +102,9 @@ class SwapCounter:
 
 
 def base_states(b_A, n_temperatures, n_chains, rng, *, xp):
-    """Exact samples of the base model for every replica, shape (T, n_chains, n_visible)."""
-    p = sigmoid(b_A, xp=xp)
-    return rng.bernoulli(xp.broadcast_to(p, (n_temperatures, n_chains, p.shape[0])))
+    """Exact samples of the base model (vector or ``FactorizedMixture``) for every replica,
+    shape (T, n_chains, n_visible)."""
+    return base_sample(b_A, (n_temperatures, n_chains), rng, xp=xp)
 
 
 def _pair_blocks(A, parity, n_pairs, xp):
@@ -120,7 +122,7 @@ def _apply_swaps(A, accepted, parity, n_pairs, xp):
     return xp.concat([A[:parity, ...], swapped, A[parity + 2 * n_pairs:, ...]], axis=0)
 
 
-def marginal_swaps(V, F, vd, betas, parity, rng, *, xp):
+def marginal_swaps(V, F, vd, betas, parity, rng, *, xp, base=None):
     """Swap proposals between neighbouring rungs ``(t, t+1)``, ``t % 2 == parity``,
     accepted on the visible marginal of the path.
 
@@ -135,10 +137,12 @@ def marginal_swaps(V, F, vd, betas, parity, rng, *, xp):
     Parameters
     ----------
     V : array of shape (n_temperatures, n_chains, n_visible)
-    F, vd : arrays of shapes (n_temperatures, n_chains, n_hidden), (n_temperatures, n_chains)
+    F, vd : arrays of shapes (n_temperatures, n_chains, n_hidden), (n_temperatures, n_chains[, 1 + K])
         ``path_fields`` of ``V`` (exchanged with the states).
     betas : array of shape (n_temperatures,)
     parity : {0, 1}
+    base : array, FactorizedMixture or None
+        The path's base (``skneq.rbm._path.path_log_ratio``).
 
     Returns
     -------
@@ -154,8 +158,8 @@ def marginal_swaps(V, F, vd, betas, parity, rng, *, xp):
     lo = betas[parity:parity + 2 * n_pairs:2][:, None]
     hi = betas[parity + 1:parity + 2 * n_pairs:2][:, None]
     Fb, vb = _pair_blocks(F, parity, n_pairs, xp), _pair_blocks(vd, parity, n_pairs, xp)
-    log_ratio = (path_log_ratio(Fb[:, 0, ...], vb[:, 0, ...], lo, hi, xp=xp)
-                 - path_log_ratio(Fb[:, 1, ...], vb[:, 1, ...], lo, hi, xp=xp))
+    log_ratio = (path_log_ratio(Fb[:, 0, ...], vb[:, 0, ...], lo, hi, xp=xp, base=base)
+                 - path_log_ratio(Fb[:, 1, ...], vb[:, 1, ...], lo, hi, xp=xp, base=base))
     log_u = xp.log(rng.uniform((n_pairs, n_chains), dtype=F.dtype))
     accepted = log_u < log_ratio
     V = _apply_swaps(V, accepted, parity, n_pairs, xp)
@@ -187,7 +191,8 @@ def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=
         Replicas' visible states.
     W, b, c : arrays
         Parameters already multiplied by the model's inverse temperature.
-    b_A : array of shape (n_visible,)
+    b_A : array of shape (n_visible,) or FactorizedMixture
+        The path's base.
     betas : tuple of float
         The ladder, ``betas[0] >= 0``, ``betas[-1] == 1``.
     n_sweeps : int
@@ -224,11 +229,11 @@ def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=
         parity = (first_sweep + s) % 2
         F, vd = path_fields(V, W, b, c, b_A, xp=xp)
         if stepping_stones is not None:
-            stepping_stones.append(ladder_log_ratios(F, vd, beta_arr, xp=xp))
-        V, F, vd, accepted = marginal_swaps(V, F, vd, beta_arr, parity, rng, xp=xp)
+            stepping_stones.append(ladder_log_ratios(F, vd, beta_arr, xp=xp, base=b_A))
+        V, F, vd, accepted = marginal_swaps(V, F, vd, beta_arr, parity, rng, xp=xp, base=b_A)
         if counter is not None:
             counter.add(accepted, parity, xp, W.dtype)
-        V, H = path_transition(F, W, b, b_A, beta_col, rng, xp=xp)
+        V, H = path_transition(F, W, b, b_A, beta_col, rng, xp=xp, vd=vd)
         if collect_every and ((s + 1) % collect_every == 0 or s == n_sweeps - 1):
             frames.append(V[-1, ...])
     if collect_every:

@@ -30,6 +30,7 @@ from .._validation import check_array_xp, check_beta, check_int, check_option
 from . import _annealing
 from . import _kernels as _k
 from ._enumeration import MAX_ENUMERATED_UNITS, log_partition_enumerated
+from ._mixture import resolve_mixture_base
 
 
 __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCORE_EXACT_UNITS", "FIT_AIS_BETAS",
@@ -121,6 +122,10 @@ class LikelihoodMixin:
         n_visible = self.components_.shape[1]
         if X is not None:
             X, _, _ = self._validate_fitted_rows(X)
+        mixture = resolve_mixture_base(base, X, n_visible, xp=xp, device=bk.device, dtype=dt)
+        if mixture is not None:
+            return mixture
+        if X is not None:
             base = "data_mean" if base is None else base
             mean = self._column_mean(X, _backend.Backend(xp, bk.device, dt))
         else:
@@ -188,13 +193,19 @@ class LikelihoodMixin:
             length as measured by a short pilot run on the model; None takes
             one rung per 0.75 of length (swap rates near 0.6;
             ``skneq.rbm._path``).
-        base : {"data_mean", "visible_bias", "uniform"}, array or None
+        base : {"data_mean", "visible_bias", "uniform", "mixture"}, array, FactorizedMixture or None
             Base model: independent visible units with bias the logit of the
             training mean (``None``, ``"data_mean"``; of ``X`` when given),
             the model's own visible bias, zero, or the given bias of shape
-            (n_features,). Hidden units of the base are free.
+            (n_features,); or a mixture of factorised Bernoulli
+            distributions: ``"mixture"`` fits one with
+            ``MIXTURE_COMPONENTS`` (20) components on ``X`` (required;
+            :func:`skneq.rbm.fit_bernoulli_mixture`, Laplace smoothing, seed
+            0), or pass a fitted ``FactorizedMixture``. Hidden units of the
+            base are free.
         X : array-like of shape (n_samples, n_features) or None
-            Data whose mean sets the ``"data_mean"`` base.
+            Data whose mean sets the ``"data_mean"`` base, or on which the
+            ``"mixture"`` base is fitted.
         model_samples : array-like of shape (n, n_features) or None
             Binary starting states of the reverse runs.
         schedule : array-like of shape (n,) or None

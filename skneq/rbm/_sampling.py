@@ -16,6 +16,7 @@ from .. import _backend
 from .._math import MEAN_CLIP
 from .._validation import check_beta, check_int, check_option
 from . import _kernels as _k
+from ._path import base_astype
 from ._ladder import PT_TEMPERATURES, SwapCounter, base_states, check_path_ladder, path_ladder, pt_run
 
 __all__ = ["SamplingMixin", "SAMPLE_BLOCK"]
@@ -102,10 +103,13 @@ class SamplingMixin:
         betas : sequence of float or None
             The PT ladder: strictly increasing values in [0, 1] ending at
             exactly 1; 0 is the base model itself.
-        base : {"data_mean", "visible_bias", "uniform"}, array or None
+        base : {"data_mean", "visible_bias", "uniform"}, array, FactorizedMixture or None
             Base model of the PT path, as in :meth:`annealing_works`
             (default the logit of the training mean); ``"uniform"`` makes
-            the ladder plain temperatures ``exp(-betas[k] beta E)``.
+            the ladder plain temperatures ``exp(-betas[k] beta E)``. A
+            mixture base is passed fitted
+            (``base=skneq.rbm.fit_bernoulli_mixture(X, 20)``): ``sample``
+            has no ``X`` to fit ``"mixture"`` on.
         init : array-like of shape (n_samples, n_features) or None
             Starting visible states (of the model's replica for PT), e.g.
             data for short-run sampling.
@@ -142,7 +146,7 @@ class SamplingMixin:
                 betas = path_ladder(check_int(n_temperatures, "n_temperatures", low=2))
             else:
                 betas = check_path_ladder(betas)
-            b_A = xp.astype(self._base_bias(bk, base, beta), bk.dtype)
+            b_A = base_astype(self._base_bias(bk, base, beta), bk.dtype, xp=xp)
         V0 = None
         if init is not None:
             V0, _, _ = self._validate_fitted_rows(init)

@@ -15,6 +15,7 @@ import numpy as np
 from .. import _backend
 from .._base import STREAMS
 from .._validation import check_array_xp, check_int, check_option, check_unit_interval
+from ..rbm._mixture import resolve_mixture_base
 from ..rbm._annealing import BASES, AnnealingWorks, base_visible_bias, check_rounds, check_schedule, run_annealing
 from ..rbm._kernels import MAX_EXACT_UNITS, check_enumerable, exact_samples
 from ..rbm._likelihood import check_model_samples
@@ -88,11 +89,14 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     n_temperatures : int or None, default=None
         Rungs of that parallel-tempering ladder; None measures the ladder on
         the model (equally spaced in thermodynamic length, ``skneq.rbm._path``).
-    base : {"data_mean", "visible_bias", "uniform"}, array or None
+    base : {"data_mean", "visible_bias", "uniform", "mixture"}, array, FactorizedMixture or None
         Base model; None uses the data mean when one is known (``X``, or the
-        RBM's training mean), else ``"uniform"`` (``b_A = 0``).
+        RBM's training mean), else ``"uniform"`` (``b_A = 0``);
+        ``"mixture"`` fits a mixture of factorised distributions on ``X``
+        (as :meth:`skneq.RBM.annealing_works`).
     X : array of shape (n_samples, n_visible) or None
-        Data whose mean sets the ``"data_mean"`` base.
+        Data whose mean sets the ``"data_mean"`` base, or on which the
+        ``"mixture"`` base is fitted.
     model_samples : array of shape (n, n_visible) or None
         Binary starting states of the reverse runs.
     schedule : array of shape (n,) or None
@@ -136,7 +140,10 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
         check_unit_interval(X, xp, what="annealing_works")
     if base is None:
         base = "data_mean" if X is not None else "uniform"
-    if isinstance(base, str):
+    mixture = resolve_mixture_base(base, X, n_visible, xp=xp, device=bk.device, dtype=W.dtype)
+    if mixture is not None:
+        b_A = mixture
+    elif isinstance(base, str):
         check_option(base, "base", BASES)
         if base == "data_mean":
             if X is None:

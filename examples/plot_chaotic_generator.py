@@ -59,7 +59,8 @@ Usage::
 ``--all-seeds`` trains every model (unrestricted, deep and the RBM as well
 as the restricted one) at ``--seeds`` seeds, so that every row is a median
 and range, and writes ``chaotic_example_<dataset>_<size>_all_seeds.md``; at
-``--size cpu`` that takes about 15 minutes, outside the default's budget.
+``--size cpu`` that takes about 7 minutes (CPU time about 4), outside the
+default's budget.
 
 ``--rbm-search`` runs only the learning-rate search of the RBM (RBM_SEARCH,
 at the size's number of updates) and writes
@@ -450,7 +451,7 @@ def main(argv=None):
     parser.add_argument("--backend", default=None)
     parser.add_argument("--all-seeds", action="store_true",
                         help="every row (unrestricted, deep, RBM too) over --seeds seeds; writes "
-                             "chaotic_example_<dataset>_<size>_all_seeds.md (about 15 minutes at --size cpu)")
+                             "chaotic_example_<dataset>_<size>_all_seeds.md (about 7 minutes at --size cpu)")
     parser.add_argument("--no-rbm", action="store_true")
     parser.add_argument("--rbm-search", action="store_true",
                         help="only the learning-rate search behind RBM_SETTINGS (writes chaotic_rbm_search_*.md)")

@@ -17,7 +17,7 @@ binarized at 0.5):
 
 ``--defaults --mixture K`` adds rows with a mixture of ``K`` factorised
 distributions fitted on the data (``skneq.rbm.fit_bernoulli_mixture``) as the
-base of the path, everything else at the defaults.
+base of the path, everything else at the defaults, for every model.
 
 Each group of chains is an independent AIS run (its own chains and draws),
 so the spread over groups is the seed-to-seed spread at that chain count.
@@ -338,13 +338,14 @@ def defaults_study(X, args):
             print([(r["n_rounds"], round(r["bennett"], 2), round(r["spread"], 2)) for r in runs], flush=True)
             big_rows.append([f"784 x 500 (model {model_seed})", f"{n_betas} x {n_chains}"] + _summary_cells(runs))
             print(big_rows[-1], runs[0]["rungs"], runs[0]["swap"], flush=True)
+    for model_seed, big in enumerate(big_models):
+        for label, mixture in mixtures:
+            # Same defaults, same seeds; only the base of the path differs.
+            runs = [_default_run(big, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base=mixture) for s in seeds]
+            big_rows.append([f"784 x 500 (model {model_seed}), base = {label}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
+                            + _summary_cells(runs))
+            print(big_rows[-1], flush=True)
     rbm = big_models[0] if big_models else None
-    for label, mixture in (mixtures if rbm is not None else ()):
-        # Same defaults, same seeds; only the base of the path differs.
-        runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base=mixture) for s in seeds]
-        big_rows.append([f"784 x 500 (model 0), base = {label}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
-                        + _summary_cells(runs))
-        print(big_rows[-1], flush=True)
     if args.visible_bias_row and rbm is not None:
         runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base="visible_bias")
                 for s in seeds[:2]]

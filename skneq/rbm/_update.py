@@ -95,7 +95,6 @@ class MinibatchUpdate:
             self.stack[self._chain0 : self._mu_row, :] = chains
         self.stack[self._mu_row, :] = visible_offset
         self.hidden_chains = hidden_chains
-        self.weights = bk.xp.zeros((self._mu_row + 1, self.n_hidden + 1), dtype=bk.dtype, device=bk.device)
         self._sizes = None
 
     @property
@@ -109,16 +108,16 @@ class MinibatchUpdate:
         return self.stack[self._chain0 : self._mu_row, :]
 
     def _set_sizes(self, n_data, n_model):
-        # The row coefficients change only with the sizes (a short last batch).
+        # The row coefficients change only with the sizes (a short last batch):
+        # +1/n_d on the data rows, -1/n_m on the chains', 0 on stale rows and mu.
         if self._sizes == (n_data, n_model):
             return
-        h, m0 = self.n_hidden, self._chain0
-        self.weights[...] = 0.0
-        self.weights[:n_data, h] = 1.0 / n_data
-        self.weights[m0 : m0 + n_model, h] = -1.0 / n_model
-        self._row_coef = self.xp.reshape(self.weights[:, h], (-1, 1))  # view: +1/n_d, -1/n_m, 0
-        coef = self.weights[:, h]
-        self._data_coef = self.xp.where(coef > 0, coef, self.xp.zeros_like(coef))
+        xp, m0 = self.xp, self._chain0
+        coef = xp.zeros_like(self.stack[:, 0])
+        coef[:n_data] = 1.0 / n_data
+        coef[m0 : m0 + n_model] = -1.0 / n_model
+        self._row_coef, self._row_coef_col = coef, xp.reshape(coef, (-1, 1))
+        self._data_coef = xp.where(coef > 0, coef, xp.zeros_like(coef))
         self._sizes = (n_data, n_model)
 
     def _hidden_fields(self, V, W, c, beta):
@@ -157,7 +156,7 @@ class MinibatchUpdate:
         hidden_offset : array of shape (n_hidden,)
             ``lambda`` for the next update.
         """
-        xp, S, A, h = self.xp, self.stack, self.weights, self.n_hidden
+        xp, S = self.xp, self.stack
         n_data = V_data.shape[0]
         n_model = n_data if self.method == "cd" else self.n_chains_max
         m0, m1 = self._chain0, self._chain0 + n_model
@@ -192,21 +191,27 @@ class MinibatchUpdate:
                 V = rng.bernoulli_logits(field_v, bias=b, overwrite=True)
         S[m0:m1, :] = V
 
-        # P(h=1|v) of data and new chain states in one product (stale rows of a
-        # short batch get zero weight below).
-        P = sigmoid(self._hidden_fields(S, W, c, beta), xp=xp)
+        # P(h=1|v) of data and new chain states in one product, computed in the
+        # fields' buffer (stale rows of a short batch get zero weight below).
+        P = sigmoid(self._hidden_fields(S, W, c, beta), xp=xp, overwrite=True)
         if self.method == "pcd":
             self.hidden_chains = rng.bernoulli(P[m0:m1, :])
-        dh = self._row_coef[:, 0] @ P  # <h>_d - <h>_m
-        A[:, :h] = (P - hidden_offset) * self._row_coef
-        A[self._mu_row, :h] = -dh
-        G = A.T @ S
-        dW, dv = G[:h, :], G[h, :]
+        dh = self._row_coef @ P  # <h>_d - <h>_m
+        if offset_rate:
+            data_mean = self._data_coef @ P
+        # The row weights A of the module docstring, in P's buffer (P is not
+        # read again): no temporaries of its size. A's last column is a
+        # matrix-vector product of its own, dv = coef @ S.
+        A = P
+        A -= hidden_offset
+        A *= self._row_coef_col
+        A[self._mu_row, :] = -dh
+        dW, dv = A.T @ S, self._row_coef @ S
         db = dv - hidden_offset @ dW
         dc = dh - dW @ self.visible_offset
         if beta != 1.0:
             dW, db, dc = beta * dW, beta * db, beta * dc
         if offset_rate:
             # Any offset gives an unbiased gradient; it only conditions the updates.
-            hidden_offset = (1.0 - offset_rate) * hidden_offset + offset_rate * (self._data_coef @ P)
+            hidden_offset = (1.0 - offset_rate) * hidden_offset + offset_rate * data_mean
         return dW, db, dc, hidden_offset

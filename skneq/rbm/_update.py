@@ -192,22 +192,28 @@ class MinibatchUpdate:
         S[m0:m1, :] = V
 
         # P(h=1|v) of data and new chain states in one product, computed in the
-        # fields' buffer (stale rows of a short batch get zero weight below).
-        P = sigmoid(self._hidden_fields(S, W, c, beta), xp=xp, overwrite=True)
+        # product's buffer (stale rows of a short batch get zero weight below).
+        if beta == 1.0:
+            P = sigmoid(S @ W.T, xp=xp, bias=c, overwrite=True)
+        else:
+            P = sigmoid(self._hidden_fields(S, W, c, beta), xp=xp, overwrite=True)
         if self.method == "pcd":
             self.hidden_chains = rng.bernoulli(P[m0:m1, :])
-        dh = self._row_coef @ P  # <h>_d - <h>_m
+        coef = self._row_coef
+        dh = coef @ P  # <h>_d - <h>_m
         if offset_rate:
             data_mean = self._data_coef @ P
-        # The row weights A of the module docstring, in P's buffer (P is not
-        # read again): no temporaries of its size. A's last column is a
-        # matrix-vector product of its own, dv = coef @ S.
+        # The row weights A (without their last column), in P's buffer (P is
+        # not read again): no temporaries of its size.
         A = P
         A -= hidden_offset
         A *= self._row_coef_col
         A[self._mu_row, :] = -dh
-        dW, dv = A.T @ S, self._row_coef @ S
-        db = dv - hidden_offset @ dW
+        dW = A.T @ S
+        # db = <v>_d - <v>_m - lambda^T dW and dc = dh - dW mu as products of
+        # the (rows x n_hidden) and (rows x n_visible) factors of dW = A^T S,
+        # never reading the (n_hidden x n_visible) dW itself.
+        db = coef @ S - hidden_offset @ dW
         dc = dh - dW @ self.visible_offset
         if beta != 1.0:
             dW, db, dc = beta * dW, beta * db, beta * dc

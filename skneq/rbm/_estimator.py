@@ -524,14 +524,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
 
     def _train(self, X, bk, rng, n_epochs, checkpoint_epochs, *, shuffle):
         n_samples = X.shape[0]
-        # Mini-batches come from a copy of X in the training dtype when it fits
-        # in one working-memory chunk (row_chunks): gathering float64 rows and
-        # converting each batch cost about 3% of an epoch at 784 x 500. The
-        # monitor and checkpoints read X itself.
-        X_batches = X
-        if not is_sparse(X) and X.dtype != bk.dtype and len(
-                row_chunks(n_samples, X.shape[1] * bk.xp.finfo(bk.dtype).bits // 8)) == 1:
-            X_batches = bk.xp.astype(X, bk.dtype)
         # One BLAS thread: small products gain nothing from threads, and a fixed
         # summation order makes the fit independent of the machine's core count.
         with blas_threads(bk):
@@ -548,7 +540,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
                         # Slice stops stay in bounds: the Array API leaves overshoot unspecified.
                         stop = min(start + self.batch_size, n_samples)
                         rows = order[start:stop] if shuffle else slice(start, stop)
-                        self._update(self._rows(X_batches, rows, bk, bk.dtype), bk, rng, learning_rate)
+                        self._update(self._rows(X, rows, bk, bk.dtype), bk, rng, learning_rate)
                     self.n_iter_ = epoch
                     self._record_epoch(epoch, time.perf_counter() - tic, X, bk, epoch in checkpoint_epochs)
                     if shuffle and self.checkpoint_path is not None and epoch in checkpoint_epochs:

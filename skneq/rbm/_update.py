@@ -13,17 +13,26 @@ out, so that one update costs three matrix products and no large allocation:
   ``(n_data_max + n_chains_max + 1, n_visible)``, so one product ``S W^T``
   gives the hidden fields of data and chains;
 * the centered gradient (Toledo-Marin et al. 2025, arXiv:2503.21536, eq. 3,
-  with the offsets of Melchior et al. 2016) and the visible-mean difference come out of one product
-  ``A^T S``, where the row weights ``A`` of shape ``(rows, n_hidden + 1)`` are
+  with the offsets of Melchior et al. 2016) of the data and the chains comes
+  out of one product ``A^T S`` (one GEMM with ``k = rows`` instead of a
+  positive and a negative product and their difference), where the row
+  weights ``A`` of shape ``(rows, n_hidden)`` are
 
   .. math::
-      A_{d,:} = [\\,(h_d - \\lambda)/n_d,\\; 1/n_d\\,], \\quad
-      A_{m,:} = [\\,-(h_m - \\lambda)/n_m,\\; -1/n_m\\,], \\quad
-      A_{\\mu,:} = [\\,-(\\langle h\\rangle_d - \\langle h\\rangle_m),\\; 0\\,],
+      A_{d,:} = (h_d - \\lambda)/n_d, \\quad
+      A_{m,:} = -(h_m - \\lambda)/n_m, \\quad
+      A_{\\mu,:} = -(\\langle h\\rangle_d - \\langle h\\rangle_m),
 
-  so that ``(A^T S)[:n_hidden] = <(h - lam)(v - mu)^T>_d - <(h - lam)(v - mu)^T>_m``
-  and ``(A^T S)[n_hidden] = <v>_d - <v>_m``. Inactive rows (a short last
-  mini-batch) have zero weight.
+  so that ``A^T S = <(h - lam)(v - mu)^T>_d - <(h - lam)(v - mu)^T>_m``;
+  the row coefficients ``coef`` (``1/n_d``, ``-1/n_m``, 0) give
+  ``<v>_d - <v>_m = coef @ S`` and ``<h>_d - <h>_m = coef @ P``. Inactive
+  rows (a short last mini-batch) have zero weight.
+
+``A`` is built in the buffer of ``P(h | v)``, itself computed in the buffer
+of the product ``S W^T`` with the hidden bias added in the sigmoid's first
+pass (``skneq._math.sigmoid(..., bias=, overwrite=True)``): apart from the
+products' results and the random draws, a PCD update at ``beta = 1`` makes
+no temporary of size ``rows x n_hidden`` or larger.
 
 Buffers are updated with ``__setitem__`` and in-place arithmetic, which every
 Array API namespace supports; nothing leaves the device.
@@ -210,10 +219,7 @@ class MinibatchUpdate:
         A *= self._row_coef_col
         A[self._mu_row, :] = -dh
         dW = A.T @ S
-        # db = <v>_d - <v>_m - lambda^T dW and dc = dh - dW mu as products of
-        # the (rows x n_hidden) and (rows x n_visible) factors of dW = A^T S,
-        # never reading the (n_hidden x n_visible) dW itself.
-        db = coef @ S - hidden_offset @ dW
+        db = coef @ S - hidden_offset @ dW  # coef @ S = <v>_d - <v>_m
         dc = dh - dW @ self.visible_offset
         if beta != 1.0:
             dW, db, dc = beta * dW, beta * db, beta * dc

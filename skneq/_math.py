@@ -35,15 +35,27 @@ def _native(xp, name):
     return native_elementwise(xp, name)
 
 
-def sigmoid(x, *, xp):
-    """Logistic function 1 / (1 + exp(-x)), stable for large |x|."""
+def sigmoid(x, *, xp, bias=None, overwrite=False):
+    """Logistic function ``1 / (1 + exp(-(x + bias)))``, stable for large |x|.
+
+    ``bias`` (optional) is broadcast along the last axis and added in the
+    same pass as the negation (the same values as ``sigmoid(x + bias)``, to
+    the bit: ``-bias - x`` is ``-(x + bias)`` exactly). With ``overwrite=True``
+    (NumPy) the result is computed in ``x``'s buffer, which is returned (the
+    same values, to the bit): no temporaries of its size. Other namespaces
+    return a new array and leave ``x`` alone.
+    """
     if _is_numpy(xp):
         # 1 / (1 + exp(-x)) in place: exp overflows to inf for x << 0, which
         # gives the right limit 0; about twice as fast as scipy's expit.
+        out = x if overwrite else None
+        e = _np.negative(x, out=out) if bias is None else _np.subtract(-bias, x, out=out)
         with _np.errstate(over="ignore"):
-            e = _np.exp(-x)
+            _np.exp(e, out=e)
         e += 1.0
         return _np.reciprocal(e, out=e)
+    if bias is not None:
+        x = x + bias
     native = _native(xp, "sigmoid")
     if native is not None:  # one fused, stable kernel (torch, CuPy)
         return native(x)

@@ -62,13 +62,19 @@ class RowsMixin:
         # Flipping bit f of v changes the hidden fields by (1 - 2 v_f) W[:, f]
         # and b.v by (1 - 2 v_f) b_f: a rank-1 update of one product, not a
         # second free energy of a masked copy of the rows.
-        fields = V @ xp.matrix_transpose(W) + c
+        fields = V @ xp.matrix_transpose(W)
+        fields += c
         positions = xp.arange(n_rows, device=bk.device) * n_features + flip
         delta = 1.0 - 2.0 * xp.take(xp.reshape(V, (-1,)), positions)
-        fields_flipped = fields + delta[:, None] * xp.matrix_transpose(xp.take(W, flip, axis=1))
+        # fields + delta W[:, f]^T, built in place in the gathered columns' buffer.
+        fields_flipped = xp.matrix_transpose(xp.take(W, flip, axis=1))
+        fields_flipped *= delta[:, None]
+        fields_flipped += fields
+        if beta != 1.0:  # beta * x is x itself at beta = 1: no copies
+            fields, fields_flipped = beta * fields, beta * fields_flipped
         # F(v_flipped) - F(v), with F(v) = -b.v - sum_j softplus(beta fields_j) / beta.
         d_free = -delta * xp.take(b, flip) - xp.sum(
-            softplus(beta * fields_flipped, xp=xp) - softplus(beta * fields, xp=xp), axis=1) / beta
+            softplus(fields_flipped, xp=xp) - softplus(fields, xp=xp), axis=1) / beta
         scores = -softplus(-beta * d_free, xp=xp) * n_features
         pll = float(xp.mean(scores))
         if n_rows < 2:

@@ -99,7 +99,8 @@ class Backend:
 
 
 def namespace_name(xp) -> str:
-    name = getattr(xp, "__name__", str(xp))
+    # str(xp) only when there is no name: it is built on every call otherwise (hot paths ask often).
+    name = getattr(xp, "__name__", None) or str(xp)
     for short in ("numpy", "cupy", "torch", "array_api_strict", "dask"):
         if short in name:
             return short

@@ -38,8 +38,8 @@ and a geometric ladder then starves the rungs near 1 of swaps.
 from __future__ import annotations
 
 from .. import _backend
-from ._path import (base_sample, ladder_log_ratios, length_ladder, path_fields, path_length_profile, path_log_ratio,
-                    path_transition)
+from ._path import (base_sample, is_mixture, ladder_log_ratios, length_ladder, path_fields, path_length_profile,
+                    path_log_ratio, path_transition)
 from ._tempering import check_ladder, temperature_ladder
 
 __all__ = ["PT_BETA_MIN", "PT_TEMPERATURES", "path_ladder", "check_path_ladder", "SwapCounter", "base_states",
@@ -225,6 +225,8 @@ def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=
     beta_col = beta_arr[:, None]
     frames = []
     n_sweeps = int(n_sweeps)
+    # At beta = 0 a vector base's Gibbs sweep is already an exact draw; a mixture's is not.
+    exact_bottom = is_mixture(b_A) and float(betas[0]) == 0.0
     for s in range(n_sweeps):
         parity = (first_sweep + s) % 2
         F, vd = path_fields(V, W, b, c, b_A, xp=xp)
@@ -234,6 +236,10 @@ def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=
         if counter is not None:
             counter.add(accepted, parity, xp, W.dtype)
         V, H = path_transition(F, W, b, b_A, beta_col, rng, xp=xp, vd=vd)
+        if exact_bottom:
+            # A mixture's components do not exchange states under Gibbs (k | v is
+            # sharp), so the base rung draws exactly; swaps carry the draws up.
+            V = xp.concat([base_sample(b_A, (1, V.shape[1]), rng, xp=xp), V[1:, ...]], axis=0)
         if collect_every and ((s + 1) % collect_every == 0 or s == n_sweeps - 1):
             frames.append(V[-1, ...])
     if collect_every:

@@ -422,3 +422,34 @@ def test_bad_input():
                           base=FactorizedMixture(np.zeros(1), np.full((1, 12), np.inf)))
     with pytest.raises(ValueError, match="base must be one of"):
         rbm.log_partition("ais", n_betas=5, n_chains=2, base="mixtures")
+
+
+def _sticky_mixture():
+    """Three sharp components on 8 units (logits +-4, each pair differing in
+    four or more units): Gibbs at beta = 0 (k | v, then v | k) practically
+    never moves a state to another component."""
+    logits = np.full((3, 8), -4.0)
+    logits[0, :3] = logits[1, 3:6] = logits[2, 5:] = 4.0
+    return FactorizedMixture(np.log(np.array([0.5, 0.3, 0.2])), logits)
+
+
+@pytest.mark.parametrize("exact_bottom", [True, False])
+def test_pt_bottom_rung_is_an_exact_base_draw_with_a_mixture(exact_bottom, monkeypatch):
+    """Every replica started in component 0: after one sweep the beta = 0 rung
+    holds exact base samples (component frequencies = pi); with Gibbs at the
+    bottom (the control) it stays in component 0 and the test fails."""
+    from skneq.rbm import _ladder
+
+    if not exact_bottom:
+        monkeypatch.setattr(_ladder, "is_mixture", lambda base: False)
+    mix = _sticky_mixture()
+    Wm, bm, cm = (np.zeros((2, 8)), np.zeros(8), np.zeros(2))  # couplings play no role at beta = 0
+    n = 4000
+    V0 = np.broadcast_to((expit(mix.logits[0]) > 0.5).astype(float), (3, n, 8)).copy()
+    bk = _backend.resolve(None, "numpy", "float64")
+    V, _ = pt_run(V0, Wm, bm, cm, mix, (0.0, 0.5, 1.0), 3, _backend.make_rng(bk, 5), xp=np)
+    component = np.argmax(V[0] @ mix.logits.T, axis=1)  # a base draw's component (misassigned only after several flipped units)
+    freq = np.bincount(component, minlength=3) / n
+    # Binomial sd of a frequency <= sqrt(0.25 / 4000) = 0.0079; 5 sd.
+    ok = np.allclose(freq, [0.5, 0.3, 0.2], atol=0.04)
+    assert ok is exact_bottom, freq

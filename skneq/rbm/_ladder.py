@@ -183,7 +183,10 @@ def pt_run(V, W, b, c, b_A, betas, n_sweeps, rng, *, xp, first_sweep=0, counter=
     A sweep computes the fields of every replica in one product, proposes
     swaps of one parity on the visible marginal (:func:`marginal_swaps`),
     then makes one Gibbs sweep ``v -> h -> v`` at every rung
-    (``skneq.rbm._path.path_transition``).
+    (``skneq.rbm._path.path_transition``). With a mixture base and
+    ``betas[0] == 0`` the bottom rung is then replaced by exact base draws
+    (``base_sample``): Gibbs does not move states between the mixture's
+    components, and the swaps carry fresh draws up the ladder.
 
     Parameters
     ----------

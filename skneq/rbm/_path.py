@@ -124,7 +124,7 @@ class FactorizedMixture:
         return FactorizedMixture(self.log_weights - logsumexp(self.log_weights, xp=xp), self.logits)
 
     def log_normalizers(self, *, xp):
-        """``sum_i softplus(theta_ki)``, shape (n_components,): ``s_k(v) = v . theta_k - this``."""
+        """``sum_i softplus(theta_ki)``, shape (n_components,): ``s_k(v) = v @ theta_k - this``."""
         return xp.sum(softplus(self.logits, xp=xp), axis=-1)
 
     def log_density(self, V, *, xp):

@@ -15,6 +15,13 @@ binarized at 0.5):
    enumerable models the error against the exact value is reported too.
 3. The same grid on a 784 x 500 model, where no exact value exists.
 
+``--long-forward`` runs forward AIS alone with up to 100 times the
+temperatures of the defaults on the 784 x 500 models, for both bases: a
+lower bound in probability (it exceeds ``log Z`` by ``t`` nats with
+probability at most ``e^-t``, whether or not the chains mix), and where it
+stops rising with the number of temperatures, the value that every estimate
+of the defaults is to be read against.
+
 ``--defaults --mixture K`` adds rows with a mixture of ``K`` factorised
 distributions fitted on the data (``skneq.rbm.fit_bernoulli_mixture``) as the
 base of the path, everything else at the defaults, for every model.
@@ -27,6 +34,8 @@ Writes ``docs/benchmarks/rbm_ais.rst`` (included by
 
 Run:  OMP_NUM_THREADS=2 python benchmarks/bench_ais.py           (about 10 min on an idle machine)
       OMP_NUM_THREADS=2 python benchmarks/bench_ais.py --quick   (smoke run, < 1 min)
+      OMP_NUM_THREADS=1 python benchmarks/bench_ais.py --long-forward 1000 10000 100000 --seeds 2 \
+          --long-forward-models 0 --long-forward-file rbm_ais_long_forward_model0.rst   (about 20 min; model 1 alike)
 """
 
 from __future__ import annotations
@@ -257,6 +266,7 @@ def _default_run(rbm, seed, n_betas, n_chains, n_steps, base=None, X=None, round
                 rungs=len(works.extra.get("ladder", ())), swap=(float(np.nanmin(rates)), float(np.nanmax(rates))),
                 ss_inversion=stones[0] - stones[1], ss_bennett=stones[2],
                 equilibrated=works.reverse_starts_equilibrated(), n_rounds=len(works.extra["rounds"]),
+                below_ladder=works.reverse_below_ladder(),
                 spread=works.round_spread() or 0.0)
 
 
@@ -272,6 +282,7 @@ def _summary_cells(runs, exact=None):
              f"{np.median(f('ss_bennett')):.2f} [{f('ss_bennett').min():.2f}, {f('ss_bennett').max():.2f}]",
              f"{np.median(f('ss_inversion')):.2f} [{f('ss_inversion').min():.2f}, {f('ss_inversion').max():.2f}]",
              f"{sum(bool(r['equilibrated']) for r in runs)}/{len(runs)}",
+             _below_ladder_cell([r["below_ladder"] for r in runs]),
              "/".join(str(r["n_rounds"]) for r in runs),
              f"{np.median(f('spread')):.2f} [{f('spread').min():.2f}, {f('spread').max():.2f}]"]
     if exact is not None:
@@ -280,6 +291,19 @@ def _summary_cells(runs, exact=None):
                   f"{np.median(f('ss_bennett')) - exact:+.2f}", f"{inside}/{len(runs)}"]
     cells += [f"{np.median(f('time')):.1f}"]
     return cells
+
+
+def _below_ladder_cell(gaps):
+    """Median [min, max] of reverse AIS below the ladder's estimate, and how
+    many runs pass the second equilibrium test (``LADDER_REVERSE_TOL``)."""
+    from skneq.rbm._annealing import LADDER_REVERSE_TOL
+
+    gaps = np.array([np.nan if g is None else g for g in gaps], dtype=float)
+    if np.isnan(gaps).all():
+        return "-"
+    passed = int(np.sum(gaps <= LADDER_REVERSE_TOL))
+    return (f"{np.nanmedian(gaps):.2f} [{np.nanmin(gaps):.2f}, {np.nanmax(gaps):.2f}]; "
+            f"{passed}/{int(np.sum(~np.isnan(gaps)))} pass")
 
 
 def _mixture_bases(X, components):
@@ -303,14 +327,15 @@ def defaults_study(X, args):
     values at 784 x n (n > 20, so the reverse starts come from PT) and, at
     784 x 500, a grid of temperatures x chains at equal cost, over seeds."""
     from skneq import RBM
-    from skneq.rbm._annealing import EQUILIBRIUM_TOL
+    from skneq.rbm._annealing import EQUILIBRIUM_TOL, LADDER_REVERSE_TOL
     from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, LOG_PARTITION_TOL
 
     started = time.perf_counter()
     seeds = list(range(args.seeds))
     mixtures = _mixture_bases(X, args.mixture)
     header = ["model", "K x chains", "forward AIS", "reverse AIS", "width", "Bennett", "Bennett SE",
-              "ESS fwd / rev", "PT ladder estimate", "ladder inversion", "PT passed", "rounds", "round spread"]
+              "ESS fwd / rev", "PT ladder estimate", "ladder inversion", "PT passed", "reverse below ladder",
+              "rounds", "round spread"]
     small_rows, big_rows = [], []
     for n_hidden in args.sizes:
         W, b, c = train(X, n_hidden, 10, 20, seed=0)
@@ -390,6 +415,9 @@ def defaults_study(X, args):
            "bracket is inverted (lower minus upper; at equilibrium about 0 or negative); PT passed: runs whose "
            f"inversion is at most ``EQUILIBRIUM_TOL`` = {EQUILIBRIUM_TOL} nat "
            "(``works.reverse_starts_equilibrated()``); when it fails, reverse AIS is not an upper bound. "
+           "reverse below ladder: ladder estimate minus reverse AIS (``works.reverse_below_ladder()``), and the "
+           f"runs where it is at most ``LADDER_REVERSE_TOL`` = {LADDER_REVERSE_TOL} nats, the second equilibrium "
+           "test. "
            "rounds: rounds run by each seed; round spread: largest minus smallest Bennett estimate over the "
            "rounds of one call (``works.round_spread()``).", "",
            table("Against exact log Z (blockwise enumeration)", header + ["exact", "Bennett - exact",
@@ -400,6 +428,63 @@ def defaults_study(X, args):
     path = OUT.parent / args.defaults_file
     path.write_text("\n".join(out) + "\n")
     print(f"wrote {path}")
+
+
+def long_forward_study(X, args):
+    """Forward AIS alone at 784 x 500 with 10 and 100 times the temperatures of
+    the defaults, data-mean and mixture bases: where it plateaus, the
+    reference of the 784 x 500 rows of ``--defaults``."""
+    from skneq import RBM
+    from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS
+
+    started = time.perf_counter()
+    (label, mixture), = _mixture_bases(X, [20])
+    largest = max(args.long_forward)
+    rows = []
+
+    def write():
+        load = os.getloadavg()
+        head = ["model", "base", "K x chains", "seeds", "forward AIS", "ESS", "s / run"]
+        lines = [".. Written by benchmarks/bench_ais.py --long-forward; do not edit by hand.", "",
+                 f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at "
+                 f"the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
+                 f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+                 f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
+                 f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s so far.", "",
+                 "Every row: ``rbm.annealing_works('forward', n_betas=K, n_chains=chains, base=..., "
+                 "random_state=s)``, one run per seed s = 0, 1, ... (median [min, max] over seeds; "
+                 f"{args.seeds} seeds, 1 at K = {largest}), default schedule. Forward AIS exceeds log Z by t nats "
+                 "with probability at most e^-t, whatever the chains do. Bases: the data mean (the default) and "
+                 f"a {label}. Models: ``RBM(n_components=500, n_iter=10, batch_size=20, random_state=m)`` on "
+                 "MNIST 0-2 (1500 x 784, binarized at 0.5), the 784 x 500 models of ``--defaults``, whose "
+                 f"defaults are {FIT_AIS_BETAS} x {FIT_AIS_CHAINS} per round. ESS: median effective sample size "
+                 "of the importance weights. Time: seconds per run.", "",
+                 ".. list-table:: Forward AIS at 784 x 500 against the number of temperatures", "   :header-rows: 1",
+                 "", "   * - " + "\n     - ".join(head)]
+        lines += ["   * - " + "\n     - ".join(r) for r in rows]
+        path = OUT.parent / args.long_forward_file
+        path.write_text("\n".join(lines) + "\n")
+        print(f"wrote {path}", flush=True)
+
+    for model_seed in args.long_forward_models:
+        W, b, c = train(X, 500, 10, 20, seed=model_seed)
+        rbm = RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0))
+        for base_label, base in (("data mean", None), ("mixture of 20", mixture)):
+            for n_betas in args.long_forward:
+                values, ess, seconds = [], [], []
+                for seed in range(args.seeds if n_betas < largest else 1):
+                    tic = time.perf_counter()
+                    works = rbm.annealing_works("forward", n_betas=n_betas, n_chains=args.long_forward_chains,
+                                                base=base, random_state=seed)
+                    seconds.append(time.perf_counter() - tic)
+                    values.append(works.log_partition("forward"))
+                    ess.append(works.effective_sample_size()[0])
+                    print(model_seed, base_label, n_betas, seed, round(values[-1], 2), round(seconds[-1]), flush=True)
+                v = np.array(values)
+                rows.append([f"784 x 500 (model {model_seed})", base_label, f"{n_betas} x {args.long_forward_chains}",
+                             str(len(v)), f"{np.median(v):.2f} [{v.min():.2f}, {v.max():.2f}]",
+                             f"{np.median(ess):.0f}", f"{np.median(seconds):.0f}"])
+                write()
 
 
 def main(argv=None):
@@ -433,6 +518,15 @@ def main(argv=None):
                         help="--defaults: file name of the table under docs/benchmarks/")
     parser.add_argument("--big-grid", type=lambda t: tuple(int(x) for x in t.split("x")), nargs="+",
                         default=[(1000, 500)], help="K x chains cells at 784 x 500 (--defaults)")
+    parser.add_argument("--long-forward", type=int, nargs="*", default=None, metavar="K",
+                        help="forward AIS alone at 784 x 500 with K temperatures (e.g. 1000 10000 100000; --seeds "
+                             "seeds, one at the largest K), data-mean and mixture bases; writes "
+                             "docs/benchmarks/rbm_ais_long_forward.rst")
+    parser.add_argument("--long-forward-models", type=int, nargs="+", default=[0, 1],
+                        help="--long-forward: seeds of the 784 x 500 models")
+    parser.add_argument("--long-forward-chains", type=int, default=100, help="--long-forward: chains per run")
+    parser.add_argument("--long-forward-file", default="rbm_ais_long_forward.rst",
+                        help="--long-forward: file name of the table under docs/benchmarks/")
     parser.add_argument("--enumeration-only", action="store_true",
                         help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)
@@ -447,6 +541,8 @@ def main(argv=None):
         return pt_check(X, args)
     if args.defaults:
         return defaults_study(X, args)
+    if args.long_forward:
+        return long_forward_study(X, args)
     if args.quick:
         small, big = (10, 12), 32
         grid = dict(bases=("data", "visible"), n_betas_list=(30, 100), n_chains=16, n_groups=2)

@@ -118,12 +118,36 @@ def test_failed_equilibrium_test_warns_even_when_the_sandwich_is_narrow():
     works = _annealing.AnnealingWorks(np.zeros(3), np.zeros(3), 0.0, extra={"stepping_stones": (10.0, 9.0, 9.5)})
     with pytest.warns(LikelihoodWarning, match="not at equilibrium"):
         _warn_if_uncertain(works, (5.0, 5.2))
-    passed = _annealing.AnnealingWorks(np.zeros(3), np.zeros(3), 0.0, extra={"stepping_stones": (9.0, 9.05, 9.02)})
+    # log Z_A = 9 with zero works: reverse AIS 9.0, consistent with the ladder
+    passed = _annealing.AnnealingWorks(np.zeros(3), np.zeros(3), 9.0, extra={"stepping_stones": (9.0, 9.05, 9.02)})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _warn_if_uncertain(passed, (5.0, 5.2))
     with pytest.warns(LikelihoodWarning, match="wider than the tolerance"):
         _warn_if_uncertain(passed, (5.0, 7.0))
+
+
+def test_reverse_far_below_the_ladder_warns_even_when_the_bracket_is_ordered():
+    """The second equilibrium test: reverse AIS (here exactly log Z_A = 0, all
+    reverse works 0) more than LADDER_REVERSE_TOL below the ladder's estimate
+    from the same parallel tempering."""
+    def works(ladder):
+        return _annealing.AnnealingWorks(np.zeros(3), np.zeros(3), 0.0,
+                                         extra={"stepping_stones": (ladder - 0.02, ladder + 0.02, ladder)})
+
+    far = works(_annealing.LADDER_REVERSE_TOL + 0.5)
+    assert far.log_partition("reverse_ais") == 0.0
+    assert far.reverse_starts_equilibrated() is True  # the bracket test alone passes
+    assert far.reverse_below_ladder() == pytest.approx(_annealing.LADDER_REVERSE_TOL + 0.5)
+    with pytest.warns(LikelihoodWarning, match="below the estimate of the parallel-tempering ladder"):
+        _warn_if_uncertain(far, (-0.1, 0.1))
+    near = works(_annealing.LADDER_REVERSE_TOL - 0.5)
+    assert near.failed_checks(1.0) == []
+    # a ladder *below* reverse AIS is what equilibrium allows
+    assert works(-5.0).failed_checks(1.0) == []
+    assert _annealing.AnnealingWorks(np.zeros(3), None, 0.0,
+                                     extra={"stepping_stones": (1.0, 1.0, 1.0)}).reverse_below_ladder() is None
+    assert _annealing.AnnealingWorks(np.zeros(3), np.zeros(3), 0.0).reverse_below_ladder() is None
 
 
 def test_stepping_stone_method_needs_a_ladder():
@@ -148,6 +172,8 @@ def test_library_pt_passes_the_test_and_matches_enumeration():
     exact = float(log_partition_enumerated(Wm, bm, cm, xp=np))
     lower, upper, bennett = works.stepping_stones()
     assert works.reverse_starts_equilibrated() is True
+    # at equilibrium reverse AIS from the top rung and the ladder agree
+    assert abs(works.reverse_below_ladder()) < 0.1
     assert abs(works.log_partition("stepping_stone") - exact) < 0.05
     assert lower - 0.05 <= exact <= upper + 0.05
 

@@ -442,7 +442,7 @@ def long_forward_study(X, args):
     largest = max(args.long_forward)
     rows = []
 
-    def write():
+    def write(done=False):
         load = os.getloadavg()
         head = ["model", "base", "K x chains", "seeds", "forward AIS", "ESS", "s / run"]
         lines = [".. Written by benchmarks/bench_ais.py --long-forward; do not edit by hand.", "",
@@ -450,7 +450,7 @@ def long_forward_study(X, args):
                  f"the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
                  f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
                  f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
-                 f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s so far.", "",
+                 f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s {'in all' if done else 'so far'}.", "",
                  "Every row: ``rbm.annealing_works('forward', n_betas=K, n_chains=chains, base=..., "
                  "random_state=s)``, one run per seed s = 0, 1, ... (median [min, max] over seeds; "
                  f"{args.seeds} seeds, 1 at K = {largest}), default schedule. Forward AIS exceeds log Z by t nats "
@@ -485,6 +485,7 @@ def long_forward_study(X, args):
                              str(len(v)), f"{np.median(v):.2f} [{v.min():.2f}, {v.max():.2f}]",
                              f"{np.median(ess):.0f}", f"{np.median(seconds):.0f}"])
                 write()
+    write(done=True)
 
 
 def main(argv=None):
@@ -518,7 +519,7 @@ def main(argv=None):
                         help="--defaults: file name of the table under docs/benchmarks/")
     parser.add_argument("--big-grid", type=lambda t: tuple(int(x) for x in t.split("x")), nargs="+",
                         default=[(1000, 500)], help="K x chains cells at 784 x 500 (--defaults)")
-    parser.add_argument("--long-forward", type=int, nargs="*", default=None, metavar="K",
+    parser.add_argument("--long-forward", type=int, nargs="+", default=None, metavar="K",
                         help="forward AIS alone at 784 x 500 with K temperatures (e.g. 1000 10000 100000; --seeds "
                              "seeds, one at the largest K), data-mean and mixture bases; writes "
                              "docs/benchmarks/rbm_ais_long_forward.rst")

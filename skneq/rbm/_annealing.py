@@ -365,9 +365,10 @@ class AnnealingWorks:
                            f"(the ladder's own estimate is {stones[2]:.2f})")
         gap = self.reverse_below_ladder()
         if gap is not None and gap > LADDER_REVERSE_TOL:
-            reasons.append(f"reverse AIS ({self.log_partition('reverse_ais'):.2f}) lies {gap:.2f} nat below the "
+            ladder = self.stepping_stones()[2]
+            reasons.append(f"reverse AIS ({ladder - gap:.2f}) lies {gap:.2f} nat below the "
                            f"estimate of the parallel-tempering ladder that drew its starts "
-                           f"({self.stepping_stones()[2]:.2f}); from equilibrium starts it falls t nat below "
+                           f"({ladder:.2f}); from equilibrium starts it falls t nat below "
                            f"log Z with probability at most e^-t, so the starts are not at equilibrium and "
                            f"neither value is an upper bound")
         if interval is None and self.forward is not None and self.reverse is not None:

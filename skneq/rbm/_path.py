@@ -159,11 +159,10 @@ def base_sample(b_A, lead, rng, *, xp):
     one-component mixture uses the same random numbers as its vector).
     """
     lead = tuple(int(n) for n in lead)
+    if is_mixture(b_A) and b_A.n_components == 1:
+        b_A = b_A.logits[0, ...]
     if not is_mixture(b_A):
         p = sigmoid(b_A, xp=xp)
-        return rng.bernoulli(xp.broadcast_to(p, lead + (p.shape[0],)))
-    if b_A.n_components == 1:
-        p = sigmoid(b_A.logits[0, ...], xp=xp)
         return rng.bernoulli(xp.broadcast_to(p, lead + (p.shape[0],)))
     n = math.prod(lead)
     k = rng.categorical(xp.broadcast_to(b_A.log_weights, (n, b_A.n_components)), axis=1)

@@ -3,30 +3,33 @@ from parameters trained elsewhere (a mixin).
 
 File format (``save_checkpoint``), readable with ``numpy.load`` alone:
 
-==========================  =====================================================
-key                         content
-==========================  =====================================================
-``format``                  the string ``"skneq.RBM checkpoint 1"``
-``params_json``             ``get_params()`` as JSON (``backend``, ``random_state``
-                            objects other than ints are stored as ``null``)
-``components``              ``W``, float, shape (n_components, n_features)
-``intercept_visible``       ``b``, shape (n_features,)
-``intercept_hidden``        ``c``, shape (n_components,)
-``visible_mean``            training data mean, shape (n_features,)
-``visible_offset``          visible centering offset, shape (n_features,)
-``hidden_offset``           hidden centering offset, shape (n_components,)
-``persistent_chains``       visible chain states, shape (n_chains, n_features)
-``persistent_hidden``       hidden chain states, shape (n_chains, n_components)
-``tempering_chains``        ``method="pt"`` only: visible states of every rung,
-                            shape (n_temperatures, n_chains, n_features)
-``initial_W/b/c``           parameters at initialisation
-``optimizer_state_i_j``     array ``j`` (for W, b, c) of moment ``i`` of the optimiser
-``optimizer_step``          Adam's step counter (0 for the other rules)
-``counters``                int64 ``[n_iter_, n_updates_, n_features_in_, method calls]``
-``history_json``            ``history_`` without ``params`` as JSON
-``training_rng_state``      only in files written during ``fit``: the NumPy bit
-                            generator state of the training stream, as JSON
-==========================  =====================================================
+================================  =====================================================
+key                               content
+================================  =====================================================
+``format``                        the string ``"skneq.RBM checkpoint 1"``
+``params_json``                   ``get_params()`` as JSON (``backend``, ``random_state``
+                                  objects other than ints are stored as ``null``)
+``components``                    ``W``, float, shape (n_components, n_features)
+``intercept_visible``             ``b``, shape (n_features,)
+``intercept_hidden``              ``c``, shape (n_components,)
+``visible_mean``                  training data mean, shape (n_features,)
+``visible_offset``                visible centering offset, shape (n_features,)
+``hidden_offset``                 hidden centering offset, shape (n_components,)
+``persistent_chains``             visible chain states, shape (n_chains, n_features)
+``persistent_hidden``             hidden chain states, shape (n_chains, n_components)
+``tempering_chains``              ``method="pt"`` only: visible states of every rung,
+                                  shape (n_temperatures, n_chains, n_features)
+``annealing_base_log_weights``    optional: ``annealing_base_``, the mixture base
+``annealing_base_logits``         of ``score``'s AIS: ``log pi_k``, shape (K,), and
+                                  logits, shape (K, n_features); absent when None
+``initial_W/b/c``                 parameters at initialisation
+``optimizer_state_i_j``           array ``j`` (for W, b, c) of moment ``i`` of the optimiser
+``optimizer_step``                Adam's step counter (0 for the other rules)
+``counters``                      int64 ``[n_iter_, n_updates_, n_features_in_, method calls]``
+``history_json``                  ``history_`` without ``params`` as JSON
+``training_rng_state``            only in files written during ``fit``: the NumPy bit
+                                  generator state of the training stream, as JSON
+================================  =====================================================
 
 The training stream of a ``partial_fit`` call is seeded by ``random_state``
 salted with ``n_updates_``, so the counters are its position: a loaded model
@@ -44,6 +47,7 @@ import numpy as np
 
 from .. import _backend
 from .._math import clipped_mean
+from ._path import FactorizedMixture
 
 __all__ = ["CheckpointMixin", "FORMAT"]
 
@@ -110,6 +114,10 @@ class CheckpointMixin:
             arrays["training_rng_state"] = np.asarray(json.dumps(gen.bit_generator.state))
         if "tempering_chains_" in self.__dict__:
             arrays["tempering_chains"] = np_(self.tempering_chains_)
+        base = self.__dict__.get("annealing_base_")
+        if base is not None:
+            arrays["annealing_base_log_weights"] = np_(base.log_weights)
+            arrays["annealing_base_logits"] = np_(base.logits)
         if hasattr(self, "feature_names_in_"):
             arrays["feature_names_in"] = np.asarray(self.feature_names_in_, dtype=str)
         with open(path, "wb") as f:
@@ -151,6 +159,10 @@ class CheckpointMixin:
         rbm.persistent_chains_, rbm.persistent_hidden_ = on(data["persistent_chains"]), on(data["persistent_hidden"])
         if "tempering_chains" in data:
             rbm.tempering_chains_ = on(data["tempering_chains"])
+        rbm.annealing_base_ = None  # also for files written before the key existed
+        if "annealing_base_logits" in data:
+            rbm.annealing_base_ = FactorizedMixture(on(data["annealing_base_log_weights"]),
+                                                    on(data["annealing_base_logits"]))
         rbm.initial_params_ = tuple(np.array(data[f"initial_{n}"]) for n in "Wbc")
         n_moments = 2 if rbm.optimizer == "adam" else 1
         moments = tuple(tuple(on(data[f"optimizer_state_{i}_{j}"]) for j in range(3)) for i in range(n_moments))
@@ -170,7 +182,7 @@ class CheckpointMixin:
 
     @classmethod
     def from_parameters(cls, components, intercept_visible=None, intercept_hidden=None, *, orientation="hidden_visible",
-                        visible_mean=None, backend=None, **params):
+                        visible_mean=None, X=None, backend=None, **params):
         """An RBM holding parameters trained elsewhere, ready to score, sample or train on.
 
         Parameters
@@ -189,8 +201,14 @@ class CheckpointMixin:
             ``rbms`` package's ``weight_matrix`` (then transposed).
         visible_mean : array-like of shape (n_features,) or None
             Mean of the training data (centering offset and AIS base model);
-            default ``sigmoid(b)`` clipped, the marginals of the model without
-            couplings.
+            default the mean of ``X`` when given, else ``sigmoid(b)``
+            clipped, the marginals of the model without couplings.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or None
+            The training data, values in [0, 1]: sets ``visible_mean`` (when
+            not given) and ``annealing_base_`` as ``fit`` would (a mixture
+            fitted on ``X`` when ``annealing_base="mixture"`` and ``score``
+            cannot enumerate). Without it ``annealing_base_`` is None and
+            ``score``'s AIS starts from the data mean.
         backend : None or str
         **params
             Other constructor parameters (``beta``, ``random_state``, ...);
@@ -202,7 +220,7 @@ class CheckpointMixin:
             Fitted: ``n_iter_ = n_updates_ = 0``, persistent chains drawn at
             ``visible_mean`` from the "initialization" stream.
         """
-        from .._validation import check_option
+        from .._validation import check_option, validate_X
 
         check_option(orientation, "orientation", ("hidden_visible", "visible_hidden"))
         if hasattr(components, "components_"):
@@ -230,18 +248,27 @@ class CheckpointMixin:
         for name, a in (("components", W), ("intercept_visible", b), ("intercept_hidden", c)):
             if not np.all(np.isfinite(a)):
                 raise ValueError(f"{name} contains NaN or infinity")
+        rbm = cls(n_components=n_hidden, backend=backend, **params)
+        rbm._validate_params()
+        bk = _backend.resolve(W, backend)
+        if X is not None:
+            X_, _, _ = validate_X(rbm, X, reset=True, backend=bk, accept_sparse=True)
+            if X_.shape[1] != n_visible:
+                raise ValueError(f"X has {X_.shape[1]} features, but the components have n_features={n_visible}")
+            rbm._check_domain(X_, bk.xp)
+            if visible_mean is None:
+                visible_mean = _backend.to_numpy(rbm._column_mean(X_, bk))
         if visible_mean is None:
             mean = clipped_mean((1.0 / (1.0 + np.exp(-b)))[None, :], xp=np)
         else:
             mean = np.asarray(_backend.to_numpy(visible_mean), dtype=np.float64).reshape(-1)
             if mean.shape != (n_visible,) or not np.all((mean >= 0) & (mean <= 1)):
                 raise ValueError(f"visible_mean must have shape ({n_visible},) with values in [0, 1]")
-        rbm = cls(n_components=n_hidden, backend=backend, **params)
-        rbm._validate_params()
-        bk = _backend.resolve(W, backend)
         rbm.n_features_in_ = n_visible
         if feature_names is not None:
             rbm.feature_names_in_ = np.asarray(feature_names, dtype=object)
         W_, b_, c_, mean_ = (bk.asarray(a) for a in (W, b, c, mean))
         rbm._set_initial_state(W_, b_, c_, mean_, bk, rbm._rng(bk, "initialization"))
+        if X is not None:
+            rbm.annealing_base_ = rbm._fit_annealing_base(X_, bk)
         return rbm

@@ -125,6 +125,9 @@ class LikelihoodMixin:
         mixture = resolve_mixture_base(base, X, n_visible, xp=xp, device=bk.device, dtype=dt)
         if mixture is not None:
             return mixture
+        own = self.__dict__.get("annealing_base_")
+        if base is None and X is None and own is not None:
+            return resolve_mixture_base(own, None, n_visible, xp=xp, device=bk.device, dtype=dt)
         if X is not None:
             base = "data_mean" if base is None else base
             mean = self._column_mean(X, _backend.Backend(xp, bk.device, dt))
@@ -194,9 +197,12 @@ class LikelihoodMixin:
             one rung per 0.75 of length (swap rates near 0.6;
             ``skneq.rbm._path``).
         base : {"data_mean", "visible_bias", "uniform", "mixture"}, array, FactorizedMixture or None
-            Base model: independent visible units with bias the logit of the
-            training mean (``None``, ``"data_mean"``; of ``X`` when given),
-            the model's own visible bias, zero, or the given bias of shape
+            Base model. ``None``: the estimator's own, the one ``score``
+            uses: ``annealing_base_`` (the mixture fitted at ``fit``) when it
+            is set and ``X`` is not given, else the data mean (of ``X`` when
+            given). ``"data_mean"``: independent visible units with bias the
+            logit of the training mean (of ``X`` when given); the model's
+            own visible bias, zero, or the given bias of shape
             (n_features,); or a mixture of factorised Bernoulli
             distributions: ``"mixture"`` fits one with
             ``MIXTURE_COMPONENTS`` (20) components on ``X`` (required;
@@ -316,13 +322,16 @@ class LikelihoodMixin:
         """``(log Z, (lower, upper), method)`` of the current parameters and ``beta``.
 
         The cache holds copies of the parameters it was computed from and is
-        used only while they (and ``beta``) are unchanged, so editing
-        ``components_`` or ``set_params(beta=...)`` never reuses a stale value.
+        used only while they, ``beta`` and the base (``annealing_base_``) are
+        unchanged, so editing ``components_`` or ``set_params(beta=...)``
+        never reuses a stale value.
         """
         check_is_fitted(self, "components_")
         params = self._parameters()
         cached = self.__dict__.get("_log_partition_cache")
-        if cached is not None and cached["beta"] == self.beta and _same_arrays(cached["params"], params):
+        base = self.__dict__.get("annealing_base_")
+        if (cached is not None and cached["beta"] == self.beta and cached["base"] is base
+                and _same_arrays(cached["params"], params)):
             return cached["value"], cached["interval"], cached["method"]
         bk = self._fitted_backend()
         if min(self.components_.shape) <= MAX_SCORE_EXACT_UNITS:
@@ -339,7 +348,7 @@ class LikelihoodMixin:
             value, interval, method = works.log_partition("bennett"), works.interval(), "bennett"
             _warn_if_uncertain(works, interval)
         self._log_partition_cache = {
-            "params": tuple(bk.xp.asarray(p, copy=True) for p in params), "beta": self.beta,
+            "params": tuple(bk.xp.asarray(p, copy=True) for p in params), "beta": self.beta, "base": base,
             "value": value, "interval": interval, "method": method,
         }
         return value, interval, method
@@ -352,7 +361,8 @@ class LikelihoodMixin:
         ``MAX_SCORE_EXACT_UNITS`` (24) units, else Bennett's estimate from
         forward and reverse AIS pooled over independent rounds (each
         ``FIT_AIS_BETAS`` = 1000 temperatures, ``FIT_AIS_CHAINS`` = 500 runs
-        each way, data-mean base; reverse runs from parallel tempering along
+        each way, from the estimator's base: ``annealing_base_``, the mixture
+        fitted at ``fit``, or the data mean; reverse runs from parallel tempering along
         the annealing path on a ladder measured on the model,
         ``FIT_PT_SWEEPS`` = 300 sweeps of burn-in from the round's forward-AIS
         end states resampled by weight; at least 2 rounds, more on smaller
@@ -424,7 +434,8 @@ class LikelihoodMixin:
         with ``log Z = log_partition_``: exact blockwise enumeration when the
         smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (24) units;
         otherwise Bennett's acceptance-ratio estimate from forward AIS (1000
-        temperatures, 500 runs per round, a stochastic lower bound) and reverse
+        temperatures, 500 runs per round, from the base ``annealing_base_``
+        fitted at ``fit`` or the data mean; a stochastic lower bound) and reverse
         AIS (a stochastic upper bound) whose runs start from equilibrium
         samples of parallel tempering along the annealing path (measured
         ladder, 300 sweeps of burn-in), not from the persistent training

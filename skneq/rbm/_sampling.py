@@ -105,7 +105,8 @@ class SamplingMixin:
             exactly 1; 0 is the base model itself.
         base : {"data_mean", "visible_bias", "uniform"}, array, FactorizedMixture or None
             Base model of the PT path, as in :meth:`annealing_works`
-            (default the logit of the training mean); ``"uniform"`` makes
+            (default the estimator's own: ``annealing_base_`` when set, else
+            the logit of the training mean); ``"uniform"`` makes
             the ladder plain temperatures ``exp(-betas[k] beta E)``. A
             mixture base is passed fitted
             (``base=skneq.rbm.fit_bernoulli_mixture(X, 20)``): ``sample``

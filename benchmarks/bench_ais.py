@@ -488,6 +488,63 @@ def long_forward_study(X, args):
     write(done=True)
 
 
+def long_pt_study(X, args):
+    """One round of ``score``'s defaults at 784 x 500, with the estimator's own
+    base (the mixture ``fit`` fits) and far more parallel-tempering burn-in
+    for the reverse starts: do the two equilibrium tests pass with enough
+    sweeps, and where do the ladder and the sandwich settle?"""
+    from skneq import RBM
+    from skneq.rbm._annealing import EQUILIBRIUM_TOL, LADDER_REVERSE_TOL
+    from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS
+
+    started = time.perf_counter()
+    rows = []
+    head = ["model", "PT sweeps", "forward AIS", "reverse AIS", "width", "Bennett", "ESS fwd / rev",
+            "PT ladder estimate", "ladder inversion", "reverse below ladder", "rungs", "swap rates", "s / run"]
+
+    def write(done=False):
+        load = os.getloadavg()
+        lines = [".. Written by benchmarks/bench_ais.py --long-pt-study; do not edit by hand.", "",
+                 f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at "
+                 f"the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
+                 f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+                 f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
+                 f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s {'in all' if done else 'so far'}.", "",
+                 f"Every row: one round of ``score``'s defaults, ``rbm.annealing_works('both', n_betas={FIT_AIS_BETAS}, "
+                 f"n_chains={FIT_AIS_CHAINS}, n_steps=sweeps, random_state=0)``, on ``RBM.from_parameters(W, b, c, "
+                 "X=X)``: the base is the mixture of 20 factorised distributions that ``fit`` fits on the training "
+                 "data (the default ``annealing_base``), and only the parallel tempering that draws the reverse "
+                 "starts runs longer. Models: ``RBM(n_components=500, n_iter=10, batch_size=20, random_state=m)`` "
+                 "on MNIST 0-2 (1500 x 784, binarized at 0.5), the 784 x 500 models of ``--defaults``. "
+                 f"Equilibrium tests: ladder inversion at most ``EQUILIBRIUM_TOL`` = {EQUILIBRIUM_TOL} nat, "
+                 f"reverse below ladder at most ``LADDER_REVERSE_TOL`` = {LADDER_REVERSE_TOL} nats "
+                 "(``works.reverse_starts_equilibrated()``, ``works.reverse_below_ladder()``). Time: seconds per "
+                 "call (forward, PT and reverse).", "",
+                 ".. list-table:: 784 x 500, one round, PT burn-in against the equilibrium tests", "   :header-rows: 1",
+                 "", "   * - " + "\n     - ".join(head)]
+        lines += ["   * - " + "\n     - ".join(r) for r in rows]
+        path = OUT.parent / args.long_pt_file
+        path.write_text("\n".join(lines) + "\n")
+        print(f"wrote {path}", flush=True)
+
+    for model_seed in args.long_pt_models:
+        W, b, c = train(X, 500, 10, 20, seed=model_seed)
+        rbm = RBM.from_parameters(W, b, c, X=X)
+        for sweeps in args.long_pt_study:
+            r = _default_run(rbm, 0, FIT_AIS_BETAS, FIT_AIS_CHAINS, sweeps, rounds=1)
+            passed = lambda ok: "pass" if ok else "fail"  # noqa: E731
+            below = r["below_ladder"]
+            rows.append([f"784 x 500 (model {model_seed})", str(sweeps), f"{r['forward']:.2f}", f"{r['reverse']:.2f}",
+                         f"{r['width']:.2f}", f"{r['bennett']:.2f}", f"{r['ess_f']:.0f} / {r['ess_r']:.0f}",
+                         f"{r['ss_bennett']:.2f}",
+                         f"{r['ss_inversion']:.2f} ({passed(r['ss_inversion'] <= EQUILIBRIUM_TOL)})",
+                         "-" if below is None else f"{below:.2f} ({passed(below <= LADDER_REVERSE_TOL)})",
+                         str(r["rungs"]), f"{r['swap'][0]:.2f}-{r['swap'][1]:.2f}", f"{r['time']:.0f}"])
+            print(rows[-1], flush=True)
+            write()
+    write(done=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in well under a minute")
@@ -528,6 +585,14 @@ def main(argv=None):
     parser.add_argument("--long-forward-chains", type=int, default=100, help="--long-forward: chains per run")
     parser.add_argument("--long-forward-file", default="rbm_ais_long_forward.rst",
                         help="--long-forward: file name of the table under docs/benchmarks/")
+    parser.add_argument("--long-pt-study", type=int, nargs="+", default=None, metavar="SWEEPS",
+                        help="one round of score's defaults at 784 x 500 with the estimator's mixture base and "
+                             "SWEEPS parallel-tempering burn-in sweeps for the reverse starts; writes "
+                             "docs/benchmarks/rbm_ais_long_pt.rst")
+    parser.add_argument("--long-pt-models", type=int, nargs="+", default=[0, 1],
+                        help="--long-pt-study: seeds of the 784 x 500 models")
+    parser.add_argument("--long-pt-file", default="rbm_ais_long_pt.rst",
+                        help="--long-pt-study: file name of the table under docs/benchmarks/")
     parser.add_argument("--enumeration-only", action="store_true",
                         help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)
@@ -544,6 +609,8 @@ def main(argv=None):
         return defaults_study(X, args)
     if args.long_forward:
         return long_forward_study(X, args)
+    if args.long_pt_study:
+        return long_pt_study(X, args)
     if args.quick:
         small, big = (10, 12), 32
         grid = dict(bases=("data", "visible"), n_betas_list=(30, 100), n_chains=16, n_groups=2)

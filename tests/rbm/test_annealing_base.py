@@ -207,3 +207,30 @@ def test_the_base_follows_the_backend_and_comes_home(xpb):
     host = estimator_to_numpy(rbm)
     assert isinstance(host.annealing_base_.logits, np.ndarray)
     np.testing.assert_array_equal(host.annealing_base_.logits, _backend.to_numpy(base.logits))
+
+
+def test_the_subsample_is_taken_on_the_backend(xpb, monkeypatch):
+    from skneq.rbm import _estimator, _mixture
+
+    monkeypatch.setattr(_estimator, "MIXTURE_MAX_ROWS", 60)
+    X = _data()
+    with sklearn.config_context(array_api_dispatch=True):
+        rbm = RBM(n_components=N_UNITS, n_iter=0, random_state=0).fit(xpb.asarray(X))
+    rows = np.sort(np.random.default_rng(_mixture.MIXTURE_SEED).choice(X.shape[0], 60, replace=False))
+    reference = fit_bernoulli_mixture(X[rows], 20, random_state=0)
+    np.testing.assert_allclose(_backend.to_numpy(rbm.annealing_base_.logits), reference.logits, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_large_data_fits_the_base_on_a_seeded_subsample(monkeypatch, sparse):
+    """Beyond ``MIXTURE_MAX_ROWS`` rows the base is fitted on that many rows
+    drawn with ``MIXTURE_SEED`` (sorted), the same for dense and sparse X."""
+    import scipy.sparse
+
+    from skneq.rbm import _estimator, _mixture
+
+    monkeypatch.setattr(_estimator, "MIXTURE_MAX_ROWS", 60)
+    X = _data(n_samples=300)
+    rbm, _ = _fitted(X=scipy.sparse.csr_matrix(X) if sparse else X)
+    rows = np.sort(np.random.default_rng(_mixture.MIXTURE_SEED).choice(300, 60, replace=False))
+    _same_mixture(rbm.annealing_base_, fit_bernoulli_mixture(X[rows], 20, random_state=0))

@@ -468,7 +468,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         pt = {}
         if self.method == "pt":
             pt = dict(replicas=self.tempering_chains_, betas=path_ladder(self.n_temperatures),
-                      base_bias=xp.astype(self._base_bias(bk, "data_mean", self.beta), bk.dtype),
+                      base_bias=xp.astype(self._path_base(bk, "data_mean", self.beta), bk.dtype),
                       first_sweep=self.n_updates_ * self.n_steps_per_update)
         self._minibatch_update = MinibatchUpdate(
             self.persistent_chains_, self.persistent_hidden_, min(self.batch_size, X.shape[0]),

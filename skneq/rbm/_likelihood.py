@@ -116,8 +116,9 @@ class LikelihoodMixin:
         W, b, c = self._params64(bk)
         return _k.log_unnormalized_visible(V, W, b, c, self.beta, xp=bk.xp)
 
-    def _base_bias(self, bk, base, beta, X=None):
-        """``b_A`` (float64 on ``bk``) of the base model ``base`` (see ``annealing_works``)."""
+    def _path_base(self, bk, base, beta, X=None):
+        """The annealing path's base for ``base`` (see ``annealing_works``), float64 on ``bk``:
+        a visible bias ``b_A`` of shape (n_features,) or a ``FactorizedMixture``."""
         xp, dt = bk.xp, bk.accurate_dtype()
         n_visible = self.components_.shape[1]
         if X is not None:
@@ -156,7 +157,7 @@ class LikelihoodMixin:
         n_steps = check_int(n_steps, "n_steps", low=0)
         n_visible = self.components_.shape[1]
         dt = bk.accurate_dtype()
-        b_A = self._base_bias(bk, base, beta, X)
+        b_A = self._path_base(bk, base, beta, X)
         if model_samples is not None:
             model_samples = check_model_samples(model_samples, n_visible, _backend.Backend(xp, bk.device, dt))
         if schedule is not None:

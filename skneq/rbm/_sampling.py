@@ -147,7 +147,7 @@ class SamplingMixin:
                 betas = path_ladder(check_int(n_temperatures, "n_temperatures", low=2))
             else:
                 betas = check_path_ladder(betas)
-            b_A = base_astype(self._base_bias(bk, base, beta), bk.dtype, xp=xp)
+            b_A = base_astype(self._path_base(bk, base, beta), bk.dtype, xp=xp)
         V0 = None
         if init is not None:
             V0, _, _ = self._validate_fitted_rows(init)

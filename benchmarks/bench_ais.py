@@ -430,6 +430,24 @@ def defaults_study(X, args):
     print(f"wrote {path}")
 
 
+def _write_study_table(file_name, flag, started, done, description, title, head, rows):
+    """Write a study's table under docs/benchmarks/: provenance (machine, load,
+    date, command, time so far or in all), the description, the list-table."""
+    load = os.getloadavg()
+    lines = [f".. Written by benchmarks/bench_ais.py {flag}; do not edit by hand.", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at "
+             f"the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
+             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+             f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
+             f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s {'in all' if done else 'so far'}.", "",
+             description, "", f".. list-table:: {title}", "   :header-rows: 1", "",
+             "   * - " + "\n     - ".join(head)]
+    lines += ["   * - " + "\n     - ".join(r) for r in rows]
+    path = OUT.parent / file_name
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}", flush=True)
+
+
 def long_forward_study(X, args):
     """Forward AIS alone at 784 x 500 with 10 and 100 times the temperatures of
     the defaults, data-mean and mixture bases: where it plateaus, the
@@ -442,29 +460,19 @@ def long_forward_study(X, args):
     largest = max(args.long_forward)
     rows = []
 
+    head = ["model", "base", "K x chains", "seeds", "forward AIS", "ESS", "s / run"]
+
     def write(done=False):
-        load = os.getloadavg()
-        head = ["model", "base", "K x chains", "seeds", "forward AIS", "ESS", "s / run"]
-        lines = [".. Written by benchmarks/bench_ais.py --long-forward; do not edit by hand.", "",
-                 f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at "
-                 f"the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
-                 f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
-                 f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
-                 f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s {'in all' if done else 'so far'}.", "",
-                 "Every row: ``rbm.annealing_works('forward', n_betas=K, n_chains=chains, base=..., "
-                 "random_state=s)``, one run per seed s = 0, 1, ... (median [min, max] over seeds; "
-                 f"{args.seeds} seeds, 1 at K = {largest}), default schedule. Forward AIS exceeds log Z by t nats "
-                 "with probability at most e^-t, whatever the chains do. Bases: the data mean (the default) and "
-                 f"a {label}. Models: ``RBM(n_components=500, n_iter=10, batch_size=20, random_state=m)`` on "
-                 "MNIST 0-2 (1500 x 784, binarized at 0.5), the 784 x 500 models of ``--defaults``, whose "
-                 f"defaults are {FIT_AIS_BETAS} x {FIT_AIS_CHAINS} per round. ESS: median effective sample size "
-                 "of the importance weights. Time: seconds per run.", "",
-                 ".. list-table:: Forward AIS at 784 x 500 against the number of temperatures", "   :header-rows: 1",
-                 "", "   * - " + "\n     - ".join(head)]
-        lines += ["   * - " + "\n     - ".join(r) for r in rows]
-        path = OUT.parent / args.long_forward_file
-        path.write_text("\n".join(lines) + "\n")
-        print(f"wrote {path}", flush=True)
+        description = ("Every row: ``rbm.annealing_works('forward', n_betas=K, n_chains=chains, base=..., "
+                       "random_state=s)``, one run per seed s = 0, 1, ... (median [min, max] over seeds; "
+                       f"{args.seeds} seeds, 1 at K = {largest}), default schedule. Forward AIS exceeds log Z by t nats "
+                       "with probability at most e^-t, whatever the chains do. Bases: the data mean and "
+                       f"a {label}. Models: ``RBM(n_components=500, n_iter=10, batch_size=20, random_state=m)`` on "
+                       "MNIST 0-2 (1500 x 784, binarized at 0.5), the 784 x 500 models of ``--defaults``, whose "
+                       f"defaults are {FIT_AIS_BETAS} x {FIT_AIS_CHAINS} per round. ESS: median effective sample size "
+                       "of the importance weights. Time: seconds per run.")
+        _write_study_table(args.long_forward_file, "--long-forward", started, done, description,
+                           "Forward AIS at 784 x 500 against the number of temperatures", head, rows)
 
     for model_seed in args.long_forward_models:
         W, b, c = train(X, 500, 10, 20, seed=model_seed)
@@ -503,29 +511,18 @@ def long_pt_study(X, args):
             "PT ladder estimate", "ladder inversion", "reverse below ladder", "rungs", "swap rates", "s / run"]
 
     def write(done=False):
-        load = os.getloadavg()
-        lines = [".. Written by benchmarks/bench_ais.py --long-pt-study; do not edit by hand.", "",
-                 f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at "
-                 f"the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
-                 f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
-                 f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
-                 f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s {'in all' if done else 'so far'}.", "",
-                 f"Every row: one round of ``score``'s defaults, ``rbm.annealing_works('both', n_betas={FIT_AIS_BETAS}, "
-                 f"n_chains={FIT_AIS_CHAINS}, n_steps=sweeps, random_state=0)``, on ``RBM.from_parameters(W, b, c, "
-                 "X=X)``: the base is the mixture of 20 factorised distributions that ``fit`` fits on the training "
-                 "data (the default ``annealing_base``), and only the parallel tempering that draws the reverse "
-                 "starts runs longer. Models: ``RBM(n_components=500, n_iter=10, batch_size=20, random_state=m)`` "
-                 "on MNIST 0-2 (1500 x 784, binarized at 0.5), the 784 x 500 models of ``--defaults``. "
-                 f"Equilibrium tests: ladder inversion at most ``EQUILIBRIUM_TOL`` = {EQUILIBRIUM_TOL} nat, "
-                 f"reverse below ladder at most ``LADDER_REVERSE_TOL`` = {LADDER_REVERSE_TOL} nats "
-                 "(``works.reverse_starts_equilibrated()``, ``works.reverse_below_ladder()``). Time: seconds per "
-                 "call (forward, PT and reverse).", "",
-                 ".. list-table:: 784 x 500, one round, PT burn-in against the equilibrium tests", "   :header-rows: 1",
-                 "", "   * - " + "\n     - ".join(head)]
-        lines += ["   * - " + "\n     - ".join(r) for r in rows]
-        path = OUT.parent / args.long_pt_file
-        path.write_text("\n".join(lines) + "\n")
-        print(f"wrote {path}", flush=True)
+        description = (f"Every row: one round of ``score``'s defaults, ``rbm.annealing_works('both', n_betas={FIT_AIS_BETAS}, "
+                       f"n_chains={FIT_AIS_CHAINS}, n_steps=sweeps, random_state=0)``, on ``RBM.from_parameters(W, b, c, "
+                       "X=X)``: the base is the mixture of 20 factorised distributions that ``fit`` fits on the training "
+                       "data (the default ``annealing_base``), and only the parallel tempering that draws the reverse "
+                       "starts runs longer. Models: ``RBM(n_components=500, n_iter=10, batch_size=20, random_state=m)`` "
+                       "on MNIST 0-2 (1500 x 784, binarized at 0.5), the 784 x 500 models of ``--defaults``. "
+                       f"Equilibrium tests: ladder inversion at most ``EQUILIBRIUM_TOL`` = {EQUILIBRIUM_TOL} nat, "
+                       f"reverse below ladder at most ``LADDER_REVERSE_TOL`` = {LADDER_REVERSE_TOL} nats "
+                       "(``works.reverse_starts_equilibrated()``, ``works.reverse_below_ladder()``). Time: seconds per "
+                       "call (forward, PT and reverse).")
+        _write_study_table(args.long_pt_file, "--long-pt-study", started, done, description,
+                           "784 x 500, one round, PT burn-in against the equilibrium tests", head, rows)
 
     for model_seed in args.long_pt_models:
         W, b, c = train(X, 500, 10, 20, seed=model_seed)
@@ -543,6 +540,15 @@ def long_pt_study(X, args):
             print(rows[-1], flush=True)
             write()
     write(done=True)
+
+
+def _study_models_and_file(parser, prefix, study):
+    """``PREFIX-models`` (seeds of the 784 x 500 models, default 0 1) and
+    ``PREFIX-file`` (the table's name under docs/benchmarks/) of a study."""
+    parser.add_argument(f"{prefix}-models", type=int, nargs="+", default=[0, 1],
+                        help=f"{study}: seeds of the 784 x 500 models")
+    parser.add_argument(f"{prefix}-file", default=f"rbm_ais_{prefix[2:].replace('-', '_')}.rst",
+                        help=f"{study}: file name of the table under docs/benchmarks/")
 
 
 def main(argv=None):
@@ -580,19 +586,13 @@ def main(argv=None):
                         help="forward AIS alone at 784 x 500 with K temperatures (e.g. 1000 10000 100000; --seeds "
                              "seeds, one at the largest K), data-mean and mixture bases; writes "
                              "docs/benchmarks/rbm_ais_long_forward.rst")
-    parser.add_argument("--long-forward-models", type=int, nargs="+", default=[0, 1],
-                        help="--long-forward: seeds of the 784 x 500 models")
+    _study_models_and_file(parser, "--long-forward", "--long-forward")
     parser.add_argument("--long-forward-chains", type=int, default=100, help="--long-forward: chains per run")
-    parser.add_argument("--long-forward-file", default="rbm_ais_long_forward.rst",
-                        help="--long-forward: file name of the table under docs/benchmarks/")
     parser.add_argument("--long-pt-study", type=int, nargs="+", default=None, metavar="SWEEPS",
                         help="one round of score's defaults at 784 x 500 with the estimator's mixture base and "
                              "SWEEPS parallel-tempering burn-in sweeps for the reverse starts; writes "
                              "docs/benchmarks/rbm_ais_long_pt.rst")
-    parser.add_argument("--long-pt-models", type=int, nargs="+", default=[0, 1],
-                        help="--long-pt-study: seeds of the 784 x 500 models")
-    parser.add_argument("--long-pt-file", default="rbm_ais_long_pt.rst",
-                        help="--long-pt-study: file name of the table under docs/benchmarks/")
+    _study_models_and_file(parser, "--long-pt", "--long-pt-study")
     parser.add_argument("--enumeration-only", action="store_true",
                         help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)

@@ -584,8 +584,8 @@ def estimator_to_numpy(estimator):
     for key, value in vars(estimator).items():
         if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray):
             converted[key] = to_numpy(value)
-        elif callable(getattr(value, "to_numpy", None)) and not isinstance(value, type):
-            converted[key] = value.to_numpy()  # containers of arrays (the RBM's mixture base)
+        elif type(value).__module__.startswith("skneq.") and callable(getattr(value, "to_numpy", None)):
+            converted[key] = value.to_numpy()  # skneq's containers of arrays (the RBM's mixture base)
     # Deep-copy everything else without going through the device arrays.
     shallow = copy.copy(estimator)
     for key in converted:

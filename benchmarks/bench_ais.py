@@ -36,6 +36,8 @@ Run:  OMP_NUM_THREADS=2 python benchmarks/bench_ais.py           (about 10 min o
       OMP_NUM_THREADS=2 python benchmarks/bench_ais.py --quick   (smoke run, < 1 min)
       OMP_NUM_THREADS=1 python benchmarks/bench_ais.py --long-forward 1000 10000 100000 --seeds 2 \
           --long-forward-models 0 --long-forward-file rbm_ais_long_forward_model0.rst   (about 20 min; model 1 alike)
+      OMP_NUM_THREADS=1 python benchmarks/bench_ais.py --long-pt-study 300 3000 20000 \
+          --long-pt-models 0 --long-pt-file rbm_ais_long_pt_model0.rst   (about 45 min; model 1 alike)
 """
 
 from __future__ import annotations
@@ -159,6 +161,23 @@ def table_rst(title, rows):
     return "\n".join(lines) + "\n"
 
 
+def _list_table(title, head, rows):
+    """An RST list-table: header row ``head``, then ``rows`` (lists of cell strings)."""
+    lines = [f".. list-table:: {title}", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head)]
+    lines += ["   * - " + "\n     - ".join(r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _provenance(command_args, note=""):
+    """The table's provenance sentence up to its command: machine, NumPy, the
+    load at the end (``note`` after it), date and the command line."""
+    load = os.getloadavg()
+    return (f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
+            f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}{note}. Date: "
+            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
+            f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py {command_args}``")
+
+
 def pt_check(X, args, n_hidden=20, n_chains=200, n_sweeps=100):
     """Are PT samples at equilibrium? Mean log p*(v) of the target replica against
     exact samples, and reverse AIS (data base, K = 300) against the exact log Z."""
@@ -201,12 +220,8 @@ def pt_check(X, args, n_hidden=20, n_chains=200, n_sweeps=100):
         rows.append(judge(label, V[-1], time.perf_counter() - tic, acc))
     V_pt, acc, t_pt = pt_samples(W, b, c, X, n_chains, 16, 0.05, n_sweeps, seed=0)
     rows.append(judge("annealing path, 16 from 0 (0, then 0.05 to 1), from base samples", V_pt, t_pt, acc))
-    load = os.getloadavg()
     out = [".. Written by benchmarks/bench_ais.py --pt-check; do not edit by hand.", "",
-           f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
-           f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
-           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
-           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py --pt-check``. "
+           _provenance("--pt-check") + ". "
            f"Model: 784 x {n_hidden} (exact log Z {log_z:.3f}); {n_chains} chains, {n_sweeps} PT sweeps; reverse "
            "AIS with the data-mean base and 300 temperatures.", "",
            ".. list-table::", "   :header-rows: 1", "",
@@ -227,13 +242,9 @@ def enumeration_only(X, args):
         per = t / (2**n_hidden * W.shape[1]) * 1e9 * args.threads
         print(f"784 x {n_hidden}: log Z {log_z:.3f} in {t:.1f} s ({per:.2f} ns per state-pixel-thread)", flush=True)
         rows.append((n_hidden, log_z, t, per))
-    load = os.getloadavg()
     out = [".. Written by benchmarks/bench_ais.py --enumeration-only; do not edit by hand.", "",
-           f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
-           f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} (other jobs shared the cores). Date: "
-           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
-           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py --enumeration-only "
-           f"--sizes {' '.join(map(str, args.sizes))} --threads {args.threads}``.", "",
+           _provenance(f"--enumeration-only --sizes {' '.join(map(str, args.sizes))} --threads {args.threads}",
+                       " (other jobs shared the cores)") + ".", "",
            ".. list-table::", "   :header-rows: 1", "",
            "   * - model\n     - exact log Z\n     - time (s)\n     - ns per (state x pixel) x thread"]
     for n_hidden, log_z, t, per in rows:
@@ -384,19 +395,9 @@ def defaults_study(X, args):
                          f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs))
         print(big_rows[-1], flush=True)
     info = first_big_run[0] if first_big_run else None  # the ladder of the defaults (model 0, seed 0)
-    load = os.getloadavg()
-
-    def table(title, head, rows):
-        lines = [f".. list-table:: {title}", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head)]
-        lines += ["   * - " + "\n     - ".join(r) for r in rows]
-        return "\n".join(lines) + "\n"
 
     out = [".. Written by benchmarks/bench_ais.py --defaults; do not edit by hand.", "",
-           f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at the "
-           f"end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
-           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
-           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
-           f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s in all.", "",
+           _provenance(" ".join(sys.argv[1:])) + f"; {time.perf_counter() - started:.0f} s in all.", "",
            f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, tol={LOG_PARTITION_TOL}, "
            f"max_rounds=fit_rounds(shape), random_state=s)``, as ``score`` calls it (independent rounds of K x "
            f"chains, at least 2, until forward, reverse and the rounds agree within the tolerance), for seeds "
@@ -420,11 +421,10 @@ def defaults_study(X, args):
            "test. "
            "rounds: rounds run by each seed; round spread: largest minus smallest Bennett estimate over the "
            "rounds of one call (``works.round_spread()``).", "",
-           table("Against exact log Z (blockwise enumeration)", header + ["exact", "Bennett - exact",
-                                                                       "ladder - exact",
-                                                                       "exact inside [fwd, rev]", "s / run"],
-                 small_rows), "",
-           table("784 x 500 (no exact value)", header + ["s / run"], big_rows) if big_rows else ""]
+           _list_table("Against exact log Z (blockwise enumeration)",
+                       header + ["exact", "Bennett - exact", "ladder - exact", "exact inside [fwd, rev]", "s / run"],
+                       small_rows), "",
+           _list_table("784 x 500 (no exact value)", header + ["s / run"], big_rows) if big_rows else ""]
     path = OUT.parent / args.defaults_file
     path.write_text("\n".join(out) + "\n")
     print(f"wrote {path}")
@@ -433,18 +433,12 @@ def defaults_study(X, args):
 def _write_study_table(file_name, flag, started, done, description, title, head, rows):
     """Write a study's table under docs/benchmarks/: provenance (machine, load,
     date, command, time so far or in all), the description, the list-table."""
-    load = os.getloadavg()
     lines = [f".. Written by benchmarks/bench_ais.py {flag}; do not edit by hand.", "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}; load average at "
-             f"the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}. Date: "
-             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Command: ``OMP_NUM_THREADS="
-             f"{os.environ.get('OMP_NUM_THREADS', 'unset')} python benchmarks/bench_ais.py "
-             f"{' '.join(sys.argv[1:])}``; {time.perf_counter() - started:.0f} s {'in all' if done else 'so far'}.", "",
-             description, "", f".. list-table:: {title}", "   :header-rows: 1", "",
-             "   * - " + "\n     - ".join(head)]
-    lines += ["   * - " + "\n     - ".join(r) for r in rows]
+             _provenance(" ".join(sys.argv[1:]))
+             + f"; {time.perf_counter() - started:.0f} s {'in all' if done else 'so far'}.", "",
+             description, "", _list_table(title, head, rows)]
     path = OUT.parent / file_name
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines))
     print(f"wrote {path}", flush=True)
 
 
@@ -459,7 +453,6 @@ def long_forward_study(X, args):
     (label, mixture), = _mixture_bases(X, [20])
     largest = max(args.long_forward)
     rows = []
-
     head = ["model", "base", "K x chains", "seeds", "forward AIS", "ESS", "s / run"]
 
     def write(done=False):
@@ -507,6 +500,7 @@ def long_pt_study(X, args):
 
     started = time.perf_counter()
     rows = []
+    passed = lambda ok: "pass" if ok else "fail"  # noqa: E731
     head = ["model", "PT sweeps", "forward AIS", "reverse AIS", "width", "Bennett", "ESS fwd / rev",
             "PT ladder estimate", "ladder inversion", "reverse below ladder", "rungs", "swap rates", "s / run"]
 
@@ -529,7 +523,6 @@ def long_pt_study(X, args):
         rbm = RBM.from_parameters(W, b, c, X=X)
         for sweeps in args.long_pt_study:
             r = _default_run(rbm, 0, FIT_AIS_BETAS, FIT_AIS_CHAINS, sweeps, rounds=1)
-            passed = lambda ok: "pass" if ok else "fail"  # noqa: E731
             below = r["below_ladder"]
             rows.append([f"784 x 500 (model {model_seed})", str(sweeps), f"{r['forward']:.2f}", f"{r['reverse']:.2f}",
                          f"{r['width']:.2f}", f"{r['bennett']:.2f}", f"{r['ess_f']:.0f} / {r['ess_r']:.0f}",

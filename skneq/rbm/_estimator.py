@@ -405,8 +405,6 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         if n_samples > MIXTURE_MAX_ROWS:
             rows = np.sort(np.random.default_rng(MIXTURE_SEED).choice(n_samples, MIXTURE_MAX_ROWS, replace=False))
             X = self._rows(X, rows if is_sparse(X) else bk.asarray(rows, dtype=bk.xp.int64), bk, bk.accurate_dtype())
-        elif is_sparse(X):
-            X = self._rows(X, slice(0, n_samples), bk, bk.accurate_dtype())
         with blas_threads(bk):
             mixture = fit_bernoulli_mixture(X, min(MIXTURE_COMPONENTS, int(X.shape[0])), random_state=MIXTURE_SEED)
         return mixture.to(bk.xp, bk.device, bk.accurate_dtype())

@@ -25,7 +25,15 @@ Steps, each timed and recorded even if it fails, within a 10-minute budget
 6. the adversarial accuracy (eq. B4 of Fournier & Urbani) on 10,000 data
    vs 10,000 generated samples of 784 binary features;
 7. ReciprocalSpaceProjector decomposition (784 x 500) and the
-   thermodynamics Gibbs sweep (784 x 64, 10,000 chains).
+   thermodynamics Gibbs sweep (784 x 64, 10,000 chains);
+8. the log Z of a 784 x 500 RBM (issue 16's target: a forward/reverse
+   sandwich under 1 nat in under 2 minutes): model 1 of
+   ``benchmarks/bench_ais.py`` (trained on the host with NumPy, the same
+   call as the CPU tables), moved to the device with its mixture base;
+   one call of ``score``'s defaults, then one round with 3,000 and 20,000
+   parallel-tempering burn-in sweeps (the CPU's certified recipe, 8 and 40
+   minutes on a 2-core CPU: ``docs/benchmarks/rbm_ais_long_pt_model1.rst``),
+   each with its time and the two equilibrium tests.
 
 The figures are written between the ``gpu-check`` markers of
 ``docs/benchmarks.md`` (``--output`` to write elsewhere) with the device,
@@ -59,9 +67,14 @@ BUDGET_S = 480.0  # steps; pip install and start-up fit in the rest of 10 minute
 #: Paper sizes (GPU run) and tiny sizes (``--smoke`` on NumPy).
 SIZES = {
     "paper": dict(n_visible=784, n_hidden=500, n_chains=1000, pcd_steps=100, nmm_chains=(1, 64, 512),
-                  nmm_epochs=120, nmm_runs=36, chaotic=(500, 500, 100), aai_n=10_000, thermo_chains=10_000, repeats=5),
+                  nmm_epochs=120, nmm_runs=36, chaotic=(500, 500, 100), aai_n=10_000, thermo_chains=10_000, repeats=5,
+                  log_z=dict(n_hidden=500, n_iter=10, n_betas=None, n_chains=None, n_steps=None,
+                             long_sweeps=(3000, 20000))),
+    # The log-Z smoke model has more units than score enumerates (24), so it
+    # takes the device path's every branch: mixture base, ladder, PT, both tests.
     "smoke": dict(n_visible=784, n_hidden=8, n_chains=10, pcd_steps=2, nmm_chains=(1, 4),
-                  nmm_epochs=1, nmm_runs=2, chaotic=(8, 10, 3), aai_n=50, thermo_chains=20, repeats=1),
+                  nmm_epochs=1, nmm_runs=2, chaotic=(8, 10, 3), aai_n=50, thermo_chains=20, repeats=1,
+                  log_z=dict(n_hidden=25, n_iter=1, n_betas=20, n_chains=10, n_steps=5, long_sweeps=(10,))),
 }
 
 
@@ -251,6 +264,48 @@ def step_reciprocal_thermo(backend, sizes):
     return rows
 
 
+def step_rbm_log_z(backend, sizes):
+    from skneq import RBM
+    from skneq.rbm._annealing import EQUILIBRIUM_TOL, LADDER_REVERSE_TOL
+    from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, LOG_PARTITION_TOL
+
+    bench = _load_benchmark("bench_ais")
+    cfg = sizes["log_z"]
+    n_betas, n_chains = cfg["n_betas"] or FIT_AIS_BETAS, cfg["n_chains"] or FIT_AIS_CHAINS
+    X = np.asarray(_mnist(), dtype=np.float64)
+    # Trained on the host with NumPy, as the CPU tables' model 1, so the
+    # device's figures read against docs/benchmarks/rbm_ais_long_pt_model1.rst.
+    W, b, c = bench.train(X, cfg["n_hidden"], cfg["n_iter"], 20, seed=1)
+    rbm = RBM.from_parameters(W, b, c, X=X, backend=backend)
+    shape = f"{sizes['n_visible']} x {cfg['n_hidden']}"
+
+    def figure(r):
+        below = "-" if r["below_ladder"] is None else f"{r['below_ladder']:.2f}"
+        tests = "pass" if (r["equilibrated"] and (r["below_ladder"] is None or r["below_ladder"] <= LADDER_REVERSE_TOL)) \
+            else "fail"
+        return (f"forward {r['forward']:.2f}, reverse {r['reverse']:.2f} (width {r['width']:.2f}), Bennett "
+                f"{r['bennett']:.2f}, ladder {r['ss_bennett']:.2f}; inversion {r['ss_inversion']:.2f} "
+                f"(<= {EQUILIBRIUM_TOL}), reverse below ladder {below} (<= {LADDER_REVERSE_TOL}): tests {tests}; "
+                f"{r['n_rounds']} round(s), {r['time']:.1f} s")
+
+    # score's defaults, rounds and all (the call score makes), seed 0.
+    steps = cfg["n_steps"] or FIT_PT_SWEEPS
+    r = bench._default_run(rbm, 0, n_betas, n_chains, steps)
+    rows = [(f"RBM log Z {shape} (model 1), score's defaults ({n_betas} x {n_chains}, {steps} PT sweeps; "
+             f"target: width < {LOG_PARTITION_TOL} nat in < 120 s)", figure(r))]
+    for sweeps in cfg["long_sweeps"]:
+        # Seconds per PT sweep, over-estimated (the AIS runs of the round are
+        # counted in): a longer run that would eat half the budget is skipped.
+        per_sweep = r["time"] / (r["n_rounds"] * steps)
+        if per_sweep * sweeps > BUDGET_S / 2:
+            rows.append((f"RBM log Z {shape} (model 1), one round, {sweeps} PT burn-in sweeps",
+                         f"skipped: projected {per_sweep * sweeps:.0f} s, over half the budget"))
+            continue
+        r, steps = bench._default_run(rbm, 0, n_betas, n_chains, sweeps, rounds=1), sweeps
+        rows.append((f"RBM log Z {shape} (model 1), one round, {sweeps} PT burn-in sweeps", figure(r)))
+    return rows
+
+
 STEPS = [
     ("device", step_device, "print the CUDA device (CuPy)"),
     ("tests", step_tests, "python -m pytest -m gpu tests  (the gpu mark + the backend fixture's cupy row)"),
@@ -259,6 +314,8 @@ STEPS = [
     ("chaotic", step_chaotic, "ChaoticRNNGenerator paper-size step (784/500/500/100): steps/s, 300k-step time"),
     ("aai", step_aai, "adversarial_accuracy 10k x 10k x 784"),
     ("reciprocal+thermo", step_reciprocal_thermo, "ReciprocalSpaceProjector SVD 784x500; Gibbs 784x64, 10k chains"),
+    ("rbm-log-z", step_rbm_log_z, "RBM log Z 784x500 on the device: score's defaults, then 3,000 and 20,000 PT "
+                                  "sweeps, with the equilibrium tests (issue 16's sandwich target)"),
 ]
 
 

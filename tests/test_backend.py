@@ -262,7 +262,8 @@ def test_gpu_check_dry_run_lists_every_step():
     out = subprocess.run(["bash", str(root / "benchmarks" / "gpu_check.sh"), "--dry-run"], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    for step in ("pip install", "pytest -m gpu", "784x500", "PCD-100", "512 chains", "300k", "10k x 10k"):
+    for step in ("pip install", "pytest -m gpu", "784x500", "PCD-100", "512 chains", "300k", "10k x 10k",
+                 "RBM log Z 784x500"):
         assert step in out.stdout, step
 
 
@@ -279,6 +280,22 @@ def test_gpu_check_smoke_writes_its_section(tmp_path, capsys):
     for row in ("| rbm | RBM Gibbs sweep", "| rbm | RBM PCD-2 update", "| chaotic |", "| aai | adversarial_accuracy"):
         assert row in text, row
     assert "FAILED" not in text and "--smoke" in text
+
+
+def test_gpu_check_log_z_step_runs_and_skips_what_would_overrun(monkeypatch):
+    """The log-Z step (issue 16's sandwich target on a device), on NumPy at
+    the smoke size: score's defaults, then the longer rounds; a round whose
+    projected time would take half the budget is recorded as skipped."""
+    gpu_check = _gpu_check_module()
+    sizes = gpu_check.SIZES["smoke"]
+    rows = gpu_check.step_rbm_log_z("numpy", sizes)
+    assert len(rows) == 1 + len(sizes["log_z"]["long_sweeps"])
+    assert "score's defaults" in rows[0][0] and "10 PT burn-in sweeps" in rows[1][0]
+    for _, figure in rows:
+        assert "forward" in figure and "Bennett" in figure and ("tests pass" in figure or "tests fail" in figure)
+    monkeypatch.setattr(gpu_check, "BUDGET_S", 1e-6)
+    rows = gpu_check.step_rbm_log_z("numpy", sizes)
+    assert rows[1][1].startswith("skipped: projected")
 
 
 def test_compute_namespace_prefers_the_device_array():

@@ -22,6 +22,10 @@ probability at most ``e^-t``, whether or not the chains mix), and where it
 stops rising with the number of temperatures, the value that every estimate
 of the defaults is to be read against.
 
+``--sample-base-study`` fits the mixture base on states of the tempering of
+``score``'s reverse starts instead of the data, and runs forward AIS from it
+and reverse AIS from held-out states: which end of the sandwich was off.
+
 ``--defaults --mixture K`` adds rows with a mixture of ``K`` factorised
 distributions fitted on the data (``skneq.rbm.fit_bernoulli_mixture``) as the
 base of the path, everything else at the defaults, for every model.
@@ -38,6 +42,8 @@ Run:  OMP_NUM_THREADS=2 python benchmarks/bench_ais.py           (about 10 min o
           --long-forward-models 0 --long-forward-file rbm_ais_long_forward_model0.rst   (about 20 min; model 1 alike)
       OMP_NUM_THREADS=1 python benchmarks/bench_ais.py --long-pt-study 300 3000 20000 \
           --long-pt-models 0 --long-pt-file rbm_ais_long_pt_model0.rst   (about 45 min; model 1 alike)
+      OMP_NUM_THREADS=1 python benchmarks/bench_ais.py --sample-base-study 300 3000 20000 \
+          --sample-base-models 1 --sample-base-file rbm_ais_sample_base_model1.rst   (about an hour; model 0 alike)
 """
 
 from __future__ import annotations
@@ -535,6 +541,94 @@ def long_pt_study(X, args):
     write(done=True)
 
 
+def sample_base_study(X, args):
+    """Which end of the model-1 sandwich is off? Forward AIS from a base
+    fitted on the model's own parallel-tempering states.
+
+    Forward AIS stays about 2 nats below the tested ladder and reverse AIS on
+    model 1 (``--long-pt-study``) whatever its base and temperatures. If it
+    misses modes that the tempering finds, a base fitted on the tempering's
+    states starts chains in them and closes the gap; if it stays put with
+    such a base, the tempering's states, tested or not, carry the error.
+    Per row: one forward-AIS run from the estimator's base (the data
+    mixture) seeds the parallel tempering of ``score``'s reverse starts
+    (``PathSampler``, as ``annealing_works`` runs it, on its own stream),
+    which burns in ``SWEEPS`` sweeps and draws 1000 states, 500 from 25
+    chains (``V_fit``) and 500 from the other 25 (``V``); then from the data
+    mixture: reverse AIS from ``V`` and the ladder's stepping-stone
+    estimate; from a mixture of 20 fitted on ``V_fit``: forward AIS (seeds
+    0, 1) and reverse AIS from ``V``."""
+    from skneq import RBM, _backend
+    from skneq.rbm import fit_bernoulli_mixture
+    from skneq.rbm._annealing import ais_works, base_log_partition, default_betas
+    from skneq.rbm._free_energy import stepping_stone_log_partition
+    from skneq.rbm._ladder import PathSampler
+    from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS
+
+    started = time.perf_counter()
+    rows = []
+    head = ["model", "PT sweeps", "data mixture: reverse AIS from V", "data mixture: ladder [lower, upper]",
+            "V mixture: forward AIS, seeds 0 / 1", "V mixture: ESS fwd", "V mixture: reverse AIS from V",
+            "reference forward AIS (data mixture, seed 0)", "s / row"]
+
+    def write(done=False):
+        description = (
+            "Which end of the 784 x 500 sandwich is off? Every row: ``RBM.from_parameters(W, b, c, X=X)`` (base: "
+            "the data mixture of 20 that ``fit`` fits); one forward-AIS run from it (seed 0, "
+            f"{FIT_AIS_BETAS} temperatures x {FIT_AIS_CHAINS} runs) seeds the parallel tempering of ``score``'s "
+            "reverse starts along the path from that base (the measured ladder, 50 chains, ``PathSampler`` as "
+            "``annealing_works`` runs it), which burns in the row's sweeps and draws 1000 states: 500 from 25 "
+            "chains fit the V mixture, 500 from the other 25 (V, independent of them) start the reverse runs. "
+            "From the data mixture: reverse AIS from V and the ladder's stepping-stone estimate. From the "
+            "mixture of 20 fitted on the first 500 (EM, seed 0): forward AIS on two seeds and reverse AIS from "
+            "V. Forward AIS is a lower "
+            "bound in probability from any base; the reverse values are upper bounds only if V is at "
+            "equilibrium. Models as ``--long-pt-study``. Time: seconds per row.")
+        _write_study_table(args.sample_base_file, "--sample-base-study", started, done, description,
+                           "784 x 500: forward AIS from a base fitted on the tempering's states", head, rows)
+
+    bk = _backend.resolve(None, "numpy", "float64")
+    betas = default_betas(FIT_AIS_BETAS, xp=np)
+    for model_seed in args.sample_base_models:
+        W, b, c = train(X, 500, 10, 20, seed=model_seed)
+        rbm = RBM.from_parameters(W, b, c, X=X)
+        data_mix = rbm.annealing_base_
+        norm = data_mix.normalized(xp=np)
+        for sweeps in args.sample_base_study:
+            tic = time.perf_counter()
+            rng = _backend.make_rng(bk, 0, 1)
+            works, V_end = ais_works(W, b, c, norm, betas, FIT_AIS_CHAINS, rng, xp=np, return_states=True)
+            sampler = PathSampler(W, b, c, norm, rng, xp=np, n_temperatures=None, n_steps=sweeps,
+                                  n_chains=FIT_AIS_CHAINS, seed_states=(V_end, works))
+            # 2 x 500 states, frame-major (frames x 50 chains): the first 25
+            # chains' states fit the V mixture, the other 25 chains' start the
+            # reverse runs. PT chains never exchange states, so the halves are
+            # independent; reverse runs from the very states a base was fitted
+            # on would be biased low (the base fits those states).
+            V = np.asarray(sampler.draw(2 * FIT_AIS_CHAINS)).reshape(-1, sampler.V.shape[1], W.shape[1])
+            half = V.shape[1] // 2
+            V_fit, V = V[:, :half].reshape(-1, W.shape[1]), V[:, half:].reshape(-1, W.shape[1])
+            log_z_a = float(base_log_partition(norm, W.shape[0], xp=np))
+            lower, upper, ladder = stepping_stone_log_partition(log_z_a, *sampler.stone_frames())
+            reference = rbm.annealing_works("forward", n_betas=FIT_AIS_BETAS, n_chains=FIT_AIS_CHAINS,
+                                            base=data_mix, random_state=0).log_partition("forward")
+            rev_data = rbm.annealing_works("reverse", n_betas=FIT_AIS_BETAS, model_samples=V, base=data_mix,
+                                           random_state=0).log_partition("reverse")
+            v_mix = fit_bernoulli_mixture(V_fit, 20, random_state=0)
+            fwd = [rbm.annealing_works("forward", n_betas=FIT_AIS_BETAS, n_chains=FIT_AIS_CHAINS, base=v_mix,
+                                       random_state=s) for s in (0, 1)]
+            rev_v = rbm.annealing_works("reverse", n_betas=FIT_AIS_BETAS, model_samples=V, base=v_mix,
+                                        random_state=0).log_partition("reverse")
+            rows.append([f"784 x 500 (model {model_seed})", str(sweeps), f"{rev_data:.2f}",
+                         f"{ladder:.2f} [{lower:.2f}, {upper:.2f}]",
+                         " / ".join(f"{w.log_partition('forward'):.2f}" for w in fwd),
+                         " / ".join(f"{w.effective_sample_size()[0]:.0f}" for w in fwd), f"{rev_v:.2f}",
+                         f"{reference:.2f}", f"{time.perf_counter() - tic:.0f}"])
+            print(rows[-1], flush=True)
+            write()
+    write(done=True)
+
+
 def _study_models_and_file(parser, prefix, study):
     """``PREFIX-models`` (seeds of the 784 x 500 models, default 0 1) and
     ``PREFIX-file`` (the table's name under docs/benchmarks/) of a study."""
@@ -586,6 +680,10 @@ def main(argv=None):
                              "SWEEPS parallel-tempering burn-in sweeps for the reverse starts; writes "
                              "docs/benchmarks/rbm_ais_long_pt.rst")
     _study_models_and_file(parser, "--long-pt", "--long-pt-study")
+    parser.add_argument("--sample-base-study", type=int, nargs="+", default=None, metavar="SWEEPS",
+                        help="784 x 500: forward AIS from a mixture fitted on the states of SWEEPS sweeps of the "
+                             "reverse starts' parallel tempering; writes docs/benchmarks/rbm_ais_sample_base.rst")
+    _study_models_and_file(parser, "--sample-base", "--sample-base-study")
     parser.add_argument("--enumeration-only", action="store_true",
                         help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)
@@ -604,6 +702,8 @@ def main(argv=None):
         return long_forward_study(X, args)
     if args.long_pt_study:
         return long_pt_study(X, args)
+    if args.sample_base_study:
+        return sample_base_study(X, args)
     if args.quick:
         small, big = (10, 12), 32
         grid = dict(bases=("data", "visible"), n_betas_list=(30, 100), n_chains=16, n_groups=2)

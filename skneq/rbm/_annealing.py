@@ -289,7 +289,10 @@ class AnnealingWorks:
         did not start from parallel tempering. When False, reverse AIS is
         not an upper bound on ``log Z`` (its starts are not equilibrium
         samples) and only forward AIS keeps its meaning, a stochastic lower
-        bound.
+        bound. True is no certificate: on a 784 x 500 model the test passed
+        while the ladder's estimate lay 4.4 nats above a forward/reverse
+        sandwich a few tenths wide (rungs that lag together pass it; the
+        likelihood guide, "Which end was off").
         """
         stones = self.stepping_stones()
         if stones is None:

@@ -281,8 +281,7 @@ def step_rbm_log_z(backend, sizes):
 
     def figure(r):
         below = "-" if r["below_ladder"] is None else f"{r['below_ladder']:.2f}"
-        tests = "pass" if (r["equilibrated"] and (r["below_ladder"] is None or r["below_ladder"] <= LADDER_REVERSE_TOL)) \
-            else "fail"
+        tests = "pass" if r["equilibrium_passed"] else "fail"
         return (f"forward {r['forward']:.2f}, reverse {r['reverse']:.2f} (width {r['width']:.2f}), Bennett "
                 f"{r['bennett']:.2f}, ladder {r['ss_bennett']:.2f}; inversion {r['ss_inversion']:.2f} "
                 f"(<= {EQUILIBRIUM_TOL}), reverse below ladder {below} (<= {LADDER_REVERSE_TOL}): tests {tests}; "

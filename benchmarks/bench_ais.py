@@ -261,18 +261,20 @@ def enumeration_only(X, args):
     print(f"wrote {path}")
 
 
-def _default_run(rbm, seed, n_betas, n_chains, n_steps, base=None, X=None, rounds=None):
+def _default_run(rbm, seed, n_betas, n_chains, n_steps, base=None, X=None, rounds=None, refit_base=None):
     """One call of the library's annealing as ``score`` makes it (measured PT
     ladder for the reverse starts, independent rounds until forward, reverse
     and the rounds agree within the tolerance or the budget ``fit_rounds``
-    ends); ``rounds=k`` runs exactly k rounds instead. The row of the
-    defaults study."""
+    ends); ``rounds=k`` runs exactly k rounds instead; ``refit_base``: the
+    components of the mixture each round fits on half of its tempering's
+    states (``score`` uses ``FIT_REFIT_COMPONENTS``; None: none). The row of
+    the defaults study."""
     from skneq.rbm._likelihood import LOG_PARTITION_TOL, fit_rounds
 
     tol, max_rounds = (LOG_PARTITION_TOL, fit_rounds(rbm.components_.shape)) if rounds is None else (None, rounds)
     tic = time.perf_counter()
     works = rbm.annealing_works("both", n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base, X=X,
-                                tol=tol, max_rounds=max_rounds, random_state=seed)
+                                tol=tol, max_rounds=max_rounds, refit_base=refit_base, random_state=seed)
     seconds = time.perf_counter() - tic
     lo, hi = works.interval()
     ess_f, ess_r = works.effective_sample_size()
@@ -351,7 +353,15 @@ def defaults_study(X, args):
     from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, LOG_PARTITION_TOL
 
     started = time.perf_counter()
+    refit = args.refit_base or None
     seeds = list(range(args.seeds))
+
+    def model(W, b, c):
+        # --fit-base: the estimator's base as fit() leaves it (a mixture of
+        # MIXTURE_COMPONENTS fitted on the data), else the data mean.
+        return (RBM.from_parameters(W, b, c, X=X) if args.fit_base
+                else RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0)))
+
     mixtures = _mixture_bases(X, args.mixture)
     header = ["model", "K x chains", "forward AIS", "reverse AIS", "width", "Bennett", "Bennett SE",
               "ESS fwd / rev", "PT ladder estimate", "ladder inversion", "PT passed", "reverse below ladder",
@@ -360,25 +370,29 @@ def defaults_study(X, args):
     for n_hidden in args.sizes:
         W, b, c = train(X, n_hidden, 10, 20, seed=0)
         log_z, t_exact = exact(W, b, c, args.threads)
-        rbm = RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0))
-        runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS) for s in seeds]
+        rbm = model(W, b, c)
+        runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, refit_base=refit,
+                             rounds=args.rounds) for s in seeds]
         print([(r["n_rounds"], round(r["bennett"], 2)) for r in runs], flush=True)
         small_rows.append([f"784 x {n_hidden}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs, log_z))
         print(small_rows[-1], flush=True)
         for label, mixture in mixtures:
-            runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base=mixture) for s in seeds]
+            runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base=mixture,
+                                 refit_base=refit,
+                             rounds=args.rounds) for s in seeds]
             small_rows.append([f"784 x {n_hidden}, base = {label}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
                               + _summary_cells(runs, log_z))
             print(small_rows[-1], flush=True)
     big_models = []
     for model_seed in range(args.big_models):
         W, b, c = train(X, 500, 10, 20, seed=model_seed)
-        big_models.append(RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0)))
+        big_models.append(model(W, b, c))
     first_big_run = None
     for model_seed, rbm in enumerate(big_models):
-        grid = args.big_grid if model_seed == 0 else [(FIT_AIS_BETAS, FIT_AIS_CHAINS)]
+        grid = args.big_grid if (model_seed == 0 or args.big_grid_all) else [(FIT_AIS_BETAS, FIT_AIS_CHAINS)]
         for n_betas, n_chains in grid:
-            runs = [_default_run(rbm, s, n_betas, n_chains, FIT_PT_SWEEPS) for s in seeds]
+            runs = [_default_run(rbm, s, n_betas, n_chains, FIT_PT_SWEEPS, refit_base=refit,
+                             rounds=args.rounds) for s in seeds]
             first_big_run = first_big_run or runs
             print([(r["n_rounds"], round(r["bennett"], 2), round(r["spread"], 2)) for r in runs], flush=True)
             big_rows.append([f"784 x 500 (model {model_seed})", f"{n_betas} x {n_chains}"] + _summary_cells(runs))
@@ -386,20 +400,23 @@ def defaults_study(X, args):
     for model_seed, big in enumerate(big_models):
         for label, mixture in mixtures:
             # Same defaults, same seeds; only the base of the path differs.
-            runs = [_default_run(big, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base=mixture) for s in seeds]
+            runs = [_default_run(big, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base=mixture,
+                                 refit_base=refit,
+                             rounds=args.rounds) for s in seeds]
             big_rows.append([f"784 x 500 (model {model_seed}), base = {label}", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
                             + _summary_cells(runs))
             print(big_rows[-1], flush=True)
     rbm = big_models[0] if big_models else None
     if args.visible_bias_row and rbm is not None:
-        runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base="visible_bias")
+        runs = [_default_run(rbm, s, FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, base="visible_bias",
+                             refit_base=refit, rounds=args.rounds)
                 for s in seeds[:2]]
         big_rows.append(["784 x 500 (model 0), base = visible bias", f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"]
                         + _summary_cells(runs))
         print(big_rows[-1], flush=True)
     for sweeps in (args.long_pt if rbm is not None else ()):
         # Does the equilibrium test pass with more burn-in? One seed per row.
-        runs = [_default_run(rbm, 0, FIT_AIS_BETAS, FIT_AIS_CHAINS, sweeps, rounds=1)]
+        runs = [_default_run(rbm, 0, FIT_AIS_BETAS, FIT_AIS_CHAINS, sweeps, rounds=1, refit_base=refit)]
         big_rows.append([f"784 x 500 (model 0), {sweeps} PT burn-in sweeps, seed 0",
                          f"{FIT_AIS_BETAS} x {FIT_AIS_CHAINS}"] + _summary_cells(runs))
         print(big_rows[-1], flush=True)
@@ -407,11 +424,20 @@ def defaults_study(X, args):
 
     out = [".. Written by benchmarks/bench_ais.py --defaults; do not edit by hand.", "",
            _provenance(" ".join(sys.argv[1:])) + f"; {time.perf_counter() - started:.0f} s in all.", "",
-           f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, tol={LOG_PARTITION_TOL}, "
-           f"max_rounds=fit_rounds(shape), random_state=s)``, as ``score`` calls it (independent rounds of K x "
-           f"chains, at least 2, until forward, reverse and the rounds agree within the tolerance), for seeds "
-           f"s = 0..{args.seeds - 1} (median [min, max] over seeds), data-mean base (unless the row names "
-           f"another), default schedule; reverse "
+           (f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, max_rounds={args.rounds}, "
+            f"random_state=s)`` ({args.rounds} independent round(s) of K x chains, ``--rounds``), for seeds "
+            if args.rounds else
+            f"Every row: ``rbm.annealing_works('both', n_betas=K, n_chains=chains, tol={LOG_PARTITION_TOL}, "
+            f"max_rounds=fit_rounds(shape), random_state=s)``, as ``score`` calls it (independent rounds of K x "
+            f"chains, at least 2, until forward, reverse and the rounds agree within the tolerance), for seeds ")
+           + f"s = 0..{args.seeds - 1} (median [min, max] over seeds), "
+           + ("the estimator's base as ``fit`` leaves it (a mixture of 20 fitted on the data) "
+              if args.fit_base else "data-mean base ") + "(unless the row names another), "
+           + (f"``refit_base={refit}`` (each round anneals from its base only to seed the parallel tempering, "
+              f"fits a mixture of {refit} on half of the tempering's chains' states and runs its forward AIS and "
+              "the reverse AIS from the other half's states from that mixture), " if refit else
+              "no refitted base (``refit_base=None``), ")
+           + "default schedule; reverse "
            f"starts from parallel tempering along the annealing path on the measured ladder ({FIT_PT_SWEEPS} "
            f"burn-in sweeps" + (f"; at 784 x 500 model 0 the ladder had {info['rungs']} rungs with swap rates "
                                   f"{info['swap'][0]:.2f}-{info['swap'][1]:.2f} after burn-in" if info else "")
@@ -427,12 +453,13 @@ def defaults_study(X, args):
            "(``works.reverse_starts_equilibrated()``); when it fails, reverse AIS is not an upper bound. "
            "reverse below ladder: ladder estimate minus reverse AIS (``works.reverse_below_ladder()``), and the "
            f"runs where it is at most ``LADDER_REVERSE_TOL`` = {LADDER_REVERSE_TOL} nats, the second equilibrium "
-           "test. "
-           "rounds: rounds run by each seed; round spread: largest minus smallest Bennett estimate over the "
+           "test" + (" (listed, not applied: with a refitted base the reverse runs leave the ladder's path, and "
+                     "``failed_checks`` leaves this test out). " if refit else ". ")
+           + "rounds: rounds run by each seed; round spread: largest minus smallest Bennett estimate over the "
            "rounds of one call (``works.round_spread()``).", "",
            _list_table("Against exact log Z (blockwise enumeration)",
                        header + ["exact", "Bennett - exact", "ladder - exact", "exact inside [fwd, rev]", "s / run"],
-                       small_rows), "",
+                       small_rows) if small_rows else "", "",
            _list_table("784 x 500 (no exact value)", header + ["s / run"], big_rows) if big_rows else ""]
     path = OUT.parent / args.defaults_file
     path.write_text("\n".join(out) + "\n")
@@ -651,7 +678,7 @@ def main(argv=None):
                         help="temperatures of the 784 x 500 grid")
     parser.add_argument("--big-groups", type=int, default=3, help="independent runs per cell at 784 x 500")
     parser.add_argument("--big-pt-sweeps", type=int, default=100, help="PT sweeps at 784 x 500")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20, 24, 26],
+    parser.add_argument("--sizes", type=int, nargs="*", default=[20, 24, 26],
                         help="hidden units of the enumerable validation models")
     parser.add_argument("--pt-check", action="store_true",
                         help="784 x 20: PT on plain temperatures vs along the annealing path against exact samples; "
@@ -660,6 +687,14 @@ def main(argv=None):
                         help="the defaults of score's log Z against exact values (--sizes) and at 784 x 500 over "
                              "--seeds; writes docs/benchmarks/rbm_ais_defaults.rst")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per row of --defaults")
+    parser.add_argument("--refit-base", type=int, default=None, metavar="K",
+                        help="--defaults: components of the mixture refitted in every round (default score's "
+                             "FIT_REFIT_COMPONENTS; 0: none, the procedure before it)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="--defaults: exactly this many rounds per call (default score's: fit_rounds and its "
+                             "tolerance)")
+    parser.add_argument("--fit-base", action="store_true",
+                        help="--defaults: models with the base fit() leaves (a mixture on the data), not the data mean")
     parser.add_argument("--long-pt", type=int, nargs="*", default=[2000],
                         help="--defaults: rows of model 0 with these many PT burn-in sweeps (one seed each)")
     parser.add_argument("--mixture", type=int, nargs="*", default=[], metavar="K",
@@ -672,7 +707,9 @@ def main(argv=None):
     parser.add_argument("--defaults-file", default="rbm_ais_defaults.rst",
                         help="--defaults: file name of the table under docs/benchmarks/")
     parser.add_argument("--big-grid", type=lambda t: tuple(int(x) for x in t.split("x")), nargs="+",
-                        default=[(1000, 500)], help="K x chains cells at 784 x 500 (--defaults)")
+                        default=[(1000, 500)], help="K x chains cells at 784 x 500 (--defaults; model 0 only "
+                                                    "unless --big-grid-all)")
+    parser.add_argument("--big-grid-all", action="store_true", help="--big-grid on every 784 x 500 model")
     parser.add_argument("--long-forward", type=int, nargs="+", default=None, metavar="K",
                         help="forward AIS alone at 784 x 500 with K temperatures (e.g. 1000 10000 100000; --seeds "
                              "seeds, one at the largest K), data-mean and mixture bases; writes "
@@ -691,6 +728,12 @@ def main(argv=None):
     parser.add_argument("--enumeration-only", action="store_true",
                         help="only time the exact enumeration at --sizes; writes docs/benchmarks/rbm_enumeration.rst")
     args = parser.parse_args(argv)
+    if args.refit_base is None:
+        from skneq.rbm._likelihood import FIT_REFIT_COMPONENTS
+
+        args.refit_base = FIT_REFIT_COMPONENTS
+    if args.refit_base < 0:
+        parser.error(f"--refit-base must be 0 (none) or a number of components, got {args.refit_base}")
 
     from skneq.datasets import load_mnist
 

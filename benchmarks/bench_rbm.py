@@ -532,7 +532,7 @@ def main(argv=None):
             f"{sd(ais['reverse'])}, Bennett {sd(ais['bennett'])} ({np.mean(ais['t_skneq']):.1f} s per run of "
             f"both directions; reverse starts: {ais['pt']}) | sandwich width "
             f"{np.mean(ais['reverse']) - np.mean(ais['forward']):.2f} nats; score's defaults: "
-            "docs/benchmarks/rbm_ais_defaults.rst |")
+            "docs/benchmarks/rbm_ais_defaults_refit_one_round_400.rst |")
     else:
         rb = None
         lines.append("| rbms rows | - | - | skipped: rbms not importable (see the script's docstring) |")

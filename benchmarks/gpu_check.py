@@ -267,7 +267,8 @@ def step_reciprocal_thermo(backend, sizes):
 def step_rbm_log_z(backend, sizes):
     from skneq import RBM
     from skneq.rbm._annealing import EQUILIBRIUM_TOL, LADDER_REVERSE_TOL
-    from skneq.rbm._likelihood import FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, LOG_PARTITION_TOL
+    from skneq.rbm._likelihood import (FIT_AIS_BETAS, FIT_AIS_CHAINS, FIT_PT_SWEEPS, FIT_REFIT_COMPONENTS,
+                                       LOG_PARTITION_TOL)
 
     bench = _load_benchmark("bench_ais")
     cfg = sizes["log_z"]
@@ -289,8 +290,9 @@ def step_rbm_log_z(backend, sizes):
 
     # score's defaults, rounds and all (the call score makes), seed 0.
     steps = cfg["n_steps"] or FIT_PT_SWEEPS
-    r = bench._default_run(rbm, 0, n_betas, n_chains, steps)
-    rows = [(f"RBM log Z {shape} (model 1), score's defaults ({n_betas} x {n_chains}, {steps} PT sweeps; "
+    r = bench._default_run(rbm, 0, n_betas, n_chains, steps, refit_base=FIT_REFIT_COMPONENTS)
+    rows = [(f"RBM log Z {shape} (model 1), score's defaults ({n_betas} x {n_chains}, {steps} PT sweeps, "
+             f"refitted base of {FIT_REFIT_COMPONENTS}; "
              f"target: width < {LOG_PARTITION_TOL} nat in < 120 s)", figure(r))]
     for sweeps in cfg["long_sweeps"]:
         # Seconds per PT sweep, over-estimated (the AIS runs of the round are
@@ -300,7 +302,8 @@ def step_rbm_log_z(backend, sizes):
             rows.append((f"RBM log Z {shape} (model 1), one round, {sweeps} PT burn-in sweeps",
                          f"skipped: projected {per_sweep * sweeps:.0f} s, over half the budget"))
             continue
-        r, steps = bench._default_run(rbm, 0, n_betas, n_chains, sweeps, rounds=1), sweeps
+        r = bench._default_run(rbm, 0, n_betas, n_chains, sweeps, rounds=1, refit_base=FIT_REFIT_COMPONENTS)
+        steps = sweeps
         rows.append((f"RBM log Z {shape} (model 1), one round, {sweeps} PT burn-in sweeps", figure(r)))
     return rows
 

@@ -290,7 +290,8 @@ def test_gpu_check_log_z_step_runs_and_skips_what_would_overrun(monkeypatch):
     sizes = gpu_check.SIZES["smoke"]
     rows = gpu_check.step_rbm_log_z("numpy", sizes)
     assert len(rows) == 1 + len(sizes["log_z"]["long_sweeps"])
-    assert "score's defaults" in rows[0][0] and "10 PT burn-in sweeps" in rows[1][0]
+    assert "score's defaults" in rows[0][0] and "refitted base of 20" in rows[0][0]
+    assert "10 PT burn-in sweeps" in rows[1][0]
     for _, figure in rows:
         assert "forward" in figure and "Bennett" in figure and ("tests pass" in figure or "tests fail" in figure)
     monkeypatch.setattr(gpu_check, "BUDGET_S", 1e-6)

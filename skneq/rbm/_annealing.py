@@ -42,6 +42,7 @@ from ._kernels import MAX_EXACT_UNITS, exact_samples
 from ._free_energy import (bennett_log_partition, jarzynski_log_partition, log_mean_exp,
                            reverse_log_partition, stepping_stone_log_partition)
 from ._ladder import PathSampler
+from ._mixture import em_bernoulli_mixture
 from ._path import FactorizedMixture, base_sample, is_mixture, path_fields, path_log_ratio, path_transition
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "EQUILIBRIUM_TOL",
     "LADDER_REVERSE_TOL",
     "check_rounds",
+    "check_refit_base",
 ]
 
 
@@ -211,7 +213,8 @@ class AnnealingWorks:
     n_betas : int
         Length of the annealing schedule.
     base_bias : ndarray of shape (n_visible,) or None
-        Visible bias ``b_A`` of the base model (NumPy); None for a mixture base.
+        Visible bias ``b_A`` of the base model (NumPy); None for a mixture
+        base or refitted bases.
     base_mixture : FactorizedMixture or None
         The base model when it is a mixture of factorised distributions
         (NumPy arrays); ``log_partition_base`` is then its ``log Z_A``.
@@ -222,7 +225,12 @@ class AnnealingWorks:
         ``"reverse_start"`` (how the reverse runs started), and after
         parallel tempering ``"ladder"``, ``"swap_acceptance"`` (the lowest
         rate of each rung pair over the rounds), ``"stepping_stones"``
-        (``(lower, upper, bennett)``) and ``"stepping_stone_groups"``.
+        (``(lower, upper, bennett)``) and ``"stepping_stone_groups"``;
+        with a refitted base (``run_annealing(refit_base=)``)
+        ``"refit_base"`` (its components), ``"fitted_bases"`` (each round's
+        mixture, NumPy) and each round's ``"seed_ais"`` (forward AIS from the
+        seeding base); the works then belong to those mixtures and
+        ``base_bias`` and ``base_mixture`` are None.
     """
 
     forward: np.ndarray | None
@@ -349,7 +357,8 @@ class AnnealingWorks:
         (:meth:`round_spread`), reverse starts that failed their equilibrium
         test (:meth:`reverse_starts_equilibrated`), reverse AIS more than
         ``LADDER_REVERSE_TOL`` below that ladder's estimate
-        (:meth:`reverse_below_ladder`), forward and reverse AIS
+        (:meth:`reverse_below_ladder`; not with a refitted base,
+        ``run_annealing(refit_base=)``), forward and reverse AIS
         further apart than ``tol`` (``interval``, default :meth:`interval`
         when both directions ran). The stopping rule of the rounds of
         :func:`run_annealing` and ``score``'s ``LikelihoodWarning`` read this.
@@ -366,7 +375,14 @@ class AnnealingWorks:
                            f"stepping-stone bounds of its rungs are inverted: {stones[0]:.2f} above {stones[1]:.2f}, "
                            f"by more than {EQUILIBRIUM_TOL} nat), so reverse AIS is not an upper bound "
                            f"(the ladder's own estimate is {stones[2]:.2f})")
-        gap = self.reverse_below_ladder()
+        # Not with a refitted base: its reverse runs leave the ladder's path,
+        # and at 784 x 500 the ladder stood 2.1-6.4 nats (model 1 of
+        # bench_ais.py --sample-base-study), 6.2-8.0 with score's defaults
+        # (both models, rbm_ais_defaults_refit_one_round.rst), above reverse
+        # AIS from the fitted base on the ladder's own beta = 1 states: an
+        # upper bound if those states are at equilibrium (and if not, the
+        # ladder's rungs are not either). The ladder, not the sandwich, is off.
+        gap = None if self.extra.get("refit_base") else self.reverse_below_ladder()
         if gap is not None and gap > LADDER_REVERSE_TOL:
             ladder = self.stepping_stones()[2]
             reasons.append(f"reverse AIS ({ladder - gap:.2f}) lies {gap:.2f} nat below the "
@@ -486,7 +502,7 @@ STEPPING_STONE_GROUPS = 5
 
 
 def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_steps=200, model_samples=None,
-                  beta=1.0, schedule=None, n_temperatures=None, tol=None, max_rounds=1):
+                  beta=1.0, schedule=None, n_temperatures=None, tol=None, max_rounds=1, refit_base=None):
     """Forward and/or reverse annealing works: the one code path of the package.
 
     Parameters
@@ -528,6 +544,23 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         own parallel tempering (on the ladder measured once, seeded by its
         own forward runs) and ``n_chains`` reverse runs.
         ``extra["rounds"]`` lists each round's estimates.
+    refit_base : int or None
+        With ``direction="both"`` and no ``model_samples``: in every round,
+        anneal from ``b_A`` only to seed the reverse starts' sampler, draw
+        ``2 n_chains`` states (parallel tempering, or exact samples on small
+        models), fit a mixture of ``refit_base`` factorised distributions
+        (EM, :func:`skneq.rbm._mixture.em_bernoulli_mixture`, on the run's
+        stream) on the states of one half of the chains, and run the forward
+        and reverse AIS of the round from that mixture, the reverse runs
+        from the states of the other half (independent of the fit: reverse
+        runs from the states a base was fitted on would be biased low).
+        The mixture starts forward runs in the modes the sampler found;
+        measured on the 784 x 500 models of ``benchmarks/bench_ais.py
+        --sample-base-study``. ``extra["rounds"][i]["seed_ais"]`` keeps the
+        forward estimate from ``b_A``, ``extra["fitted_bases"]`` the
+        mixtures. Rounds pool: normalised mixtures all have ``log Z_A =
+        n_hidden log 2``, and equal numbers of runs per round and direction
+        keep Crooks' relation for the pooled works. None: one base, ``b_A``.
 
     Returns
     -------
@@ -546,27 +579,38 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         # Normalised weights: the path then ends at Z_B itself, not (sum_k pi_k) Z_B.
         b_A = b_A.normalized(xp=xp)
     log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
-    forwards, reverses, rounds, frames = [], [], [], []
-    extra = {}
+    refit = refit_base is not None
+    if refit and (direction != "both" or model_samples is not None):
+        raise ValueError("refit_base needs direction='both' and reverse starts drawn by the annealing code "
+                         "(no model_samples): it fits the base on half of those starts")
+    forwards, reverses, rounds, frames, fitted = [], [], [], [], []
+    extra = {"refit_base": int(refit_base)} if refit else {}
     ladder = None
     for _ in range(int(max_rounds)):
         # Every round is an independent repeat (its own forward runs, its own
         # parallel-tempering chains seeded by them): the spread of the
         # rounds' estimates then includes which modes each run happened to
         # find, which no single run can show.
-        seed_states = None
+        seed_states, seed_ais, path_base, log_Z_path = None, None, b_A, log_Z_A
+        n_draw = 2 * int(n_chains) if refit else int(n_chains)
         if direction in ("forward", "both"):
             works, V_end = ais_works(Wb, bb, cb, b_A, betas, n_chains, rng, xp=xp, return_states=True)
-            forwards.append(_backend.to_numpy(works))
             seed_states = (V_end, works)
+            if refit:
+                seed_ais = jarzynski_log_partition(log_Z_A, _backend.to_numpy(works), xp=np)
+            else:
+                forwards.append(_backend.to_numpy(works))
         if direction in ("reverse", "both"):
+            V_fit = None
             if model_samples is not None:
                 V = model_samples
                 extra["reverse_start"] = "given"
             elif min(n_hidden, n_visible) <= MAX_EXACT_UNITS:
                 # Exact samples: Gibbs chains from one start miss the modes of a
                 # multimodal model and bias reverse AIS by nats.
-                V, _ = exact_samples(W, b, c, n_chains, rng, beta, xp=xp)
+                V, _ = exact_samples(W, b, c, n_draw, rng, beta, xp=xp)
+                if refit:
+                    V_fit, V = V[:n_chains, ...], V[n_chains:, ...]
                 extra["reverse_start"] = "exact"
             else:
                 # Equilibrium samples for reverse AIS: parallel tempering along the
@@ -574,18 +618,31 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
                 # Gibbs chains that stay in the modes they start in. The ladder is
                 # measured once and shared by the rounds.
                 sampler = PathSampler(Wb, bb, cb, b_A, rng, xp=xp, n_temperatures=n_temperatures,
-                                       n_steps=n_steps, n_chains=n_chains, seed_states=seed_states, ladder=ladder)
+                                      n_steps=n_steps, n_chains=n_chains, seed_states=seed_states, ladder=ladder)
                 ladder = (sampler.ladder, sampler.length)
-                V = sampler.draw(n_chains)
+                if refit:
+                    V_fit, V = _split_chains(sampler, n_chains, xp)
+                else:
+                    V = sampler.draw(n_chains)
                 frames.append(sampler.stone_frames())
                 extra["reverse_start"] = sampler.describe()
                 rates = sampler.counter.rates()
                 extra["swap_acceptance"] = rates if "swap_acceptance" not in extra else [
                     min(a, b) for a, b in zip(extra["swap_acceptance"], rates)]
                 extra["ladder"] = sampler.ladder
-            reverses.append(_backend.to_numpy(reverse_ais_works(V, Wb, bb, cb, b_A, betas, rng, xp=xp)))
-        one = AnnealingWorks(forwards[-1] if forwards else None, reverses[-1] if reverses else None, log_Z_A)
+            if refit:
+                # The round's base: a mixture fitted on one half of the starts,
+                # normalised so that every round's log Z_A is n_hidden log 2.
+                path_base = em_bernoulli_mixture(V_fit, min(int(refit_base), V_fit.shape[0]), rng).normalized(xp=xp)
+                log_Z_path = float(base_log_partition(path_base, n_hidden, xp=xp))
+                fitted.append(path_base.to_numpy())
+                forwards.append(_backend.to_numpy(ais_works(Wb, bb, cb, path_base, betas, n_chains, rng, xp=xp)))
+            reverses.append(_backend.to_numpy(reverse_ais_works(V, Wb, bb, cb, path_base, betas, rng, xp=xp)))
+        one = AnnealingWorks(forwards[-1] if forwards else None, reverses[-1] if reverses else None, log_Z_path)
         rounds.append({k: (one.log_partition(k) if one._has(k) else None) for k in ESTIMATORS})
+        if refit:
+            rounds[-1]["seed_ais"] = seed_ais
+            extra["fitted_bases"] = list(fitted)
         if frames:
             # Same ladder, independent chains: the rounds' frames side by side.
             fw = np.concatenate([f for f, _ in frames], axis=2)
@@ -595,14 +652,35 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
             extra["stepping_stones"], extra["stepping_stone_groups"] = tuple(stones), groups
             rounds[-1]["stepping_stone"] = stepping_stone_log_partition(log_Z_A, *frames[-1])[2]
         extra["rounds"] = [dict(r) for r in rounds]
+        # With a refitted base the works belong to the rounds' own mixtures
+        # (extra["fitted_bases"]), so neither base field names one base.
         result = AnnealingWorks(np.concatenate(forwards) if forwards else None,
                                 np.concatenate(reverses) if reverses else None,
-                                log_Z_A, int(n_betas), None if mixture else _backend.to_numpy(b_A), dict(extra),
-                                b_A.to_numpy() if mixture else None)
+                                log_Z_path, int(n_betas),
+                                None if (mixture or refit) else _backend.to_numpy(b_A), dict(extra),
+                                b_A.to_numpy() if (mixture and not refit) else None)
         # The converse of score's warning: every check passes.
         if tol is not None and len(rounds) >= min(2, int(max_rounds)) and not result.failed_checks(tol):
             break
     return result
+
+
+def _split_chains(sampler, n_chains, xp):
+    """``(V_fit, V)``: states of the first half of the sampler's chains and
+    ``n_chains`` states of the other half. Parallel-tempering chains never
+    exchange states (swaps are between rungs of one chain), so the halves
+    are independent given the seeding."""
+    n_pt = sampler.V.shape[1]
+    if n_pt < 2:
+        raise ValueError("refit_base needs n_chains >= 2: one half of the sampler's chains fits the base, "
+                         "the other starts the reverse runs")
+    half = n_pt // 2
+    frames = -(-int(n_chains) // (n_pt - half))
+    V = xp.reshape(sampler.draw(frames * n_pt), (frames, n_pt, sampler.V.shape[2]))
+    n_visible = sampler.V.shape[2]
+    V_fit = xp.reshape(V[:, :half, :], (frames * half, n_visible))
+    V_rev = xp.reshape(V[:, half:, :], (frames * (n_pt - half), n_visible))
+    return V_fit, V_rev[:int(n_chains), ...]
 
 
 def check_rounds(tol, max_rounds):
@@ -611,3 +689,16 @@ def check_rounds(tol, max_rounds):
     if tol is not None:
         tol = check_real(tol, "tol", low=0.0)
     return tol, check_int(max_rounds, "max_rounds", low=1)
+
+
+def check_refit_base(refit_base, direction, model_samples):
+    """``refit_base`` of :func:`run_annealing`, validated: None, or an int >= 1
+    with ``direction="both"`` and no ``model_samples``."""
+    if refit_base is None:
+        return None
+    refit_base = check_int(refit_base, "refit_base", low=1)
+    if direction != "both" or model_samples is not None:
+        raise ValueError("refit_base needs direction='both' and reverse starts drawn by the annealing code "
+                         f"(no model_samples): it fits the base on half of those starts; got direction={direction!r}"
+                         + (" and model_samples" if model_samples is not None else ""))
+    return refit_base

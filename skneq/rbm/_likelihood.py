@@ -34,7 +34,8 @@ from ._mixture import resolve_mixture_base
 
 
 __all__ = ["LikelihoodMixin", "LikelihoodWarning", "LOG_PARTITION_TOL", "MAX_SCORE_EXACT_UNITS", "FIT_AIS_BETAS",
-           "FIT_AIS_CHAINS", "FIT_PT_SWEEPS", "FIT_ROUND_BUDGET", "FIT_MAX_ROUNDS", "fit_rounds"]
+           "FIT_AIS_CHAINS", "FIT_PT_SWEEPS", "FIT_ROUND_BUDGET", "FIT_REFIT_COMPONENTS", "FIT_MAX_ROUNDS",
+           "fit_rounds"]
 
 #: ``score`` (the cached ``log_partition_``) enumerates the smaller layer
 #: exactly up to this many units, else uses the AIS sandwich. The one such
@@ -50,33 +51,49 @@ MAX_SCORE_EXACT_UNITS = 24
 # AIS settings of the log Z cached for score when the model is too large to
 # enumerate; log_partition(...) lets users spend more.
 FIT_AIS_BETAS = 1000
-#: Runs per direction and round. At 784 x 500 the one-sided estimates rest
-#: on an effective handful of runs (the model's modes freeze along the
-#: path; ``docs/benchmarks/rbm_ais_defaults.rst``), and in an earlier run of
-#: ``benchmarks/bench_ais.py --defaults`` (commit da55d11) more temperatures
-#: with fewer runs at equal cost (4000 x 250) was no narrower.
-FIT_AIS_CHAINS = 500
+#: Runs per direction and round. From one base at 784 x 500 the one-sided
+#: estimates rested on an effective handful of runs of 500 (the model's modes
+#: freeze along the path; ``docs/benchmarks/rbm_ais_defaults.rst``). With
+#: the refitted base (``FIT_REFIT_COMPONENTS``) they rest on 97-245 of 400,
+#: and 400 runs gave sandwiches as narrow as 500 (medians 0.06-0.07 nat
+#: against 0.04-0.09) in 68-72 s per call against 118-121 s
+#: (``rbm_ais_defaults_refit_one_round_400.rst`` and
+#: ``rbm_ais_defaults_refit_one_round.rst``; timings on a shared machine,
+#: where identical runs have differed by 16%).
+FIT_AIS_CHAINS = 400
 #: Burn-in sweeps (every rung each) of the parallel tempering that draws the
 #: reverse-AIS starting states of the cached log Z (the chains start from
 #: weighted forward-AIS end states; ``_ladder.PathSampler``).
 FIT_PT_SWEEPS = 300
 #: Budget of the independent rounds of score's log Z (``annealing_works(tol=,
-#: max_rounds=)``), in weights: a model gets as many rounds as cost what two
-#: rounds cost at 784 x 500 (about two minutes on a 2-core CPU), at least 2 and
-#: at most ``FIT_MAX_ROUNDS``, and stops after two once forward and reverse,
-#: and the rounds, agree within ``LOG_PARTITION_TOL`` and the parallel
-#: tempering passes its equilibrium test. Two rounds rather than one twice
-#: as large: single runs at 784 x 500 are consistent within themselves and
-#: still several nats apart from seed to seed, and only the spread of
-#: independent rounds shows it. A budget of work, not of time, so the value
-#: does not depend on the machine.
-FIT_ROUND_BUDGET = 2 * 784 * 500
+#: max_rounds=)``), in weights: a model gets as many rounds as cost what one
+#: round costs at 784 x 500 (68-72 s on one thread of a 2-core CPU with the
+#: refitted base, ``docs/benchmarks/rbm_ais_defaults_refit_one_round_400.rst``),
+#: at least 1 and at most ``FIT_MAX_ROUNDS``, and stops after two once forward
+#: and reverse, and the rounds, agree within ``LOG_PARTITION_TOL`` and the
+#: parallel tempering passes its equilibrium test. It was two rounds at 784 x
+#: 500 while single runs from the data's base were several nats apart from
+#: seed to seed, which only independent rounds showed; with the refitted base
+#: (``FIT_REFIT_COMPONENTS``) the rounds of a call there agree within 0.11
+#: nat and the seeds within 0.06 (``rbm_ais_defaults_refit_two_rounds.rst``),
+#: and a second round would double the time. Models of at most half that
+#: many weights keep two rounds or more, and the spread check. A budget of
+#: work, not of time, so the value does not depend on the machine.
+FIT_ROUND_BUDGET = 784 * 500
+#: Components of the mixture that every round of score's log Z fits on half
+#: of its parallel-tempering states and anneals from, forward and reverse
+#: (``annealing_works(refit_base=)``). On the two 784 x 500 models of
+#: ``benchmarks/bench_ais.py --sample-base-study`` forward AIS from such a
+#: base rested on 111-315 effective runs of 500 (22 from the data mixture)
+#: and met reverse AIS from the held-out states within 0.05-0.36 nat, where
+#: the data mixture left a 2-nat sandwich.
+FIT_REFIT_COMPONENTS = 20
 FIT_MAX_ROUNDS = 8
 
 
 def fit_rounds(shape):
     """Rounds of score's log Z for a weight matrix of ``shape`` (``FIT_ROUND_BUDGET``)."""
-    return int(max(2, min(FIT_MAX_ROUNDS, FIT_ROUND_BUDGET // (int(shape[0]) * int(shape[1])))))
+    return int(max(1, min(FIT_MAX_ROUNDS, FIT_ROUND_BUDGET // (int(shape[0]) * int(shape[1])))))
 
 
 # Width of the forward/reverse sandwich above which score's log Z is flagged:
@@ -147,7 +164,7 @@ class LikelihoodMixin:
         return b_A
 
     def _annealing_args(self, bk, *, beta, n_betas, n_chains, n_steps, base, X, model_samples, schedule=None,
-                        tol=None, max_rounds=1):
+                        tol=None, max_rounds=1, refit_base=None, direction="both"):
         """Validated arguments of the annealing methods (one place for both)."""
         xp = bk.xp
         tol, max_rounds = _annealing.check_rounds(tol, max_rounds)
@@ -162,13 +179,15 @@ class LikelihoodMixin:
             model_samples = check_model_samples(model_samples, n_visible, _backend.Backend(xp, bk.device, dt))
         if schedule is not None:
             schedule = _annealing.check_schedule(schedule)
+        refit_base = _annealing.check_refit_base(refit_base, direction, model_samples)
         return dict(beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, b_A=b_A,
-                    model_samples=model_samples, schedule=schedule, tol=tol, max_rounds=max_rounds)
+                    model_samples=model_samples, schedule=schedule, tol=tol, max_rounds=max_rounds,
+                    refit_base=refit_base)
 
     # ------------------------------------------------------------ public API
     def annealing_works(self, direction="both", *, n_betas=10000, n_chains=100, n_steps=200,
                         n_temperatures=None, base=None, X=None, model_samples=None, schedule=None,
-                        beta=None, tol=None, max_rounds=1, random_state=None):
+                        beta=None, tol=None, max_rounds=1, refit_base=None, random_state=None):
         """Works of annealing between an independent-unit base model and this RBM.
 
         The forward process anneals samples of the base model to the RBM,
@@ -231,6 +250,18 @@ class LikelihoodMixin:
             Independent rounds (each its own forward runs, its own parallel
             tempering seeded by them, its own reverse runs), pooled;
             ``extra["rounds"]`` lists each round's estimates.
+        refit_base : int or None, default=None
+            With ``direction="both"`` and no ``model_samples``: in every
+            round, the forward runs from ``base`` only seed the parallel
+            tempering, which draws twice ``n_chains`` states; a mixture of
+            ``refit_base`` factorised distributions is fitted (EM) on the
+            states of half of its chains and is the base of the round's
+            forward runs and of its reverse runs, which start from the other
+            half's states. ``score`` uses 20 (``log_partition_``): on two
+            784 x 500 models it narrowed the sandwich from 2 nats to a few
+            tenths (the likelihood guide). ``extra["fitted_bases"]`` holds
+            the mixtures, ``extra["rounds"][i]["seed_ais"]`` the forward
+            estimates from ``base``.
         random_state : int, RandomState or None
             None: the estimator's own, advanced per call.
 
@@ -249,24 +280,24 @@ class LikelihoodMixin:
         bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
         args = self._annealing_args(bk, beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps, base=base,
                                     X=X, model_samples=model_samples, schedule=schedule, tol=tol,
-                                    max_rounds=max_rounds)
+                                    max_rounds=max_rounds, refit_base=refit_base, direction=direction)
         rng = self._method_rng(bk64, "log_partition", random_state)
         return self._run_annealing(bk64, direction, rng, n_temperatures=n_temperatures, **args)
 
     def _run_annealing(self, bk64, direction, rng, *, beta, n_betas, n_chains, n_steps, b_A, model_samples,
-                       schedule=None, n_temperatures=None, tol=None, max_rounds=1):
+                       schedule=None, n_temperatures=None, tol=None, max_rounds=1, refit_base=None):
         xp = bk64.xp
         W, b, c = self._params64(bk64)
         with blas_threads(bk64):
             return _annealing.run_annealing(
                 W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
                 n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule,
-                n_temperatures=n_temperatures, tol=tol, max_rounds=max_rounds,
+                n_temperatures=n_temperatures, tol=tol, max_rounds=max_rounds, refit_base=refit_base,
             )
 
     def log_partition(self, method="exact", *, n_betas=10000, n_chains=100, n_steps=200,
                       n_temperatures=None, base=None, X=None, model_samples=None, schedule=None,
-                      beta=None, tol=None, max_rounds=1, random_state=None):
+                      beta=None, tol=None, max_rounds=1, refit_base=None, random_state=None):
         """Log partition function ``log Z(beta)`` of the fitted model.
 
         Parameters
@@ -287,9 +318,10 @@ class LikelihoodMixin:
         n_betas, n_chains, n_steps, n_temperatures, base, X, model_samples, schedule, beta, random_state
             As in :meth:`annealing_works` (ignored by ``"exact"`` except
             ``beta``).
-        tol, max_rounds
+        tol, max_rounds, refit_base
             As in :meth:`annealing_works`; they act only with ``"bennett"``,
-            the method that runs both directions.
+            the method that runs both directions (``refit_base`` is refused
+            with the others).
 
         Returns
         -------
@@ -305,7 +337,7 @@ class LikelihoodMixin:
         works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
                                      n_temperatures=n_temperatures, base=base, X=X, model_samples=model_samples,
                                      schedule=schedule, beta=beta, tol=tol, max_rounds=max_rounds,
-                                     random_state=random_state)
+                                     refit_base=refit_base, random_state=random_state)
         return works.log_partition(method)
 
     def _exact_log_partition(self, bk, beta, max_units):
@@ -342,7 +374,8 @@ class LikelihoodMixin:
             bk64 = _backend.Backend(bk.xp, bk.device, bk.accurate_dtype())
             args = self._annealing_args(bk, beta=None, n_betas=FIT_AIS_BETAS, n_chains=FIT_AIS_CHAINS,
                                         n_steps=FIT_PT_SWEEPS, base=None, X=None, model_samples=None,
-                                        tol=LOG_PARTITION_TOL, max_rounds=fit_rounds(self.components_.shape))
+                                        tol=LOG_PARTITION_TOL, max_rounds=fit_rounds(self.components_.shape),
+                                        refit_base=FIT_REFIT_COMPONENTS)
             # The estimator's own fixed stream: score is reproducible and
             # never advances the counter of sample / gibbs.
             works = self._run_annealing(bk64, "both", self._rng(bk64, "log_partition"), **args)
@@ -360,16 +393,25 @@ class LikelihoodMixin:
 
         Exact (blockwise enumeration) when the smaller layer has at most
         ``MAX_SCORE_EXACT_UNITS`` (24) units, else Bennett's estimate from
-        forward and reverse AIS pooled over independent rounds (each
-        ``FIT_AIS_BETAS`` = 1000 temperatures, ``FIT_AIS_CHAINS`` = 500 runs
-        each way, from the estimator's base: ``annealing_base_``, the mixture
-        fitted at ``fit``, or the data mean; reverse runs from parallel tempering along
-        the annealing path on a ladder measured on the model,
-        ``FIT_PT_SWEEPS`` = 300 sweeps of burn-in from the round's forward-AIS
-        end states resampled by weight; at least 2 rounds, more on smaller
-        models until forward, reverse and the rounds agree within 1 nat,
-        ``fit_rounds``) seeded by ``random_state``. Computed on first use and
-        cached while the parameters and ``beta`` stay the same.
+        forward and reverse AIS pooled over independent rounds, seeded by
+        ``random_state``. Each round (``FIT_AIS_BETAS`` = 1000 temperatures,
+        ``FIT_AIS_CHAINS`` = 400 runs):
+
+        1. forward AIS from the estimator's base (``annealing_base_``, the
+           mixture fitted at ``fit``, or the data mean) seeds
+        2. parallel tempering along that path on a ladder measured on the
+           model (its end states resampled by weight, ``FIT_PT_SWEEPS`` = 300
+           sweeps of burn-in), which draws 800 states from 50 chains;
+        3. a mixture of ``FIT_REFIT_COMPONENTS`` = 20 factorised
+           distributions is fitted (EM) on the states of 25 of the chains,
+        4. forward AIS runs from it, and reverse AIS back to it from the 400
+           states of the other 25 chains.
+
+        One round at 784 x 500 and above (about 70 s on one CPU thread),
+        more on smaller models, stopped after two once forward,
+        reverse and the rounds agree within 1 nat (``fit_rounds``). Computed
+        on first use and cached while the parameters and ``beta`` stay the
+        same.
         """
         return self._cached_log_partition()[0]
 
@@ -435,12 +477,12 @@ class LikelihoodMixin:
         with ``log Z = log_partition_``: exact blockwise enumeration when the
         smaller layer has at most ``MAX_SCORE_EXACT_UNITS`` (24) units;
         otherwise Bennett's acceptance-ratio estimate from forward AIS (1000
-        temperatures, 500 runs per round, from the base ``annealing_base_``
-        fitted at ``fit`` or the data mean; a stochastic lower bound) and reverse
-        AIS (a stochastic upper bound) whose runs start from equilibrium
-        samples of parallel tempering along the annealing path (measured
-        ladder, 300 sweeps of burn-in), not from the persistent training
-        chains, pooled over at least two independent rounds
+        temperatures, 400 runs per round; a stochastic lower bound) and
+        reverse AIS (a stochastic upper bound) whose runs start from samples
+        of parallel tempering along the annealing path (measured ladder, 300
+        sweeps of burn-in), not from the persistent training chains, both
+        annealing from a mixture fitted on other samples of that tempering,
+        pooled over independent rounds on models smaller than 784 x 500
         (``log_partition_``). The sandwich is ``log_partition_interval_``; a
         ``LikelihoodWarning`` is issued when it is wider than
         ``LOG_PARTITION_TOL`` (1 nat), when the rounds disagree by more, or
@@ -470,8 +512,8 @@ def _warn_if_uncertain(works, interval):
         warnings.warn(
             "log Z of this RBM is uncertain: " + "; ".join(reasons) + f" (tolerance {LOG_PARTITION_TOL} nat). "
             f"score() can be off by that much per sample; forward AIS ({lower:.2f}) remains a stochastic lower "
-            "bound of log Z. Spend more with log_partition('bennett', n_chains=..., n_steps=..., max_rounds=...) "
-            "and compare seeds.",
+            "bound of log Z. Spend more with log_partition('bennett', refit_base=20, n_chains=..., n_steps=..., "
+            "max_rounds=...) and compare seeds.",
             LikelihoodWarning, stacklevel=4,
         )
 

@@ -109,6 +109,17 @@ def fit_bernoulli_mixture(X, n_components, *, n_iter=100, tol=1e-6, smoothing=MI
     if n_components > n:
         raise ValueError(f"n_components must be at most n_samples={n}, got {n_components}")
     rng = _backend.make_rng(_backend.Backend(xp, device, dt), random_state)
+    return em_bernoulli_mixture(X, n_components, rng, n_iter=n_iter, tol=tol, alpha=alpha, return_info=return_info)
+
+
+def em_bernoulli_mixture(X, n_components, rng, *, n_iter=100, tol=1e-6, alpha=MIXTURE_SMOOTHING, return_info=False):
+    """EM of :func:`fit_bernoulli_mixture` on validated input: ``X`` a float64
+    array in [0, 1] of any namespace, ``1 <= n_components <= n_samples``,
+    ``rng`` a ``BackendRandom`` of ``X``'s backend (the annealing code passes
+    its own stream, so a refitted base follows the run's seed)."""
+    xp, device = _backend.namespace_of(X)
+    dt = X.dtype
+    n = X.shape[0]
     rows = rng.permutation(n)[:n_components]
     mu = 0.5 * xp.take(X, rows, axis=0) + 0.5 * clipped_mean(X, xp=xp)
     log_pi = xp.full((n_components,), -math.log(n_components), dtype=dt, device=device)

@@ -16,7 +16,8 @@ from .. import _backend
 from .._base import STREAMS
 from .._validation import check_array_xp, check_int, check_option, check_unit_interval
 from ..rbm._mixture import resolve_mixture_base
-from ..rbm._annealing import BASES, AnnealingWorks, base_visible_bias, check_rounds, check_schedule, run_annealing
+from ..rbm._annealing import (BASES, AnnealingWorks, base_visible_bias, check_refit_base, check_rounds, check_schedule,
+                              run_annealing)
 from ..rbm._kernels import MAX_EXACT_UNITS, check_enumerable, exact_samples
 from ..rbm._likelihood import check_model_samples
 from ._params import _model_beta, rbm_parameters
@@ -61,7 +62,7 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
 
 def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_steps=200, n_temperatures=None,
                     base=None, X=None, model_samples=None, schedule=None, beta=None, tol=None, max_rounds=1,
-                    random_state=None, backend=None):
+                    refit_base=None, random_state=None, backend=None):
     """Works of forward and reverse annealed importance sampling (Salazar 2017, Sec. 5).
 
     AIS is a nonequilibrium process driven from a base model A
@@ -107,6 +108,10 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     tol, max_rounds : float or None, int
         Independent rounds, pooled, stopped early once the checks pass at
         ``tol`` nats (as :meth:`skneq.RBM.annealing_works`).
+    refit_base : int or None, default=None
+        Components of a mixture fitted, in every round, on half of the
+        reverse starts and used as the base of that round's forward and
+        reverse runs (as :meth:`skneq.RBM.annealing_works`).
     random_state : int, RandomState or None
     backend : None or str
         Compute backend for tuples (an RBM uses its fitted one).
@@ -121,7 +126,7 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
         return model.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
                                      n_temperatures=n_temperatures, base=base, X=X, model_samples=model_samples,
                                      schedule=schedule, beta=beta, tol=tol, max_rounds=max_rounds,
-                                     random_state=random_state)
+                                     refit_base=refit_base, random_state=random_state)
     beta = _model_beta(model, beta)
     tol, max_rounds = check_rounds(tol, max_rounds)
     n_betas = check_int(n_betas, "n_betas", low=3)
@@ -161,10 +166,11 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
         model_samples = check_model_samples(model_samples, n_visible, bk)
     if schedule is not None:
         schedule = check_schedule(schedule)
+    refit_base = check_refit_base(refit_base, direction, model_samples)
     rng = _backend.make_rng(bk, random_state, STREAMS["log_partition"])
     return run_annealing(W, b, c, b_A, direction=direction, n_betas=n_betas, n_chains=n_chains, rng=rng, xp=xp,
                          n_steps=n_steps, model_samples=model_samples, beta=beta, schedule=schedule,
-                         n_temperatures=n_temperatures, tol=tol, max_rounds=max_rounds)
+                         n_temperatures=n_temperatures, tol=tol, max_rounds=max_rounds, refit_base=refit_base)
 
 
 @dataclass

@@ -243,8 +243,10 @@ def test_rounds_arguments_are_validated():
 def test_score_rounds_budget_in_weights():
     from skneq.rbm._likelihood import FIT_MAX_ROUNDS, FIT_ROUND_BUDGET, fit_rounds
 
-    assert fit_rounds((500, 784)) == 2 and fit_rounds((1000, 784)) == 2
-    assert fit_rounds((200, 784)) == FIT_ROUND_BUDGET // (200 * 784) == 5
+    # one round at 784 x 500 and above, two or more from half that size down
+    assert fit_rounds((500, 784)) == 1 and fit_rounds((1000, 784)) == 1
+    assert fit_rounds((250, 784)) == 2 and fit_rounds((300, 784)) == 1
+    assert fit_rounds((100, 784)) == FIT_ROUND_BUDGET // (100 * 784) == 5
     assert fit_rounds((23, 23)) == FIT_MAX_ROUNDS
 
 

@@ -579,10 +579,8 @@ def run_annealing(W, b, c, b_A, *, direction, n_betas, n_chains, rng, xp, n_step
         # Normalised weights: the path then ends at Z_B itself, not (sum_k pi_k) Z_B.
         b_A = b_A.normalized(xp=xp)
     log_Z_A = float(base_log_partition(b_A, n_hidden, xp=xp))
+    refit_base = check_refit_base(refit_base, direction, model_samples)
     refit = refit_base is not None
-    if refit and (direction != "both" or model_samples is not None):
-        raise ValueError("refit_base needs direction='both' and reverse starts drawn by the annealing code "
-                         "(no model_samples): it fits the base on half of those starts")
     forwards, reverses, rounds, frames, fitted = [], [], [], [], []
     extra = {"refit_base": int(refit_base)} if refit else {}
     ladder = None

@@ -495,18 +495,18 @@ def long_forward_study(X, args):
         description = ("Every row: ``rbm.annealing_works('forward', n_betas=K, n_chains=chains, base=..., "
                        "random_state=s)``, one run per seed s = 0, 1, ... (median [min, max] over seeds; "
                        f"{args.seeds} seeds, 1 at K = {largest}), default schedule. Forward AIS exceeds log Z by t nats "
-                       "with probability at most e^-t, whatever the chains do. Bases: the data mean and "
-                       f"a {label}. Models: ``RBM(n_components=500, n_iter=10, batch_size=20, random_state=m)`` on "
-                       "MNIST 0-2 (1500 x 784, binarized at 0.5), the 784 x 500 models of ``--defaults``, whose "
-                       f"defaults are {FIT_AIS_BETAS} x {FIT_AIS_CHAINS} per round. ESS: median effective sample size "
-                       "of the importance weights. Time: seconds per run.")
+                       "with probability at most e^-t, whatever the chains do. Bases: the data mean "
+                       f"(``base=\"data_mean\"``) and a {label}. Models: ``RBM(n_components=500, n_iter=10, "
+                       "batch_size=20, random_state=m)`` on MNIST 0-2 (1500 x 784, binarized at 0.5), the 784 x 500 "
+                       f"models of ``--defaults``, where ``score``'s defaults are {FIT_AIS_BETAS} x {FIT_AIS_CHAINS} "
+                       "per round. ESS: median effective sample size of the importance weights. Time: seconds per run.")
         _write_study_table(args.long_forward_file, "--long-forward", started, done, description,
                            "Forward AIS at 784 x 500 against the number of temperatures", head, rows)
 
     for model_seed in args.long_forward_models:
         W, b, c = train(X, 500, 10, 20, seed=model_seed)
         rbm = RBM.from_parameters(W, b, c, visible_mean=X.mean(axis=0))
-        for base_label, base in (("data mean", None), ("mixture of 20", mixture)):
+        for base_label, base in (("data mean", "data_mean"), ("mixture of 20", mixture)):
             for n_betas in args.long_forward:
                 values, ess, seconds = [], [], []
                 for seed in range(args.seeds if n_betas < largest else 1):

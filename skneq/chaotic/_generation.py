@@ -56,7 +56,16 @@ class GenerationMixin:
             raise ValueError("clamp_hidden needs hidden units: architecture='restricted' or 'deep'.")
         sizes = self._layer_sizes()
         n_hidden = sum(sizes[1:])
-        units = [check_int(a, "clamp_hidden", low=0, high=n_hidden - 1) for a in list(clamp_hidden)]
+        indices = _backend.to_numpy(clamp_hidden) if _backend.is_array(clamp_hidden) else clamp_hidden
+        if isinstance(indices, np.ndarray) and indices.dtype == bool:
+            raise ValueError("clamp_hidden takes hidden-unit indices, not a boolean mask: "
+                             "pass np.flatnonzero(mask).")
+        if isinstance(indices, np.ndarray):
+            indices = indices.tolist()  # Python ints (a 0-d array gives one)
+        if np.ndim(indices) == 0 and not isinstance(indices, (set, frozenset)):
+            indices = [indices]  # one unit
+        # Duplicates name the same unit: the clamped set is their union.
+        units = [check_int(a, "clamp_hidden", low=0, high=n_hidden - 1) for a in indices]
         flat = np.ones(n_hidden)
         flat[units] = 0.0
         masks, start = [None], 0
@@ -165,7 +174,9 @@ class GenerationMixin:
         clamp_hidden : array-like of int or None, default=None
             Hidden units held at ``h = 0`` (so ``phi(h) = 0``) during the
             whole run: the ablation of Sec. III. Indices are columns of
-            ``transform``'s output.
+            ``transform``'s output; one int clamps one unit, a repeated index
+            names the same unit, and a boolean mask is refused (pass
+            ``np.flatnonzero(mask)``).
         random_state : int, RandomState instance or None, default=None
             Seed of the initial conditions. ``None``: the estimator's own
             ``random_state``, advanced at every call.

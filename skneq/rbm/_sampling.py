@@ -94,7 +94,10 @@ class SamplingMixin:
         ----------
         n_samples : int, default=1
         n_steps : int, default=1000
-            Gibbs sweeps, or PT sweeps (each at every rung).
+            Gibbs sweeps, or PT sweeps (each at every rung). 0 returns the
+            starting states: ``init``, else draws from the start
+            distribution (Gibbs: independent units at the training mean;
+            PT: the base model).
         method : {"gibbs", "parallel_tempering"}, default="gibbs"
         n_temperatures : int, default=10
             Rungs of the default PT ladder: 0 (the base model), then

@@ -220,6 +220,21 @@ def test_clamped_hidden_units_equal_a_network_without_them(architecture, sizes):
     assert np.abs(model.sample(init=states, n_steps=15) - sample).max() > 1e-3
     with pytest.raises(ValueError, match="clamp_hidden"):
         model.sample(2, clamp_hidden=[sum(sizes[1:])])
+    # one int is one unit, a repeated index the same unit, any array type
+    first = clamped[0]
+    one = model.sample(init=states, n_steps=15, clamp_hidden=first)
+    np.testing.assert_array_equal(one, model.sample(init=states, n_steps=15, clamp_hidden=[first, first]))
+    np.testing.assert_array_equal(one, model.sample(init=states, n_steps=15, clamp_hidden=np.array([first])))
+    np.testing.assert_array_equal(one, model.sample(init=states, n_steps=15, clamp_hidden=np.int64(first)))
+    np.testing.assert_array_equal(sample, model.sample(init=states, n_steps=15, clamp_hidden=set(clamped)))
+    assert np.abs(one - sample).max() > 1e-3
+    mask = np.zeros(sum(sizes[1:]), dtype=bool)
+    mask[clamped] = True
+    with pytest.raises(ValueError, match="boolean mask"):
+        model.sample(2, clamp_hidden=mask)
+    for bad in (1.5, [[first]], [True]):
+        with pytest.raises(ValueError, match="clamp_hidden must be an integer"):
+            model.sample(2, clamp_hidden=bad)
 
 
 def test_unrestricted_model_refuses_hidden_options():

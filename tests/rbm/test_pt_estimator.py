@@ -114,6 +114,26 @@ def test_pt_sample_is_reproducible_and_blocks_are_independent_of_grouping():
     assert a.shape == c.shape == (1500, 5)
 
 
+@pytest.mark.parametrize("method", ["gibbs", "parallel_tempering"])
+def test_zero_steps_returns_the_starting_states(method):
+    # n_steps=0 is documented as the start of the chain: init itself, else the
+    # start distribution, independent units with means visible_mean_ (Gibbs)
+    # or sigmoid(b_A) of the base (PT, base="uniform": 1/2).
+    rbm = make_model(5, 3, seed=3)
+    rbm.visible_mean_ = np.array([0.1, 0.9, 0.5, 0.3, 0.7])
+    init = (np.random.default_rng(0).random((7, 5)) < 0.5).astype(float)
+    kwargs = dict(method=method, n_temperatures=3, base="uniform") if method != "gibbs" else {}
+    np.testing.assert_array_equal(rbm.sample(7, n_steps=0, init=init, **kwargs), init)
+    n = 20000
+    means = rbm.sample(n, n_steps=0, random_state=1, **kwargs).mean(axis=0)
+    expected = rbm.visible_mean_ if method == "gibbs" else np.full(5, 0.5)
+    # binomial proportions: sd <= sqrt(0.25 / n) = 0.0035; 5 sd per unit.
+    np.testing.assert_allclose(means, expected, rtol=0, atol=5 * math.sqrt(0.25 / n))
+    # and one sweep moves them (the model's means differ from the start's)
+    moved = rbm.sample(n, n_steps=1, random_state=1, **kwargs).mean(axis=0)
+    assert np.abs(moved - expected).max() > 10 * math.sqrt(0.25 / n)
+
+
 @pytest.mark.parametrize(
     "kwargs, name",
     [

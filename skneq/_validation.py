@@ -12,6 +12,8 @@ import math
 import numbers
 import os
 
+import numpy as np
+
 from sklearn import config_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, validate_data
@@ -206,6 +208,13 @@ def check_int(value, name, *, low=1, high=None):
         bounds = f">= {low}" if high is None else (f"<= {high}" if low is None else f"in [{low}, {high}]")
         raise ValueError(f"{name} must be an integer {bounds}, got {value!r}")
     return value
+
+
+def check_bool(value, name):
+    """``value`` as a Python bool; only ``True``/``False`` (NumPy's included), never truthiness."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_real(value, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True):

@@ -8,9 +8,7 @@ held-out ``X`` of a cross-validation split, so that ``GridSearchCV`` and
 
 from __future__ import annotations
 
-import numpy as np
-
-from .._validation import check_int
+from .._validation import check_bool, check_int
 from ._samples import aai_error, second_moment_error, spectrum_error
 
 __all__ = [
@@ -116,9 +114,7 @@ def make_generative_scorer(metric, *, n_samples=None, greater_is_better=False, r
         raise ValueError(f"metric must be callable or a metric name, got {metric!r}.")
     if n_samples is not None:
         n_samples = check_int(n_samples, "n_samples", low=1)  # 2.7 and True refused, never truncated
-    if not isinstance(greater_is_better, (bool, np.bool_)):
-        raise ValueError(f"greater_is_better must be True or False, got {greater_is_better!r}.")
-    sign = 1.0 if greater_is_better else -1.0
+    sign = 1.0 if check_bool(greater_is_better, "greater_is_better") else -1.0
     return _GenerativeScorer(metric, n_samples, sign, random_state, dict(metric_kwargs))
 
 

@@ -17,7 +17,7 @@ from .. import _backend
 from .. import _markov as mk
 from .._base import STREAMS, row_chunks
 from .._math import sigmoid
-from .._validation import check_int, check_option
+from .._validation import check_bool, check_int, check_option
 from . import _kernels as K
 
 __all__ = ["RB_FLOOR", "rb_matrix", "markov_indicators", "bootstrap_sigma", "exact_chain_matrices",
@@ -57,6 +57,7 @@ def markov_indicators(M, *, spectral=True):
     would make a flow look one-way. ``spectral=False`` skips the eigenvalues
     (NaN for the decorrelation time).
     """
+    spectral = check_bool(spectral, "spectral")
     M, xp, _ = mk.check_transition_matrix(M)
     p = np.maximum(mk.stationary_distribution(M, xp=xp), RB_FLOOR)
     p = p / p.sum()
@@ -233,6 +234,7 @@ class PostFitEstimates:
         """
         check_is_fitted(self, self._backend_anchor)
         n_samples = check_int(n_samples, "n_samples", low=1)
+        return_latent = check_bool(return_latent, "return_latent")
         bk = self._fitted_backend()
         xp = bk.xp
         rng = self._method_rng(bk, "sampling", random_state)

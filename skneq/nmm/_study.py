@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _backend
 from .. import _markov as mk
 from .._config import with_config
-from .._validation import check_int
+from .._validation import check_bool, check_int
 
 __all__ = ["fit_independent_runs", "dominant_cycle", "cycle_decomposition", "CycleDecomposition",
            "latent_class_assignment"]
@@ -69,6 +69,7 @@ def fit_independent_runs(estimator, X, n_runs=36, *, batched=False, n_jobs=2, ra
     models : list of fitted estimators, in seed order, each usable alone
     """
     n_runs = check_int(n_runs, "n_runs", low=1)
+    batched = check_bool(batched, "batched")
     seeds = _backend.child_seeds(random_state, n_runs)
     if batched:
         from ._batched import fit_batched

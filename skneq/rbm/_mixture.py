@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import _backend
 from .._math import clipped_mean, logsumexp
-from .._validation import check_array_xp, check_int, check_real, check_unit_interval, is_sparse
+from .._validation import check_array_xp, check_bool, check_int, check_real, check_unit_interval, is_sparse
 from ._path import FactorizedMixture, is_mixture
 
 __all__ = ["fit_bernoulli_mixture", "resolve_mixture_base", "MIXTURE_COMPONENTS", "MIXTURE_SMOOTHING",
@@ -99,8 +99,7 @@ def fit_bernoulli_mixture(X, n_components, *, n_iter=100, tol=1e-6, smoothing=MI
     n_iter = check_int(n_iter, "n_iter", low=1)
     tol = check_real(tol, "tol", low=0.0)
     alpha = check_real(smoothing, "smoothing", low=0.0, low_inclusive=False)
-    if not isinstance(return_info, bool):
-        raise ValueError(f"return_info must be True or False, got {return_info!r}")
+    return_info = check_bool(return_info, "return_info")
     xp, device = _backend.namespace_of(X)
     dt = _backend.accurate_dtype(xp, device)
     X = xp.astype(X, dt)

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _backend
 from .._math import MEAN_CLIP
-from .._validation import check_beta, check_int, check_option
+from .._validation import check_beta, check_bool, check_int, check_option
 from . import _kernels as _k
 from ._path import base_astype
 from ._ladder import PT_TEMPERATURES, SwapCounter, base_states, check_path_ladder, path_ladder, pt_run
@@ -141,8 +141,7 @@ class SamplingMixin:
         n_steps = check_int(n_steps, "n_steps", low=0)
         check_option(method, "method", ("gibbs", "parallel_tempering"))
         beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
-        if not isinstance(return_info, bool):
-            raise ValueError(f"return_info must be True or False, got {return_info!r}")
+        return_info = check_bool(return_info, "return_info")
         bk = self._fitted_backend()
         xp = bk.xp
         if method == "parallel_tempering":

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _backend
-from .._validation import check_array_xp, check_int, check_option, check_real, check_unit_interval
+from .._validation import check_array_xp, check_bool, check_int, check_option, check_real, check_unit_interval
 from ..rbm._kernels import free_energy, gibbs_vhv, hidden_probabilities, sample_hidden
 from .._protocol import rbm_parameters
 from ._functions import marchenko_pastur_pdf, marchenko_pastur_support
@@ -79,6 +79,7 @@ def training_checkpoints(source, *, include_initial=True):
     checkpoints : list of (int, tuple)
         Sorted by epoch.
     """
+    include_initial = check_bool(include_initial, "include_initial")
     out = []
     if hasattr(source, "history_") or hasattr(source, "initial_params_"):
         if include_initial and getattr(source, "initial_params_", None) is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from .. import _backend
 from .. import _markov as mk
 from ..rbm import _exact as jc
+from .._validation import check_bool
 from ._params import _check_kernel, _model_beta, rbm_parameters
 
 __all__ = ["detailed_balance_violation_matrix", "detailed_balance_violation", "nmm_transition_matrix"]
@@ -161,6 +162,7 @@ def detailed_balance_violation(model, kernel=None, *, beta=None, return_matrix=F
     J : array of shape (n_states, n_states)
         Only if ``return_matrix``.
     """
+    return_matrix = check_bool(return_matrix, "return_matrix")
     P, p = _exact_chain(model, kernel, beta)
     J = detailed_balance_violation_matrix(P, p)
     xp, _ = _backend.namespace_of(J)

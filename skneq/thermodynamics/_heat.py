@@ -20,7 +20,7 @@ import numpy as np
 from .. import _backend
 from ..rbm import _exact as jc
 from ..rbm._kernels import energy, gibbs_joint, gibbs_vhv, sample_hidden, sample_visible
-from .._validation import check_int
+from .._validation import check_bool, check_int
 from ._params import _check_beta, _check_kernel, rbm_parameters
 
 __all__ = ["heat_exchange", "exact_heat_distribution", "xft_log_ratio", "XFTFit", "fit_xft_slope"]
@@ -241,14 +241,8 @@ def _distribution(q, prob, q_name, prob_name, decimals):
 def _check_exchange(beta_from, beta_to, kernel, adjoint, n_exchange_steps):
     """The arguments shared by the sampled and the exact heat exchange, checked."""
     _check_kernel(kernel)
-    return (_check_beta(beta_from, "beta_from"), _check_beta(beta_to, "beta_to"), _check_bool(adjoint, "adjoint"),
+    return (_check_beta(beta_from, "beta_from"), _check_beta(beta_to, "beta_to"), check_bool(adjoint, "adjoint"),
             check_int(n_exchange_steps, "n_exchange_steps"))
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
 
 
 @dataclass

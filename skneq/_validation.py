@@ -166,6 +166,14 @@ def check_array_xp(X, *, name="X", ensure_2d=True, ensure_min_samples=1, dtype="
     Returns the validated array in its own namespace. Works for non-NumPy
     arrays whether or not ``SCIPY_ARRAY_API=1`` was set.
     """
+    try:
+        ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
+    except ValueError:  # a ragged list: check_array says so below
+        ndim = None
+    if ndim == 0:
+        # check_array raises TypeError for these; a scalar (None, a string,
+        # an object) is a bad value here.
+        raise ValueError(f"Invalid {name}: expected an array, got the scalar {X!r}.")
     if not _is_numpy_input(X) and not _dispatch_available():
         try:
             return _check_in_namespace(X, name=name, ensure_2d=ensure_2d, ensure_min_samples=ensure_min_samples,

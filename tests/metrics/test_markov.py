@@ -210,6 +210,8 @@ def test_transition_matrix_empty_rows():
         ([0, 1, 2], {"pseudocount": -1.0}, "pseudocount"),
         ([0, 1, 2], {"empty_rows": "nan"}, "empty_rows"),
         ([], {}, "0 sample"),
+        (3, {}, "got the scalar"),  # sklearn's check_array raises TypeError here
+        (np.float64(2.0), {}, "got the scalar"),
     ],
 )
 def test_transition_matrix_rejects_bad_input(traj, kwargs, match):

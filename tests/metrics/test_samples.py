@@ -183,6 +183,7 @@ def test_aai_mixed_namespaces():
         (second_moment_error, (np.ones((5, 1)), np.ones((5, 1))), "2 features"),
         (second_moment_error, (np.ones(5), np.ones(5)), "2D"),
         (reconstruction_error, (np.ones((0, 2)), np.ones((0, 2))), "0 sample"),
+        (second_moment_error, (np.ones((5, 2)), 1.0), "got the scalar 1.0"),
     ],
 )
 def test_sample_metrics_reject_bad_input(func, args, match):

@@ -225,6 +225,18 @@ def check_bool(value, name):
     return bool(value)
 
 
+def host_float64(a, name):
+    """``a`` as a float64 NumPy array on the host; a non-numeric input is a ValueError naming ``name``.
+
+    For the functions that compute on the host from user arrays of any
+    namespace (summaries, fits of work and heat samples, Markov matrices).
+    """
+    try:
+        return np.asarray(_backend.to_numpy(a), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array, got {type(a).__name__}: {exc}") from exc
+
+
 def check_real(value, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True):
     """``value`` as a finite Python float in the given interval (NaN and inf refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

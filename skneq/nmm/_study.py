@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _backend
 from .. import _markov as mk
 from .._config import with_config
-from .._validation import check_bool, check_int
+from .._validation import check_bool, check_int, host_float64
 
 __all__ = ["fit_independent_runs", "dominant_cycle", "cycle_decomposition", "CycleDecomposition",
            "latent_class_assignment"]
@@ -116,7 +116,7 @@ def dominant_cycle(M, start=None):
         The states of the cycle reached from ``start`` (the transient part
         before it is dropped), in the order the chain visits them.
     """
-    M, xp, _ = mk.check_transition_matrix(np.asarray(_backend.to_numpy(M), dtype=np.float64))
+    M, xp, _ = mk.check_transition_matrix(host_float64(M, "M"))
     off = M - np.diag(np.diag(M))
     state = int(np.argmax(mk.stationary_distribution(M, xp=xp))) if start is None else check_int(
         start, "start", low=0, high=M.shape[0] - 1)
@@ -144,7 +144,7 @@ def latent_class_assignment(model, X, y):
     classes : ndarray of shape (n_classes,)
     """
     check_is_fitted(model)
-    X, y = np.asarray(_backend.to_numpy(X), dtype=np.float64), np.asarray(_backend.to_numpy(y))
+    X, y = host_float64(X, "X"), np.asarray(_backend.to_numpy(y))
     classes = np.unique(y)
     class_means = np.stack([X[y == c].mean(axis=0) for c in classes])
     states = _backend.to_numpy(model.latent_states_).astype(np.float64)
@@ -219,13 +219,13 @@ def cycle_decomposition(M, p=None):
     --------
     dominant_cycle : the greedy most-probable path (one cycle, no weight).
     """
-    M, xp, device = mk.check_transition_matrix(np.asarray(_backend.to_numpy(M), dtype=np.float64))
+    M, xp, device = mk.check_transition_matrix(host_float64(M, "M"))
     if M.shape[0] > mk.MAX_CYCLE_STATES:
         raise ValueError(
             f"M has {M.shape[0]} states; cycle_decomposition enumerates simple cycles for at most "
             f"{mk.MAX_CYCLE_STATES} states."
         )
     p = mk.stationary_distribution(M, xp=xp) if p is None else mk.check_distribution(
-        np.asarray(_backend.to_numpy(p), dtype=np.float64), M.shape[0], xp, device)
+        host_float64(p, "p"), M.shape[0], xp, device)
     cycles, weights = mk.cycle_decomposition(M, p)
     return CycleDecomposition(cycles, weights, np.asarray(p))

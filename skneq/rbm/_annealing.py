@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import _backend
 from .._math import logit_clipped_mean, logsumexp, softplus
-from .._validation import check_int, check_real
+from .._validation import check_int, check_real, host_float64
 from ._kernels import MAX_EXACT_UNITS, exact_samples
 from ._free_energy import (bennett_log_partition, jarzynski_log_partition, log_mean_exp,
                            reverse_log_partition, stepping_stone_log_partition)
@@ -469,7 +469,7 @@ def check_schedule(schedule):
 
     It must be 1-d with at least 3 finite, non-decreasing values from exactly 0 to exactly 1.
     """
-    a = np.asarray(_backend.to_numpy(schedule), dtype=np.float64)
+    a = host_float64(schedule, "schedule")
     if a.ndim != 1 or a.size < 3 or not np.all(np.isfinite(a)):
         raise ValueError(f"schedule must be a 1-d array of at least 3 finite inverse temperatures, got {schedule!r}")
     if a[0] != 0.0 or a[-1] != 1.0 or np.any(np.diff(a) < 0):

@@ -47,6 +47,7 @@ import numpy as np
 
 from .. import _backend
 from .._math import clipped_mean
+from .._validation import host_float64
 from ._path import FactorizedMixture
 
 __all__ = ["CheckpointMixin", "FORMAT"]
@@ -232,13 +233,13 @@ class CheckpointMixin:
         feature_names = params.pop("_feature_names_in", None)
         if intercept_visible is None or intercept_hidden is None:
             raise ValueError("from_parameters needs intercept_visible and intercept_hidden (or a fitted estimator)")
-        W = np.asarray(_backend.to_numpy(components), dtype=np.float64)
+        W = host_float64(components, "components")
         if W.ndim != 2:
             raise ValueError(f"components must be 2-D, got shape {W.shape}")
         if orientation == "visible_hidden":
             W = W.T
-        b = np.asarray(_backend.to_numpy(intercept_visible), dtype=np.float64).reshape(-1)
-        c = np.asarray(_backend.to_numpy(intercept_hidden), dtype=np.float64).reshape(-1)
+        b = host_float64(intercept_visible, "intercept_visible").reshape(-1)
+        c = host_float64(intercept_hidden, "intercept_hidden").reshape(-1)
         n_hidden, n_visible = W.shape
         if b.shape != (n_visible,) or c.shape != (n_hidden,):
             raise ValueError(
@@ -261,7 +262,7 @@ class CheckpointMixin:
         if visible_mean is None:
             mean = clipped_mean((1.0 / (1.0 + np.exp(-b)))[None, :], xp=np)
         else:
-            mean = np.asarray(_backend.to_numpy(visible_mean), dtype=np.float64).reshape(-1)
+            mean = host_float64(visible_mean, "visible_mean").reshape(-1)
             if mean.shape != (n_visible,) or not np.all((mean >= 0) & (mean <= 1)):
                 raise ValueError(f"visible_mean must have shape ({n_visible},) with values in [0, 1]")
         rbm.n_features_in_ = n_visible

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from .. import _backend
 from .._math import logsumexp
+from .._validation import host_float64
 
 __all__ = ["log_mean_exp", "jarzynski_log_partition", "reverse_log_partition", "bennett_log_partition",
            "stepping_stone_log_partition"]
@@ -95,8 +95,8 @@ def stepping_stone_log_partition(log_Z_A, forward_ratios, reverse_ratios, n_grou
         Only when ``n_groups > 1``: Bennett's estimate of each group
         (``min(n_groups, n_chains)`` groups).
     """
-    fw = np.asarray(_backend.to_numpy(forward_ratios), dtype=np.float64)
-    rv = np.asarray(_backend.to_numpy(reverse_ratios), dtype=np.float64)
+    fw = host_float64(forward_ratios, "forward_ratios")
+    rv = host_float64(reverse_ratios, "reverse_ratios")
 
     def estimate(f_all, r_all):
         lower = upper = bennett = float(log_Z_A)

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import _backend
 from .._math import binary_states, logsumexp, sigmoid
-from .._validation import check_beta, check_int, check_option, check_probability, check_real
+from .._validation import check_beta, check_int, check_option, check_probability, check_real, host_float64
 from ..rbm._exact import _check_joint_size
 from .._protocol import model_beta as _model_beta
 from ._kernels import _device
@@ -305,7 +305,7 @@ def reciprocal_moments(modes, *, p=0.5):
     ReciprocalMoments
     """
     p = check_probability(p, "p")
-    A = np.asarray(_backend.to_numpy(modes), dtype=np.float64)
+    A = host_float64(modes, "modes")
     if A.ndim != 2 or A.size == 0 or not np.all(np.isfinite(A)):
         raise ValueError(f"modes must be a finite non-empty 2-D array, got shape {A.shape}.")
     return ReciprocalMoments(p * A.sum(axis=0), np.sqrt(p * (1 - p) * np.sum(A * A, axis=0)))

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .. import _backend
+from .._validation import host_float64
 
 __all__ = ["ModeTracking", "track_modes"]
 
@@ -70,7 +70,7 @@ def track_modes(modes):
         raise ValueError("modes must be a non-empty sequence of (n_units, n_modes) matrices.")
     mats = []
     for t, m in enumerate(modes):
-        a = np.asarray(_backend.to_numpy(m), dtype=np.float64)
+        a = host_float64(m, f"modes[{t}]")
         if a.ndim != 2 or a.size == 0:
             raise ValueError(f"modes[{t}] must be a non-empty 2-D matrix, got shape {a.shape}.")
         if mats and a.shape != mats[0].shape:

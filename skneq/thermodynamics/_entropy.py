@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _backend
 from .._math import binary_states, logsumexp, sigmoid, softplus
-from .._validation import check_int, check_real
+from .._validation import check_int, check_real, host_float64
 from ._params import _model_beta, rbm_parameters
 
 __all__ = ["EntropyTerms", "shannon_entropy", "SecondLaw", "second_law"]
@@ -127,7 +126,7 @@ def second_law(works, delta_free_energy, *, n_sigma=3.0):
     -------
     SecondLaw
     """
-    works = np.asarray(_backend.to_numpy(works), dtype=np.float64)
+    works = host_float64(works, "works")
     if works.ndim != 1 or works.size < 2:
         raise ValueError(f"works must be a 1-d array of at least 2 samples, got shape {works.shape}")
     if not np.all(np.isfinite(works)):

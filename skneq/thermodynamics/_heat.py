@@ -20,7 +20,7 @@ import numpy as np
 from .. import _backend
 from ..rbm import _exact as jc
 from ..rbm._kernels import energy, gibbs_joint, gibbs_vhv, sample_hidden, sample_visible
-from .._validation import check_bool, check_int
+from .._validation import check_bool, check_int, host_float64
 from ._params import _check_beta, _check_kernel, rbm_parameters
 
 __all__ = ["heat_exchange", "exact_heat_distribution", "xft_log_ratio", "XFTFit", "fit_xft_slope"]
@@ -228,8 +228,8 @@ def xft_log_ratio(q, prob, *, q_backward=None, prob_backward=None, decimals=9):
 
 def _distribution(q, prob, q_name, prob_name, decimals):
     """``{rounded q: (q, P(q))}`` of a discrete distribution, checked."""
-    q = np.asarray(_backend.to_numpy(q), dtype=np.float64)
-    prob = np.asarray(_backend.to_numpy(prob), dtype=np.float64)
+    q = host_float64(q, q_name)
+    prob = host_float64(prob, prob_name)
     if q.shape != prob.shape or q.ndim != 1:
         raise ValueError(f"{q_name} and {prob_name} must be 1-d arrays of the same length")
     if not (np.all(np.isfinite(q)) and np.all(np.isfinite(prob))) or np.any(prob < 0):
@@ -346,7 +346,7 @@ def fit_xft_slope(Q, *, Q_backward=None, bins="auto", min_count=20, decimals=9, 
 
 
 def _heat_samples(Q, name):
-    Q = np.asarray(_backend.to_numpy(Q), dtype=np.float64)
+    Q = host_float64(Q, name)
     if Q.ndim != 1 or Q.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-d array of heats, got shape {Q.shape}")
     if not np.all(np.isfinite(Q)):

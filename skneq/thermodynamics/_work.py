@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _backend
 from .._base import STREAMS
-from .._validation import check_array_xp, check_int, check_option, check_unit_interval
+from .._validation import check_array_xp, check_int, check_option, check_unit_interval, host_float64
 from ..rbm._mixture import resolve_mixture_base
 from ..rbm._annealing import (BASES, AnnealingWorks, base_visible_bias, check_refit_base, check_rounds, check_schedule,
                               run_annealing)
@@ -219,8 +219,8 @@ def crooks_free_energy(forward, reverse=None, *, bins=20, min_count=10):
         forward._need("forward")
         forward._need("reverse")
         forward, reverse = forward.forward, forward.reverse
-    w_f = np.asarray(_backend.to_numpy(forward), dtype=np.float64)
-    w_r = -np.asarray(_backend.to_numpy(reverse), dtype=np.float64)
+    w_f = host_float64(forward, "forward works")
+    w_r = -host_float64(reverse, "reverse works")
     for name, a in (("forward", w_f), ("reverse", w_r)):
         if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
             raise ValueError(f"{name} works must be a non-empty finite 1-d array")

@@ -18,7 +18,13 @@
   (as ``BernoulliRBM`` advances its ``random_state_``);
 * one progress printer (``_progress``) and the ``history_`` helpers
   (``_init_history``, ``_record_history``): ``history_`` is a dict of
-  equal-length lists on every estimator, one entry per record.
+  equal-length lists on every estimator, one entry per record;
+* the check before a fit continues (``partial_fit``, ``warm_start``): the
+  parameters that fixed the fitted state's shapes and meaning
+  (``_frozen_params``, recorded by ``_record_frozen_params`` when the state
+  is built) must not have been changed by ``set_params`` since
+  (``_check_frozen_params``): a clear ``ValueError`` instead of a silently
+  ignored parameter or a NumPy error deep in the update.
 
 Random generators are created per call and never stored (``_backend``).
 """
@@ -26,6 +32,7 @@ Random generators are created per call and never stored (``_backend``).
 from __future__ import annotations
 
 import contextlib
+import copy
 import numbers
 
 from sklearn import get_config
@@ -64,6 +71,9 @@ class GenerativeMixin:
 
     _backend_anchor = "components_"
     _input_domain = "unit_interval"
+    #: Parameters that fix the fitted state (shapes, chains, optimiser
+    #: state): a fit can only continue with the values it was built with.
+    _frozen_params = ()
 
     # ------------------------------------------------------------ backend
     def _fitted_backend(self):
@@ -127,6 +137,36 @@ class GenerativeMixin:
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+    # ------------------------------------------------------------ continuing a fit
+    def _record_frozen_params(self):
+        """Record the ``_frozen_params`` the fitted state is being built with."""
+        self._frozen_values = {name: copy.deepcopy(getattr(self, name)) for name in self._frozen_params}
+
+    def _same_frozen_value(self, name, built, now):
+        """Whether a fitted state built with ``name=built`` can continue with ``name=now``."""
+        try:
+            return bool(built == now)
+        except Exception:  # values without a truth value: compare as text
+            return repr(built) == repr(now)
+
+    def _check_frozen_params(self, restart="call fit"):
+        """Refuse to continue a fit whose ``_frozen_params`` were changed since it was built.
+
+        ``restart`` says how to start a new model instead (``"call fit"``,
+        ``"fit with warm_start=False"``).
+        """
+        built = self.__dict__.get("_frozen_values")
+        if built is None:  # pickled before the record existed
+            return
+        changed = [f"{name} from {built[name]!r} to {getattr(self, name)!r}" for name in built
+                   if not self._same_frozen_value(name, built[name], getattr(self, name))]
+        if changed:
+            which = "it fixes" if len(changed) == 1 else "they fix"
+            raise ValueError(
+                f"{type(self).__name__} cannot continue training: set_params changed {' and '.join(changed)} "
+                f"after the fitted state was built ({which} its shapes or meaning). Set the old value back, "
+                f"or {restart} to start a new model.")
 
     # ------------------------------------------------------------ progress and history
     def _progress(self, message):

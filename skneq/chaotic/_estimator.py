@@ -126,6 +126,10 @@ class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeatu
         ``fit`` continues from the current state for ``n_iter`` more epochs
         (same held-out split, random streams continued): a long run done in
         chunks, e.g. across days after pickling, gives the model of one run.
+        ``architecture``, ``n_components``, ``g`` and ``g_convention`` fix
+        the fitted couplings: changing one with ``set_params`` before a
+        warm-started ``fit`` (or a later ``partial_fit``) raises a
+        ``ValueError``.
     verbose : int, default=0
         Print progress. Never changes the fit.
     random_state : int, RandomState instance or None, default=None
@@ -217,6 +221,8 @@ class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeatu
 
     _backend_anchor = "intercept_visible_"
     _input_domain = "unit_interval"
+    # The layer sizes and the fixed couplings drawn at initialisation.
+    _frozen_params = ("architecture", "n_components", "g", "g_convention")
 
     _parameter_constraints = {
         "architecture": [StrOptions(set(_k.ARCHITECTURES))],
@@ -317,6 +323,7 @@ class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeatu
 
     def _initialize(self, bk, n_features):
         """Draw the fixed couplings once; trained parameters start at zero (Sec. II)."""
+        self._record_frozen_params()
         sizes = (int(n_features),) + self._hidden_sizes()
         rng = self._rng(bk, "initialization")
         std = _k.coupling_std(self.g, self.g_convention)
@@ -353,6 +360,7 @@ class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeatu
         self._check_params()
         resume = self.warm_start and hasattr(self, "n_iter_")
         if resume:
+            self._check_frozen_params("fit with warm_start=False")
             X, bk, _ = validate_X(self, X, reset=False, backend=self._fitted_backend(), accept_sparse=True)
         else:
             X, bk, _ = validate_X(self, X, reset=True, backend=self.backend, accept_sparse=True)
@@ -395,6 +403,7 @@ class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeatu
             self._check_params()
             X, bk, _ = validate_X(self, X, reset=True, backend=self.backend, accept_sparse=True)
         else:
+            self._check_frozen_params()
             X, bk, _ = validate_X(self, X, reset=False, backend=self._fitted_backend(), accept_sparse=True)
         self._check_domain(X, bk.xp, "unit_interval")
         if first:

@@ -189,6 +189,9 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
 
     _backend_anchor = "generative_weights_"
     _input_domain = "binary"
+    # The shapes of the weights, latent states and chains, the reversible
+    # tie, the centering and the optimiser's moments.
+    _frozen_params = ("n_components", "latent", "reversible", "n_chains", "centering", "optimizer")
 
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -347,6 +350,7 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
     # training
     # ------------------------------------------------------------------
     def _initialize(self, X, bk, rng):
+        self._record_frozen_params()
         xp = bk.xp
         n, D = X.shape
         L = self.n_components
@@ -510,8 +514,15 @@ class NonequilibriumMarkovMachine(PostFitEstimates, GenerativeMixin, ClassNamePr
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
-        """Continue training for one epoch (initialising on the first call)."""
+        """Continue training for one epoch (initialising on the first call).
+
+        ``n_components``, ``latent``, ``reversible``, ``n_chains``,
+        ``centering`` and ``optimizer`` fix the fitted state: changing one
+        with ``set_params`` after the first call raises a ``ValueError``.
+        """
         first = not hasattr(self, "generative_weights_")
+        if not first:
+            self._check_frozen_params()
         return self._train(X, 1, first=first)
 
     # ------------------------------------------------------------------

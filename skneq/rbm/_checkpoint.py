@@ -9,6 +9,8 @@ key                               content
 ``format``                        the string ``"skneq.RBM checkpoint 1"``
 ``params_json``                   ``get_params()`` as JSON (``backend``, ``random_state``
                                   objects other than ints are stored as ``null``)
+``frozen_params_json``            optional: the parameters the state was built with
+                                  (``n_components``, ``n_chains``, ...) as JSON
 ``components``                    ``W``, float, shape (n_components, n_features)
 ``intercept_visible``             ``b``, shape (n_features,)
 ``intercept_hidden``              ``c``, shape (n_components,)
@@ -89,6 +91,9 @@ class CheckpointMixin:
         arrays = {
             "format": np.asarray(FORMAT),
             "params_json": np.asarray(json.dumps(_jsonable_params(self.get_params(deep=False)))),
+            "frozen_params_json": np.asarray(json.dumps(
+                _jsonable_params(self.__dict__.get("_frozen_values")
+                                 or {name: getattr(self, name) for name in self._frozen_params}))),
             "components": np_(self.components_),
             "intercept_visible": np_(self.intercept_visible_),
             "intercept_hidden": np_(self.intercept_hidden_),
@@ -145,9 +150,12 @@ class CheckpointMixin:
         if str(data.get("format")) != FORMAT:
             raise ValueError(f"{path!r} is not an skneq RBM checkpoint (format {FORMAT!r})")
         saved = json.loads(str(data["params_json"]))
+        built = (json.loads(str(data["frozen_params_json"])) if "frozen_params_json" in data
+                 else {name: saved[name] for name in cls._frozen_params if name in saved})
         saved.update(params)
         saved["backend"] = backend
         rbm = cls(**saved)
+        rbm._frozen_values = built  # what the saved state was built with (partial_fit checks it)
         bk = _backend.resolve(data["components"], backend, data["components"].dtype.name)
 
         def on(a):

@@ -230,6 +230,16 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
 
     _backend_anchor = "components_"
     _input_domain = "unit_interval"
+    # The shapes of the parameters and chains, the centering offsets and the
+    # optimiser's moments; "pcd" and "cd" share their chains, "pt" has replicas.
+    _frozen_params = ("n_components", "n_chains", "centering", "optimizer", "method", "n_temperatures")
+
+    def _same_frozen_value(self, name, built, now):
+        if name == "method":
+            return (built == "pt") == (now == "pt")
+        if name == "n_temperatures" and self.method != "pt":
+            return True  # no replicas to fit
+        return super()._same_frozen_value(name, built, now)
 
     _parameter_constraints = {
         "n_components": [count(1)],
@@ -412,6 +422,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
     def _set_initial_state(self, W, b, c, mean, bk, rng):
         """Every fitted attribute of an untrained model with parameters (W, b, c)."""
         xp = bk.xp
+        self._record_frozen_params()
         self.components_, self.intercept_visible_, self.intercept_hidden_ = W, b, c
         self.visible_mean_ = mean
         self.visible_offset_ = mean if self.centering else xp.zeros_like(mean)
@@ -530,6 +541,7 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         if state is None:
             raise ValueError("continue_fit needs a model loaded from a checkpoint written during fit "
                              "(RBM(checkpoint_path=...)); use partial_fit to train further")
+        self._check_frozen_params()
         X, bk = self._validate_training_input(X, reset=False)
         rng = self._training_rng(bk)
         rng._gen.bit_generator.state = state
@@ -553,12 +565,20 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         Persistent chains, optimiser state and centering offsets carry over
         between calls; the chains are independent of the chunk size. Each
         call counts as one epoch (``n_iter_``) and adds one ``history_`` entry.
+        ``n_components``, ``n_chains``, ``centering``, ``optimizer``,
+        ``n_temperatures`` (``method="pt"``) and the switch between
+        ``"pt"`` and ``"pcd"``/``"cd"`` fix that state: changing one with
+        ``set_params`` after the first call raises a ``ValueError``
+        (``learning_rate``, ``batch_size``, ``n_steps_per_update``, ... may
+        change between calls).
 
         Returns
         -------
         self : RBM
         """
         first_call = not hasattr(self, "components_")
+        if not first_call:
+            self._check_frozen_params()
         X, bk = self._validate_training_input(X, reset=first_call)
         rng = self._training_rng(bk, 0 if first_call else self.n_updates_ + 1)
         if first_call:

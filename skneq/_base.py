@@ -81,7 +81,7 @@ class GenerativeMixin:
         check_is_fitted(self, self._backend_anchor)
         return _backend.backend_of(getattr(self, self._backend_anchor))
 
-    def _validate_fitted_input(self, X, *, domain=None, accept_sparse=False):
+    def _validate_fitted_input(self, X, *, domain=None, accept_sparse=False, name="X"):
         """Validate ``X`` after fit and move it to the fitted backend.
 
         With ``accept_sparse`` a SciPy sparse ``X`` stays CSR on the host (read
@@ -94,7 +94,7 @@ class GenerativeMixin:
         where : (namespace, device) of the input, for ``convert_like``
         """
         bk = self._fitted_backend()
-        X, bk, where = validate_X(self, X, reset=False, backend=bk, accept_sparse=accept_sparse)
+        X, bk, where = validate_X(self, X, reset=False, backend=bk, accept_sparse=accept_sparse, name=name)
         self._check_domain(X, bk.xp, domain)
         return X, bk, where
 

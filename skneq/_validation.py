@@ -103,7 +103,8 @@ def check_binary(X, xp, *, what="X"):
     return X
 
 
-def validate_X(estimator, X, *, reset, backend=None, dtype="float32", ensure_min_samples=1, accept_sparse=False):
+def validate_X(estimator, X, *, reset, backend=None, dtype="float32", ensure_min_samples=1, accept_sparse=False,
+               name="X"):
     """Validate ``X`` for ``estimator`` and move it once to the compute backend.
 
     Parameters
@@ -120,6 +121,9 @@ def validate_X(estimator, X, *, reset, backend=None, dtype="float32", ensure_min
     accept_sparse : bool
         Accept SciPy sparse input (returned as CSR on the host, never
         densified whole: use ``skneq._base.dense_rows`` one chunk at a time).
+    name : str, default="X"
+        The argument's name in error messages (``"init"`` for starting
+        states): scikit-learn's messages say "X", so others are prefixed.
 
     Returns
     -------
@@ -132,20 +136,25 @@ def validate_X(estimator, X, *, reset, backend=None, dtype="float32", ensure_min
         Namespace and device of the input, to return results there.
     """
     xp_in, device_in = _backend.namespace_of(X)
-    if not _is_numpy_input(X) and not _dispatch_available():
-        X = _check_in_namespace(X, name="X", ensure_min_samples=ensure_min_samples)
-        validate_data(estimator, X, reset=reset, skip_check_array=True)
-    else:
-        with _array_api_context(X):
-            X = validate_data(
-                estimator,
-                X,
-                reset=reset,
-                accept_sparse="csr" if accept_sparse else False,
-                dtype="numeric",
-                ensure_min_samples=ensure_min_samples,
-                ensure_all_finite=True,
-            )
+    try:
+        if not _is_numpy_input(X) and not _dispatch_available():
+            X = _check_in_namespace(X, name=name, ensure_min_samples=ensure_min_samples)
+            validate_data(estimator, X, reset=reset, skip_check_array=True)
+        else:
+            with _array_api_context(X):
+                X = validate_data(
+                    estimator,
+                    X,
+                    reset=reset,
+                    accept_sparse="csr" if accept_sparse else False,
+                    dtype="numeric",
+                    ensure_min_samples=ensure_min_samples,
+                    ensure_all_finite=True,
+                )
+    except ValueError as exc:
+        if name == "X":
+            raise
+        raise ValueError(f"Invalid {name}: {exc}") from exc
     bk = backend if isinstance(backend, _backend.Backend) else _backend.resolve(X, backend, dtype)
     if is_sparse(X):
         return X.astype(_backend.to_numpy(bk.xp.zeros(1, dtype=bk.dtype)).dtype, copy=False), bk, (xp_in, device_in)

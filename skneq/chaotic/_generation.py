@@ -241,7 +241,7 @@ class GenerationMixin:
             if n_rows is None:
                 return None, None
             return states, n_rows
-        X, bk, _ = self._validate_fitted_input(init)
+        X, bk, _ = self._validate_fitted_input(init, name="init")
         return 2.0 * X - 1.0, int(X.shape[0])
 
     # ------------------------------------------------------------------ clamped runs

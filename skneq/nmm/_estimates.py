@@ -278,7 +278,12 @@ class PostFitEstimates:
         if init is None:
             x = self.chain_state_[:1, ...]
         else:
-            x, _, _ = self._validate_fitted_input(xp.reshape(_backend.to_device(init, xp, bk.device), (1, -1)))
+            init = _backend.to_device(init, xp, bk.device)
+            n_features = self.n_features_in_
+            if tuple(init.shape) not in ((n_features,), (1, n_features)):
+                raise ValueError(f"init must be one visible state, of shape ({n_features},) or (1, {n_features}); "
+                                 f"got shape {tuple(init.shape)}")
+            x, _, _ = self._validate_fitted_input(xp.reshape(init, (1, -1)), name="init")
         rng = self._method_rng(bk, "sampling", random_state)
         Xs, Zs = [], []
         done = 0

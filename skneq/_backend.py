@@ -107,15 +107,29 @@ def namespace_name(xp) -> str:
     return name
 
 
+def check_backend(backend):
+    """Refuse a ``backend`` argument that names no namespace (without importing it).
+
+    For functions that ignore ``backend`` in some cases (a fitted estimator
+    computes on its own backend): a typo is still an error.
+    """
+    if backend is None or isinstance(backend, Backend):
+        return backend
+    if isinstance(backend, str) and backend.lower() in _NAMESPACE_ALIASES:
+        return backend
+    if not isinstance(backend, str) and hasattr(backend, "asarray"):  # a namespace module
+        return backend
+    raise ValueError(
+        f"Unknown backend {backend!r}; expected None, 'numpy', 'cupy', 'torch', "
+        "'array_api_strict' or an array-api-compat namespace module."
+    )
+
+
 def _import_namespace(backend):
+    check_backend(backend)
     if not isinstance(backend, str):
-        return array_api_compat.array_namespace(backend.asarray(0)) if hasattr(backend, "asarray") else backend
-    module_name = _NAMESPACE_ALIASES.get(backend.lower())
-    if module_name is None:
-        raise ValueError(
-            f"Unknown backend {backend!r}; expected None, 'numpy', 'cupy', 'torch', "
-            "'array_api_strict' or an array-api-compat namespace module."
-        )
+        return array_api_compat.array_namespace(backend.asarray(0))
+    module_name = _NAMESPACE_ALIASES[backend.lower()]
     try:
         return importlib.import_module(module_name)
     except ImportError as exc:  # pragma: no cover - depends on optional packages

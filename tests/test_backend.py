@@ -35,6 +35,25 @@ def test_explicit_backend_and_unknown_backend():
     assert _backend.resolve(np.ones(2), "array_api_strict").name == "array_api_strict"
     with pytest.raises(ValueError, match="Unknown backend"):
         _backend.resolve(np.ones(2), "fortran")
+    # a namespace module is a backend; other objects are refused by name (0
+    # used to be taken for a module and fail with AttributeError on .float32)
+    assert _backend.namespace_name(_backend.resolve(np.ones(2), np).xp) == "numpy"
+    for bad in (0, 2.5, True, object()):
+        with pytest.raises(ValueError, match="Unknown backend"):
+            _backend.resolve(np.ones(2), bad)
+
+
+def test_functions_check_backend_even_where_an_estimator_overrides_it():
+    from skneq import RBM
+    from skneq.thermodynamics import annealing_works, exact_model_samples
+
+    rbm = RBM.from_parameters(np.zeros((2, 3)), np.zeros(3), np.zeros(2))
+    with pytest.raises(ValueError, match="Unknown backend 'nmupy'"):
+        annealing_works(rbm, backend="nmupy")  # the fitted RBM computes on its own backend
+    with pytest.raises(ValueError, match="Unknown backend 0"):
+        exact_model_samples(rbm, 4, backend=0)
+    with pytest.raises(ValueError, match="max_units must be an integer"):
+        exact_model_samples(rbm, 4, max_units=2.5)
 
 
 def test_round_trip_between_namespaces(xpb):

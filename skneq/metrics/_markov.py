@@ -61,6 +61,8 @@ def _as_accurate(a, name, *, ndim):
 
 def _sequences(trajectory, time_axis):
     """Split ``trajectory`` into a list of 2-D integer arrays (n_sequences, n_steps)."""
+    if isinstance(time_axis, bool) or time_axis not in (0, -1, 1, -2):
+        raise ValueError(f"time_axis must be 0 or -1, got {time_axis!r}.")
     ragged = isinstance(trajectory, (list, tuple)) and len(trajectory) > 0 and not isinstance(
         trajectory[0], numbers.Number
     ) and getattr(trajectory[0], "ndim", 1) >= 1
@@ -74,8 +76,6 @@ def _sequences(trajectory, time_axis):
         elif arr.ndim == 2:
             if time_axis in (0, -2):
                 arr = arr.T
-            elif time_axis not in (1, -1):
-                raise ValueError(f"time_axis must be 0 or -1 for 2-D trajectories, got {time_axis}.")
         else:
             raise ValueError(f"{name} must be 1-D or 2-D (n_sequences, n_steps), got {arr.ndim} dimensions.")
         out.append(arr)
@@ -409,6 +409,9 @@ def entropy_production_rate(M, p=None, *, estimator="matrix", pseudocount=1.0, e
     is finite and large, growing like ``log(1 / c)`` as ``c -> 0``.
     """
     check_option(estimator, "estimator", SIGMA_ESTIMATORS)
+    # Both checked whichever estimator reads them: a bad value is an error, not ignored.
+    a = check_real(pseudocount, "pseudocount", low=0.0, low_inclusive=False)
+    eps = check_real(epsilon, "epsilon", low=0.0, low_inclusive=False)
     if estimator == "matrix":
         flows, xp = _flows(M, p)
         return mk.entropy_production(flows, xp=xp, one_way="inf")
@@ -418,9 +421,7 @@ def entropy_production_rate(M, p=None, *, estimator="matrix", pseudocount=1.0, e
     if estimator == "counts_drop":
         return mk.entropy_production(C / total, xp=xp, one_way="drop")
     if estimator == "counts_pseudocount":
-        a = check_real(pseudocount, "pseudocount", low=0.0, low_inclusive=False)
         return mk.entropy_production((C + a) / (total + a * C.shape[0] ** 2), xp=xp, one_way="inf")
-    eps = check_real(epsilon, "epsilon", low=0.0, low_inclusive=False)
     return mk.entropy_production(C / total, xp=xp, epsilon=eps)
 
 

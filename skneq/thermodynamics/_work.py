@@ -52,6 +52,7 @@ def exact_model_samples(model, n_samples, *, beta=None, random_state=None, max_u
     H : array of shape (n_samples, n_hidden)
     """
     beta = _model_beta(model, beta)
+    max_units = check_int(max_units, "max_units", low=1)
     W, b, c, bk = rbm_parameters(model, backend=backend)
     xp = bk.xp
     check_enumerable(W.shape, max_units, "use Gibbs sampling (the estimator's sample method) instead")
@@ -121,6 +122,7 @@ def annealing_works(model, direction="both", *, n_betas=10000, n_chains=100, n_s
     AnnealingWorks
     """
     check_option(direction, "direction", ("forward", "reverse", "both"))
+    _backend.check_backend(backend)
     if not isinstance(model, (tuple, list)) and hasattr(model, "annealing_works"):
         # The estimator's protocol: the same code, on its fitted backend.
         return model.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,

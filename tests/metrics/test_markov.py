@@ -211,6 +211,8 @@ def test_transition_matrix_empty_rows():
         ([0, 1, 2], {"empty_rows": "nan"}, "empty_rows"),
         ([], {}, "0 sample"),
         (3, {}, "got the scalar"),  # sklearn's check_array raises TypeError here
+        ([0, 1, 2], {"time_axis": 2}, "time_axis"),  # checked for 1-D input too
+        ([0, 1, 2], {"time_axis": True}, "time_axis"),
         (np.float64(2.0), {}, "got the scalar"),
     ],
 )
@@ -233,6 +235,17 @@ def test_transition_functions_reject_bad_matrices(M, match):
     for func in (stationary_distribution, entropy_production_rate, decorrelation_time, mean_self_transition):
         with pytest.raises(ValueError, match=match):
             func(M)
+
+
+@pytest.mark.parametrize("kwargs", [{"pseudocount": -1.0}, {"epsilon": float("nan")}, {"pseudocount": "x"}])
+def test_entropy_production_checks_its_options_whichever_estimator(kwargs):
+    # pseudocount / epsilon are read by one count estimator each; a bad value
+    # is refused for the others too, never ignored
+    M = ring(3, 0.6, 0.3, 0.1)
+    name = next(iter(kwargs))
+    for estimator in ("matrix", "counts_drop"):
+        with pytest.raises(ValueError, match=name):
+            entropy_production_rate(M * 100 if estimator != "matrix" else M, estimator=estimator, **kwargs)
 
 
 def test_bad_distribution():

@@ -316,8 +316,8 @@ class LikelihoodMixin:
             * ``"bennett"``: Bennett's acceptance ratio of forward and reverse
               works (Salazar 2017, arXiv:1704.08724, Sec. 5).
         n_betas, n_chains, n_steps, n_temperatures, base, X, model_samples, schedule, beta, random_state
-            As in :meth:`annealing_works` (ignored by ``"exact"`` except
-            ``beta``).
+            As in :meth:`annealing_works` (checked, but not used, by
+            ``"exact"``, except ``beta``).
         tol, max_rounds, refit_base
             As in :meth:`annealing_works`; they act only with ``"bennett"``,
             the method that runs both directions (``refit_base`` is refused
@@ -331,8 +331,13 @@ class LikelihoodMixin:
         check_option(method, "method", METHODS)
         bk = self._fitted_backend()
         if method == "exact":
-            beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
-            return self._exact_log_partition(bk, beta, MAX_ENUMERATED_UNITS)
+            # The annealing arguments are not read, but a bad one is an error, not ignored.
+            if n_temperatures is not None:
+                check_int(n_temperatures, "n_temperatures", low=2)
+            args = self._annealing_args(bk, beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
+                                        base=base, X=X, model_samples=model_samples, schedule=schedule, tol=tol,
+                                        max_rounds=max_rounds, refit_base=refit_base)
+            return self._exact_log_partition(bk, args["beta"], MAX_ENUMERATED_UNITS)
         direction = {"ais": "forward", "reverse_ais": "reverse", "bennett": "both"}[method]
         works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
                                      n_temperatures=n_temperatures, base=base, X=X, model_samples=model_samples,

@@ -101,8 +101,9 @@ class SamplingMixin:
         method : {"gibbs", "parallel_tempering"}, default="gibbs"
         n_temperatures : int, default=10
             Rungs of the default PT ladder: 0 (the base model), then
-            geometric from 0.05 to 1 (the model). Ignored by "gibbs" or when
-            ``betas`` is given.
+            geometric from 0.05 to 1 (the model). Not used by "gibbs" or when
+            ``betas`` is given (``n_temperatures``, ``betas`` and ``base`` are
+            checked whichever the method).
         betas : sequence of float or None
             The PT ladder: strictly increasing values in [0, 1] ending at
             exactly 1; 0 is the base model itself.
@@ -144,12 +145,10 @@ class SamplingMixin:
         return_info = check_bool(return_info, "return_info")
         bk = self._fitted_backend()
         xp = bk.xp
-        if method == "parallel_tempering":
-            if betas is None:
-                betas = path_ladder(check_int(n_temperatures, "n_temperatures", low=2))
-            else:
-                betas = check_path_ladder(betas)
-            b_A = base_astype(self._path_base(bk, base, beta), bk.dtype, xp=xp)
+        # The ladder and base are checked for Gibbs too: a bad one is an error, not ignored.
+        n_temperatures = check_int(n_temperatures, "n_temperatures", low=2)
+        betas = path_ladder(n_temperatures) if betas is None else check_path_ladder(betas)
+        b_A = base_astype(self._path_base(bk, base, beta), bk.dtype, xp=xp)
         V0 = None
         if init is not None:
             V0, _, _ = self._validate_fitted_rows(init, name="init")

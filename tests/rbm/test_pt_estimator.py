@@ -147,6 +147,11 @@ def test_zero_steps_returns_the_starting_states(method):
         (dict(method="parallel_tempering", base="mean"), "base"),
         (dict(method="parallel_tempering", n_steps=2.5), "n_steps"),
         (dict(return_info="yes"), "return_info"),
+        # the PT options are checked for Gibbs too (they were ignored)
+        (dict(n_temperatures=1), "n_temperatures"),
+        (dict(betas=(0.5, 0.2, 1.0)), "betas"),
+        (dict(base="mean"), "base"),
+        (dict(method="parallel_tempering", betas=(0.0, 1.0), n_temperatures="x"), "n_temperatures"),
     ],
 )
 def test_pt_sample_arguments_are_checked(kwargs, name):
@@ -307,6 +312,19 @@ def test_exact_log_partition_refuses_more_than_30_units():
     rbm = make_model(31, 31, scale=0.1)
     with pytest.raises(ValueError, match="method='bennett'"):
         rbm.log_partition("exact")
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(n_betas=2), "n_betas"), (dict(n_chains=0), "n_chains"), (dict(n_steps=-1), "n_steps"),
+    (dict(n_temperatures=1), "n_temperatures"), (dict(tol=float("nan")), "tol"), (dict(max_rounds=0), "max_rounds"),
+    (dict(base="mean"), "base"), (dict(schedule=[0.0, 1.0]), "schedule"), (dict(refit_base=2.5), "refit_base"),
+])
+def test_exact_log_partition_checks_the_annealing_arguments_it_does_not_use(kwargs, name):
+    rbm = make_model(4, 2)
+    exact = rbm.log_partition("exact")
+    with pytest.raises(ValueError, match=name):
+        rbm.log_partition("exact", **kwargs)
+    assert rbm.log_partition("exact", n_betas=50, n_chains=3) == exact  # valid ones change nothing
 
 
 @pytest.mark.slow

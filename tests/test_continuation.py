@@ -132,3 +132,11 @@ def test_models_pickled_without_the_record_still_continue():
     model = _fitted(chaotic, {})
     del model._frozen_values  # as pickled by 0.2 before the record existed
     _partial_fit(pickle.loads(pickle.dumps(model)))
+
+
+@pytest.mark.parametrize("cls", [RBM, NonequilibriumMarkovMachine, ChaoticRNNGenerator])
+def test_frozen_parameters_are_parameters_and_each_is_tested(cls):
+    # every name is a constructor parameter, and FROZEN above exercises each one
+    assert set(cls._frozen_params) <= set(cls().get_params())
+    tested = {name for factory, _, name, _ in FROZEN if factory().__class__ is cls}
+    assert tested == set(cls._frozen_params)

@@ -147,7 +147,7 @@ class GenerativeMixin:
         """Whether a fitted state built with ``name=built`` can continue with ``name=now``."""
         try:
             return bool(built == now)
-        except Exception:  # values without a truth value: compare as text
+        except (TypeError, ValueError):  # values without a truth value (arrays): compare as text
             return repr(built) == repr(now)
 
     def _check_frozen_params(self, restart="call fit"):

@@ -403,7 +403,7 @@ class ChaoticRNNGenerator(GenerationMixin, GenerativeMixin, ClassNamePrefixFeatu
             self._check_params()
             X, bk, _ = validate_X(self, X, reset=True, backend=self.backend, accept_sparse=True)
         else:
-            self._check_frozen_params()
+            self._check_frozen_params("fit with warm_start=False")
             X, bk, _ = validate_X(self, X, reset=False, backend=self._fitted_backend(), accept_sparse=True)
         self._check_domain(X, bk.xp, "unit_interval")
         if first:

@@ -220,6 +220,7 @@ def random_plane_rotation(n, angle=None, *, fixed_axes=None, random_state=None, 
     n = _check_count(n, "n")
     if n < 2:
         raise ValueError(f"n must be at least 2 for a plane rotation, got {n}.")
+    check_option(dtype, "dtype", ("float32", "float64"))
     bk = _backend.resolve(None, backend, dtype)
     rng = _backend.make_rng(bk, random_state)
     p, q, cos_a, sin_a = _draw_planes(bk, rng, n, 1, angle, fixed_axes)
@@ -231,9 +232,9 @@ def _draw_planes(bk, rng, n, n_rotations, angle, fixed_axes):
     xp = bk.xp
     mask = np.ones(n)
     if fixed_axes is not None:
-        axes = np.asarray(fixed_axes, dtype=np.int64).reshape(-1)
-        if axes.size and (axes.min() < 0 or axes.max() >= n):
-            raise ValueError(f"fixed_axes must be integers in [0, {n}), got {list(axes)}.")
+        # Each index checked (2.5 refused, never truncated to 2).
+        values = np.asarray(_backend.to_numpy(fixed_axes), dtype=object).reshape(-1)
+        axes = [check_int(a, "fixed_axes", low=0, high=n - 1) for a in values]
         mask[axes] = 0.0
     if mask.sum() < 2:
         raise ValueError("fixed_axes leaves fewer than two free axes: no plane to rotate in.")
@@ -367,6 +368,7 @@ def reciprocal_kurtosis(modes, *, p=0.5, n_samples=None, batch_size=4096, random
     if A.ndim != 2:
         raise ValueError(f"modes must be a 2-d array (n_units, n_modes), got shape {tuple(A.shape)}.")
     p = _check_probability(p)
+    batch_size = _check_count(batch_size, "batch_size")  # checked for the exact path too
     if n_samples is None:
         if bool(xp.any(xp.sum(A * A, axis=0) == 0)):
             raise ValueError("modes has an all-zero column: its projection is constant, kurtosis undefined.")
@@ -374,7 +376,6 @@ def reciprocal_kurtosis(modes, *, p=0.5, n_samples=None, batch_size=4096, random
     n_samples = _check_count(n_samples, "n_samples")
     if n_samples < 2:
         raise ValueError("n_samples must be at least 2 for a sample kurtosis.")
-    batch_size = _check_count(batch_size, "batch_size")
     bk = _backend.Backend(xp, device, _backend.accurate_dtype(xp, device))
     A = bk.asarray(A)
     rng = _backend.make_rng(bk, random_state)

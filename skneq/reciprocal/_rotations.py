@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _backend
-from .._validation import check_int, check_option, check_real
+from .._validation import check_array_xp, check_int, check_option, check_real, check_unit_interval
 from ..rbm._kernels import gibbs_vhv, sample_hidden, visible_probabilities
 from .._protocol import rbm_parameters
 from . import _kernels as _rm
@@ -232,7 +232,10 @@ def hierarchical_rotation_samples(model, n_samples=16, how="pi_top", *, n_top=No
     if init is None:
         V = rng.bernoulli(xp.full((n_samples, W.shape[1]), 0.5, dtype=W.dtype, device=bk.device))
     else:
-        init = bk.asarray(init)
+        init = bk.asarray(check_array_xp(init, name="init"), dtype=W.dtype)
+        if init.shape[1] != W.shape[1]:
+            raise ValueError(f"init must have {W.shape[1]} columns (n_visible), got shape {tuple(init.shape)}")
+        check_unit_interval(init, xp, what="init")
         V = rng.bernoulli(xp.take(init, rng.integers(init.shape[0], (n_samples,)), axis=0))
     V, _ = gibbs_vhv(V, W, b, c, rng, n_steps, xp=xp)
     H, _ = sample_hidden(V, W, c, rng, xp=xp)

@@ -355,6 +355,12 @@ def test_random_plane_rotation_properties():
     np.testing.assert_allclose(fixed[:, [0, 3]], np.eye(7)[:, [0, 3]], atol=ATOL)
     with pytest.raises(ValueError, match="free axes"):
         random_plane_rotation(3, 1.0, fixed_axes=[0, 1])
+    # indices are checked one by one: 2.5 was truncated to axis 2, inf overflowed
+    for bad in ([2.5], [float("inf")], [True], [7]):
+        with pytest.raises(ValueError, match="fixed_axes must be an integer"):
+            random_plane_rotation(7, 1.0, fixed_axes=bad)
+    with pytest.raises(ValueError, match="dtype"):
+        random_plane_rotation(7, 1.0, dtype="x")
 
 
 @pytest.mark.parametrize("side", ["left", "right", "both"])
@@ -451,6 +457,8 @@ def test_sampled_kurtosis_matches_exact_value():
     )
     with pytest.raises(ValueError, match="p must"):
         reciprocal_kurtosis(modes, p=1.0)
+    with pytest.raises(ValueError, match="batch_size"):
+        reciprocal_kurtosis(modes, batch_size=0)  # checked for the exact path too
 
 
 def test_kurtosis_on_backends(xpb):

@@ -335,6 +335,13 @@ def test_coordinate_rotations_leading_modes_global_others_local():
 
     assert strongly_moved(keep) <= 20 and strongly_moved(flip) >= 40
     assert flip.mean_abs_change > 2 * keep.mean_abs_change
+    # starting states: binary rows of the model's width, checked by name
+    start = (rng.random((5, 49)) < 0.5).astype(float)
+    assert hierarchical_rotation_samples(model, 8, n_steps=2, init=start, random_state=0).original.shape == (8, 49)
+    for bad, match in [(start[:, :48], "49 columns"), (start * 2, "greater than 1"), (np.nan * start, "NaN"),
+                       (0.5, "scalar")]:
+        with pytest.raises(ValueError, match=match):
+            hierarchical_rotation_samples(model, 8, n_steps=2, init=bad, random_state=0)
 
 
 def test_haar_completion_and_theory_agree_on_every_backend(xpb):

@@ -145,10 +145,9 @@ class GenerativeMixin:
 
     def _same_frozen_value(self, name, built, now):
         """Whether a fitted state built with ``name=built`` can continue with ``name=now``."""
-        try:
-            return bool(built == now)
-        except (TypeError, ValueError):  # values without a truth value (arrays): compare as text
-            return repr(built) == repr(now)
+        if isinstance(built, (tuple, list)) and isinstance(now, (tuple, list)):
+            return list(built) == list(now)  # layer sizes: (500, 100) and [500, 100] build the same
+        return bool(built == now)  # validated parameters: numbers, strings, sequences of ints
 
     def _check_frozen_params(self, restart="call fit"):
         """Refuse to continue a fit whose ``_frozen_params`` were changed since it was built.

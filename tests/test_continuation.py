@@ -109,6 +109,11 @@ def test_warm_started_chaotic_fit_refuses_a_changed_frozen_parameter():
         model.fit(X)
     model.set_params(warm_start=False).fit(X)
     assert model.fixed_hidden2_to_hidden_coupling_.shape == (3, 2)  # (n_h1, n_h2)
+    # the same layer sizes as a list continue; other sizes do not
+    model.set_params(warm_start=True, n_components=[3, 2]).fit(X)
+    model.set_params(n_components=[3, 3])
+    with pytest.raises(ValueError, match=r"n_components from \(3, 2\) to \[3, 3\]"):
+        model.fit(X)
 
 
 def test_the_record_survives_pickling_and_rbm_checkpoints(tmp_path):

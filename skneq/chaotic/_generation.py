@@ -57,13 +57,16 @@ class GenerationMixin:
         sizes = self._layer_sizes()
         n_hidden = sum(sizes[1:])
         indices = _backend.to_numpy(clamp_hidden) if _backend.is_array(clamp_hidden) else clamp_hidden
-        if isinstance(indices, np.ndarray) and indices.dtype == bool:
+        if getattr(indices, "dtype", None) == bool:
             raise ValueError("clamp_hidden takes hidden-unit indices, not a boolean mask: "
                              "pass np.flatnonzero(mask).")
-        if isinstance(indices, np.ndarray):
-            indices = indices.tolist()  # Python ints (a 0-d array gives one)
-        if np.ndim(indices) == 0 and not isinstance(indices, (set, frozenset)):
-            indices = [indices]  # one unit
+        if isinstance(indices, (set, frozenset)):
+            indices = list(indices)
+        # One unit or a sequence of them; object dtype keeps each index as given for check_int.
+        indices = np.atleast_1d(np.asarray(indices, dtype=object))
+        if indices.ndim != 1:
+            raise ValueError(f"clamp_hidden must be one hidden-unit index or a 1-D sequence of them, "
+                             f"got an array of shape {indices.shape}")
         # Duplicates name the same unit: the clamped set is their union.
         units = [check_int(a, "clamp_hidden", low=0, high=n_hidden - 1) for a in indices]
         flat = np.ones(n_hidden)

@@ -133,14 +133,15 @@ class LikelihoodMixin:
         W, b, c = self._params64(bk)
         return _k.log_unnormalized_visible(V, W, b, c, self.beta, xp=bk.xp)
 
-    def _path_base(self, bk, base, beta, X=None):
+    def _path_base(self, bk, base, beta, X=None, fit_mixture=True):
         """The annealing path's base for ``base`` (see ``annealing_works``), float64 on ``bk``:
-        a visible bias ``b_A`` of shape (n_features,) or a ``FactorizedMixture``."""
+        a visible bias ``b_A`` of shape (n_features,) or a ``FactorizedMixture``
+        (``base="mixture"`` itself, checked but not fitted, when ``fit_mixture=False``)."""
         xp, dt = bk.xp, bk.accurate_dtype()
         n_visible = self.components_.shape[1]
         if X is not None:
             X, _, _ = self._validate_fitted_rows(X)
-        mixture = resolve_mixture_base(base, X, n_visible, xp=xp, device=bk.device, dtype=dt)
+        mixture = resolve_mixture_base(base, X, n_visible, xp=xp, device=bk.device, dtype=dt, fit=fit_mixture)
         if mixture is not None:
             return mixture
         own = self.__dict__.get("annealing_base_")
@@ -164,8 +165,12 @@ class LikelihoodMixin:
         return b_A
 
     def _annealing_args(self, bk, *, beta, n_betas, n_chains, n_steps, base, X, model_samples, schedule=None,
-                        tol=None, max_rounds=1, refit_base=None, direction="both"):
-        """Validated arguments of the annealing methods (one place for both)."""
+                        tol=None, max_rounds=1, refit_base=None, direction="both", fit_mixture=True):
+        """Validated arguments of the annealing methods (one place for both).
+
+        ``fit_mixture=False`` checks a ``base="mixture"`` without fitting it
+        (for ``log_partition("exact")``, which does not anneal).
+        """
         xp = bk.xp
         tol, max_rounds = _annealing.check_rounds(tol, max_rounds)
         beta = self.beta if beta is None else check_beta(beta, "beta", allow_zero=True)
@@ -174,7 +179,7 @@ class LikelihoodMixin:
         n_steps = check_int(n_steps, "n_steps", low=0)
         n_visible = self.components_.shape[1]
         dt = bk.accurate_dtype()
-        b_A = self._path_base(bk, base, beta, X)
+        b_A = self._path_base(bk, base, beta, X, fit_mixture=fit_mixture)
         if model_samples is not None:
             model_samples = check_model_samples(model_samples, n_visible, _backend.Backend(xp, bk.device, dt))
         if schedule is not None:
@@ -336,7 +341,7 @@ class LikelihoodMixin:
                 check_int(n_temperatures, "n_temperatures", low=2)
             args = self._annealing_args(bk, beta=beta, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,
                                         base=base, X=X, model_samples=model_samples, schedule=schedule, tol=tol,
-                                        max_rounds=max_rounds, refit_base=refit_base)
+                                        max_rounds=max_rounds, refit_base=refit_base, fit_mixture=False)
             return self._exact_log_partition(bk, args["beta"], MAX_ENUMERATED_UNITS)
         direction = {"ais": "forward", "reverse_ais": "reverse", "bennett": "both"}[method]
         works = self.annealing_works(direction, n_betas=n_betas, n_chains=n_chains, n_steps=n_steps,

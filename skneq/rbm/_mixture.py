@@ -142,18 +142,21 @@ def em_bernoulli_mixture(X, n_components, rng, *, n_iter=100, tol=1e-6, alpha=MI
     return mixture
 
 
-def resolve_mixture_base(base, X, n_visible, *, xp, device, dtype):
+def resolve_mixture_base(base, X, n_visible, *, xp, device, dtype, fit=True):
     """The mixture base of ``base`` on ``(xp, device, dtype)``, or None when ``base`` is no mixture.
 
     ``"mixture"`` fits ``MIXTURE_COMPONENTS`` components on ``X`` (a
     ValueError when ``X`` is None); a :class:`FactorizedMixture` is checked
     (shapes (K,) and (K, n_visible), finite values), its weights normalised,
-    and moved.
+    and moved. ``fit=False`` only checks: ``"mixture"`` with ``X`` then
+    returns the string itself, unfitted (for callers that do not anneal).
     """
     if isinstance(base, str) and base == "mixture":
         if X is None:
             raise ValueError("base='mixture' needs X, the data the mixture is fitted on (or pass a fitted "
                              "mixture: base=skneq.rbm.fit_bernoulli_mixture(X, n_components))")
+        if not fit:
+            return base
         mixture = fit_bernoulli_mixture(X, min(MIXTURE_COMPONENTS, int(X.shape[0])), random_state=MIXTURE_SEED)
         return mixture.to(xp, device, dtype)
     if not is_mixture(base):

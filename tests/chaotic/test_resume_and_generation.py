@@ -232,9 +232,12 @@ def test_clamped_hidden_units_equal_a_network_without_them(architecture, sizes):
     mask[clamped] = True
     with pytest.raises(ValueError, match="boolean mask"):
         model.sample(2, clamp_hidden=mask)
-    for bad in (1.5, [[first]], [True]):
+    for bad in (1.5, [True], "1", [first, None]):
         with pytest.raises(ValueError, match="clamp_hidden must be an integer"):
             model.sample(2, clamp_hidden=bad)
+    for nested in ([[first]], np.array([[first, first]])):
+        with pytest.raises(ValueError, match="1-D sequence"):
+            model.sample(2, clamp_hidden=nested)
 
 
 def test_unrestricted_model_refuses_hidden_options():

@@ -327,6 +327,24 @@ def test_exact_log_partition_checks_the_annealing_arguments_it_does_not_use(kwar
     assert rbm.log_partition("exact", n_betas=50, n_chains=3) == exact  # valid ones change nothing
 
 
+def test_exact_log_partition_checks_a_mixture_base_without_fitting_it(monkeypatch):
+    rbm = make_model(4, 2)
+    exact = rbm.log_partition("exact")
+    with pytest.raises(ValueError, match="base='mixture' needs X"):
+        rbm.log_partition("exact", base="mixture")
+    with pytest.raises(ValueError, match="features"):
+        rbm.log_partition("exact", base="mixture", X=np.zeros((3, 5)))
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the exact method fitted a mixture it does not use")
+
+    monkeypatch.setattr("skneq.rbm._mixture.fit_bernoulli_mixture", no_fit)
+    X = np.random.default_rng(0).integers(0, 2, (20, 4))
+    assert rbm.log_partition("exact", base="mixture", X=X) == exact
+    with pytest.raises(AssertionError, match="fitted a mixture"):  # the annealing methods do fit it
+        rbm.log_partition("ais", base="mixture", X=X, n_betas=10, n_chains=2)
+
+
 @pytest.mark.slow
 def test_exact_log_z_inside_the_ais_sandwich_at_784_x_22(mnist_012):
     """At 784 x 22 (multimodal already, score's exact limit) the AIS sandwich

@@ -479,10 +479,11 @@ def main(argv=None):
             f"held out for the training record), indices on {n_half} held-out images vs {n_half} samples, "
             f"each printed next to the data-vs-data floor at the same sample size (P_DD and P_GG are the two "
             "nearest-neighbour accuracies E(AAI) is made of, 1/2 each for perfectly mixed sets; their floor is "
-            f"the E(AAI) floor). Rows marked '{n_seeds} seeds' "
-            f"give the median [min, max] over seeds 0-{n_seeds - 1} (coupling draw, mini-batch order and "
-            "samples); every other row is one seed (seed 0): a single run of a chaotic model is one draw of a "
-            "distribution.\n"]
+            "the E(AAI) floor). "
+            + (f"Rows marked '{n_seeds} seeds' give the median [min, max] over seeds 0-{n_seeds - 1} (coupling "
+               "draw, mini-batch order and samples); every other row is one seed (seed 0)" if n_seeds > 1 else
+               "Every row is one seed (seed 0)")
+            + ": a single run of a chaotic model is one draw of a distribution.\n"]
 
     floor = floors(X_test)
     models, fractions = {}, []
@@ -544,8 +545,9 @@ def main(argv=None):
             rows[f"RBM rdm k = {T}, binary samples, t = {t}{rbm_tag if len(rbms) > 1 else ''}"] = rbm_by_t[t]["binary"]
             rows[f"RBM rdm k = {T}, conditional means, t = {t}{rbm_tag if len(rbms) > 1 else ''}"] = (
                 rbm_by_t[t]["means"])
-    text.append(table(f"Fig. 3b: indices against the generation time t (same gray-level data; RBM{rbm_tag}, "
-                      f"{_name(RBM_SETTINGS[args.dataset])}, chains from uniformly random states)", rows))
+    rbm_note = (f"; RBM{rbm_tag}, {_name(RBM_SETTINGS[args.dataset])}, chains from uniformly random states"
+                if rbms else "")
+    text.append(table(f"Fig. 3b: indices against the generation time t (same gray-level data{rbm_note})", rows))
 
     h = models["restricted"].history_
     rows = {str(h["n_updates"][i]): {k: h[k][i] for k in KEYS} for i in range(len(h["n_updates"]))}
